@@ -1,0 +1,207 @@
+"""Typed shape of a province: `province.yml` plus the hosts of the Ansible inventory.
+
+These classes only describe and check single records. Cross-record rules (unknown unit codes,
+duplicate addresses, hosts in no unit...) live in `loader.py`, which knows the files.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+# Agency identifier of QĐ 20/2020/QĐ-TTg: V1V2V3.Z1Z2.Y1Y2.Hxx (e.g. 000.00.00.H56 = provincial committee).
+AGENCY_CODE = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9A-Z]{2}$")
+# A province may also use its own short codes ("STTTT", "XA-PHU-THUAN").
+LOCAL_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{1,31}$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+DN = re.compile(r"^(dc|o|ou)=[^,=]+(,\s*(dc|o|ou|c|l|st)=[^,=]+)*$", re.IGNORECASE)
+HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+# netmiko device types the audit has a collector for; other vendors are added in audit/network.py.
+KNOWN_DEVICE_TYPES = {"cisco_ios", "cisco_xe", "cisco_nxos", "huawei", "hp_comware", "juniper_junos", "mikrotik_routeros"}
+
+
+def nfc(text: str) -> str:
+    """Vietnamese text is compared and stored in Unicode NFC (TCVN 6909:2001 text, one form)."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
+class UnitKind(str, Enum):
+    integration_center = "integration_center"
+    department = "department"  # sở, ban, ngành cấp tỉnh
+    commune = "commune"        # xã, phường, đặc khu
+    other = "other"
+
+
+class HostRole(str, Enum):
+    server = "server"
+    workstation = "workstation"
+    switch = "switch"
+    router = "router"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Admin(_Strict):
+    """The unit's dedicated network administrator (the directive asks for a college IT degree)."""
+
+    name: str = Field(min_length=1)
+    qualification: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    @field_validator("name", "qualification")
+    @classmethod
+    def _nfc(cls, v: str | None) -> str | None:
+        return nfc(v) if v else v
+
+
+class UnitSpec(_Strict):
+    code: str
+    name: str = Field(min_length=1)
+    kind: UnitKind
+    parent: str | None = None
+    short_name: str | None = None
+    admin: Admin | None = None
+    wan: list[ipaddress.IPv4Network] = Field(default_factory=list)
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not (AGENCY_CODE.match(v) or LOCAL_CODE.match(v)):
+            raise ValueError(
+                f"{v!r} is neither an agency identifier (V.Z.Y.H, e.g. 000.00.01.H56) nor a local code "
+                "(a letter, then up to 31 letters, digits, '-' or '_')")
+        return v
+
+    @field_validator("name", "short_name")
+    @classmethod
+    def _nfc(cls, v: str | None) -> str | None:
+        return nfc(v) if v else v
+
+    @field_validator("wan", mode="before")
+    @classmethod
+    def _wan(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [v]
+        out = []
+        for item in v or []:
+            try:
+                out.append(ipaddress.IPv4Network(str(item), strict=True))
+            except ValueError as e:
+                raise ValueError(f"bad CIDR {item!r}: {e}") from None
+        return out
+
+
+class ProvinceInfo(_Strict):
+    name: str = Field(min_length=1)
+    code: str | None = None
+    mail_domain: str
+    base_dn: str
+    dns_zone: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @field_validator("name")
+    @classmethod
+    def _nfc(cls, v: str) -> str:
+        return nfc(v)
+
+    @field_validator("mail_domain", "dns_zone")
+    @classmethod
+    def _domain(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.lower()
+        if not DOMAIN.match(v):
+            raise ValueError(f"{v!r} is not a DNS domain name (ASCII labels, e.g. bentre.gov.vn)")
+        return v
+
+    @field_validator("base_dn")
+    @classmethod
+    def _dn(cls, v: str) -> str:
+        if not DN.match(v):
+            raise ValueError(f"{v!r} is not a directory base DN (e.g. dc=bentre,dc=gov,dc=vn)")
+        return re.sub(r",\s+", ",", v)
+
+
+class ProvinceFile(_Strict):
+    """Top level of province.yml. Sections owned by later stages are kept as plain mappings
+    and checked by their own modules (accounts, report)."""
+
+    province: ProvinceInfo
+    units: list[UnitSpec] = Field(min_length=1)
+    accounts: dict[str, Any] = Field(default_factory=dict)
+    audit: dict[str, Any] = Field(default_factory=dict)
+    services: dict[str, Any] = Field(default_factory=dict)
+    report: dict[str, Any] = Field(default_factory=dict)
+
+
+class Host(BaseModel):
+    """One inventory host, after group and host variables were merged."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    unit: str
+    role: HostRole
+    groups: list[str]
+    address: str
+    port: int = 22
+    device_type: str | None = None
+    os_family: str = "linux"
+    user: str = "root"
+    password: SecretStr | None = None
+    key_file: Path | None = None
+    vars: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    @property
+    def is_network(self) -> bool:
+        return self.role in (HostRole.switch, HostRole.router)
+
+
+class Unit(UnitSpec):
+    hosts: list[Host] = Field(default_factory=list)
+
+
+class Province(BaseModel):
+    info: ProvinceInfo
+    units: dict[str, Unit]
+    hosts: dict[str, Host]
+    inventory_dir: Path
+    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @property
+    def dns_zone(self) -> str:
+        return self.info.dns_zone or self.info.mail_domain
+
+    @property
+    def center(self) -> Unit:
+        return next(u for u in self.units.values() if u.kind == UnitKind.integration_center)
+
+    def select(self, limit: str | None) -> list[Host]:
+        """Hosts selected by --limit: a unit code (its hosts), a host name, or a shell pattern.
+        Several selectors may be joined with commas. Raises KeyError naming what matched nothing."""
+        from fnmatch import fnmatch
+
+        if not limit:
+            return list(self.hosts.values())
+        chosen: dict[str, Host] = {}
+        for sel in (s.strip() for s in limit.split(",") if s.strip()):
+            if sel in self.units:
+                matched = self.units[sel].hosts
+            else:
+                matched = [h for h in self.hosts.values() if fnmatch(h.name, sel)]
+            if not matched:
+                raise KeyError(f"--limit {sel!r} matches no unit code and no host of {self.inventory_dir}")
+            chosen.update((h.name, h) for h in matched)
+        return [h for h in self.hosts.values() if h.name in chosen]
+
+    def unit_of(self, host: str) -> Unit:
+        return self.units[self.hosts[host].unit]

@@ -1,0 +1,57 @@
+"""Terminal output shared by every command: rich tables for people, `--json` for scripts."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import ipaddress
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from pydantic import BaseModel, SecretStr
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def to_plain(obj: Any) -> Any:
+    """Convert result objects (dataclasses, pydantic models, enums, paths...) to JSON-ready data.
+    Secrets are never rendered: a SecretStr becomes '***'."""
+    if isinstance(obj, SecretStr):
+        return "***"
+    if isinstance(obj, BaseModel):
+        return to_plain(obj.model_dump())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [to_plain(v) for v in obj]
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, (Path, ipaddress.IPv4Network, ipaddress.IPv4Address, ipaddress.IPv6Network)):
+        return str(obj)
+    if isinstance(obj, (dt.datetime, dt.date)):
+        return obj.isoformat()
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(to_plain(obj), ensure_ascii=False, indent=2) + "\n")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*["" if v is None else str(v) for v in r])
+    return t
+
+
+def error(msg: str) -> None:
+    err_console.print(f"[bold red]error:[/] {msg}", highlight=False, markup=True)
