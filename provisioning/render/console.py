@@ -14,7 +14,8 @@ from pydantic import BaseModel, SecretStr
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# Wide enough for unit codes and Vietnamese names when output goes to a file or CI log.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 

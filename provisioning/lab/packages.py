@@ -1,0 +1,20 @@
+"""What lab hosts are made of.
+
+ROOTFS_INCLUDE: the base image every lab host starts from (debootstrap --variant=minbase + these).
+LAB_PACKAGES: what roles may `apt install` inside lab hosts. They are downloaded once into the lab's
+offline repository; lab hosts have no other package source. Add a role's packages here: the next
+`provision lab up` rebuilds the repository when this list changed.
+"""
+
+ROOTFS_INCLUDE = [
+    "openssh-server", "python3", "python3-apt", "iproute2", "iputils-ping", "procps", "ca-certificates",
+    "ssl-cert", "dmidecode", "pciutils", "util-linux", "lsb-release", "less", "cron", "logrotate",
+]
+
+LAB_PACKAGES = [
+    "slapd", "ldap-utils",
+    "postfix", "postfix-ldap", "dovecot-imapd", "dovecot-lmtpd", "dovecot-ldap",
+    "bind9", "bind9-dnsutils",
+    "nginx",
+    "chrony", "nftables", "openssl", "rsync", "sudo",
+]

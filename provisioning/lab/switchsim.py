@@ -1,0 +1,83 @@
+"""Simulated Cisco IOS switches for the lab: every switch of a lab in one process (one Twisted
+reactor), each listening on port 22 of its own lab address. Run by `provision lab up` inside the lab's
+switch namespace: `python -m provisioning.lab.switchsim CONFIG.json`.
+
+fake-switches 1.5.0 is used on a current Twisted, with small patches for what it lacks or gets wrong
+(see ../shared/notes/research/audit_anchors.md, section 5):
+  1. `end` in configuration mode (netmiko's send_config_set() sends it; the simulator knows only `exit`);
+  2. the enable password is compared as str (the stock CLI passes bytes, which never match on Python 3);
+  3. outputs for `show inventory`, `show interfaces status` and `show ip interface brief` (the last one
+     crashes the stock session).
+The patches change the simulator only; the project's netmiko code is the same as against real devices.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from fake_switches import switch_factory
+from fake_switches.cisco.command_processor.config import ConfigCommandProcessor
+from fake_switches.cisco.command_processor.enabled import EnabledCommandProcessor
+from fake_switches.transports.ssh_service import SwitchSshService
+from twisted.internet import reactor
+
+
+def _do_end(self, *_):
+    self.sub_processor = None
+    self.is_done = True
+
+
+def _serial(name: str) -> str:
+    return "FOC" + "".join(f"{ord(c):02X}" for c in name)[-8:]
+
+
+_orig_show = EnabledCommandProcessor.do_show
+
+
+def _do_show(self, *args):
+    conf = self.switch_configuration
+    if len(args) >= 1 and "inventory".startswith(args[0]) and len(args[0]) >= 3:
+        self.write_line(f'NAME: "1", DESCR: "WS-C2960-24TT-L"')
+        self.write_line(f"PID: WS-C2960-24TT-L  , VID: V02  , SN: {_serial(conf.name)}")
+        self.write_line("")
+        return
+    if len(args) >= 2 and "interfaces".startswith(args[0]) and args[1] == "status":
+        self.write_line("")
+        self.write_line("Port      Name               Status       Vlan       Duplex  Speed Type")
+        for p in conf.get_physical_ports():
+            st = "disabled" if p.shutdown else "notconnect"
+            self.write_line("%-9s %-18s %-12s %-10s %6s %6s %s" % (
+                p.get_subname(length=2), (p.description or "")[:18], st, p.access_vlan or 1, "auto", "auto",
+                "10/100BaseTX"))
+        self.write_line("")
+        return
+    if len(args) >= 3 and "ip".startswith(args[0]) and "interface".startswith(args[1]) and args[2] == "brief":
+        self.write_line("Interface              IP-Address      OK? Method Status                Protocol")
+        for p in conf.get_physical_ports():
+            status = "administratively down" if p.shutdown else "down"
+            self.write_line("%-22s %-15s YES unset  %-21s %s" % (p.name, "unassigned", status, "down"))
+        return
+    return _orig_show(self, *args)
+
+
+def patch() -> None:
+    ConfigCommandProcessor.do_end = _do_end
+    EnabledCommandProcessor.do_show = _do_show
+
+
+def main(config_path: str) -> None:
+    cfg = json.loads(open(config_path).read())
+    logging.basicConfig(level=logging.WARNING)
+    patch()
+    factory = switch_factory.SwitchFactory()
+    for sw in cfg["switches"]:
+        core = factory.get("cisco_2960_24TT_L", sw["name"], cfg["enable_secret"])  # str secret: patch 2
+        SwitchSshService(ip=sw["ip"], port=sw.get("port", 22), switch_core=core,
+                         users={cfg["user"]: cfg["password"].encode()}).hook_to_reactor(reactor)
+    print(f"switches ready: {', '.join(s['name'] for s in cfg['switches'])}", flush=True)
+    reactor.run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
