@@ -173,10 +173,12 @@ def _where_from_loc(loc: tuple, units_raw: list) -> tuple[str, str]:
     loc = list(loc)
     if loc and loc[0] == "units" and len(loc) > 1 and isinstance(loc[1], int):
         idx = loc[1]
-        code = None
-        if idx < len(units_raw) and isinstance(units_raw[idx], dict):
-            code = units_raw[idx].get("code")
-        where = f"unit {code}" if code else f"units[{idx}]"
+        raw = units_raw[idx] if idx < len(units_raw) and isinstance(units_raw[idx], dict) else {}
+        code, name = raw.get("code"), raw.get("name")
+        if code and loc[2:3] != ["code"]:
+            where = f"unit {code}"
+        else:  # the code itself is wrong: point at the list position and the unit's name
+            where = f"units[{idx}]" + (f" ({name})" if name else "")
         return where, ".".join(str(x) for x in loc[2:]) or "(unit)"
     return (str(loc[0]) if loc else ""), ".".join(str(x) for x in loc[1:])
 
@@ -268,6 +270,10 @@ def load_province(inventory_dir: str | Path) -> Province:
                 if n1.overlaps(n2):
                     issues.append(Issue(pf, f"unit {c2}", "wan", f"{n2} overlaps {n1} of unit {c1}"))
 
+    # Unit codes as written, so host references are checked even when province.yml has other errors.
+    known_codes = set(units)
+    if not known_codes and isinstance(pdata, dict) and isinstance(pdata.get("units"), list):
+        known_codes = {str(u["code"]) for u in pdata["units"] if isinstance(u, dict) and u.get("code")}
     hf = str(hfile)
     raw_hosts, _ = _walk_inventory(hfile, hdata, issues)
     hosts: dict[str, Host] = {}
@@ -281,7 +287,7 @@ def load_province(inventory_dir: str | Path) -> Province:
         unit = v.get("unit")
         if unit is None:
             issues.append(Issue(hf, where, "unit", "host belongs to no unit (set the host variable 'unit')"))
-        elif units and str(unit) not in units:
+        elif known_codes and str(unit) not in known_codes:
             issues.append(Issue(hf, where, "unit", f"unknown unit code {unit!r} (not in {pfile.name})"))
         address = str(v.get("ansible_host") or raw.name)
         try:
@@ -314,7 +320,7 @@ def load_province(inventory_dir: str | Path) -> Province:
         os_family = str(v.get("os_family", "linux")).lower()
         if os_family not in ("linux", "windows"):
             issues.append(Issue(hf, where, "os_family", f"{os_family!r} is not one of linux, windows"))
-        if role is None or unit is None or (units and str(unit) not in units):
+        if role is None or unit is None or str(unit) not in units:
             continue
         key_file = v.get("ansible_ssh_private_key_file")
         password = v.get("ansible_password") or v.get("ansible_ssh_pass")

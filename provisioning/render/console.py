@@ -16,7 +16,7 @@ from rich.table import Table
 
 # Wide enough for unit codes and Vietnamese names when output goes to a file or CI log.
 console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one error per line, never wrapped
 
 
 def to_plain(obj: Any) -> Any:

@@ -1,0 +1,174 @@
+"""The province model: the example is valid; each kind of broken inventory fails with a message
+naming the file, the unit or host, and the field."""
+import json
+import shutil
+
+import pytest
+import yaml
+
+from provisioning.model import HostRole, InventoryError, UnitKind, load_province
+from tests.conftest import EXAMPLE, run_cli
+
+
+def test_example_is_valid_and_realistic():
+    p = load_province(EXAMPLE)
+    assert p.info.mail_domain == "bentre.gov.vn"
+    assert p.center.kind == UnitKind.integration_center
+    assert 10 <= len(p.units) <= 14
+    kinds = {u.kind for u in p.units.values()}
+    assert {UnitKind.department, UnitKind.commune, UnitKind.integration_center} <= kinds
+    assert any("ư" in u.name or "ộ" in u.name for u in p.units.values())  # Vietnamese diacritics kept
+    roles = {h.role for h in p.hosts.values()}
+    assert roles == {HostRole.server, HostRole.workstation, HostRole.switch}
+    assert all(h.device_type == "cisco_ios" for h in p.hosts.values() if h.is_network)
+    assert all(h.unit in p.units for h in p.hosts.values())
+
+
+def test_select_by_unit_host_and_pattern():
+    p = load_province(EXAMPLE)
+    assert {h.name for h in p.select("000.00.02.H09")} == {h.name for h in p.units["000.00.02.H09"].hosts}
+    assert [h.name for h in p.select("snv-srv01")] == ["snv-srv01"]
+    assert {h.name for h in p.select("*-sw01")} == {h.name for h in p.hosts.values() if h.is_network}
+    with pytest.raises(KeyError, match="999"):
+        p.select("999.00.00.H09")
+
+
+def test_check_cli_prints_tree_and_exits_0():
+    r = run_cli("inventory", "check", "-i", str(EXAMPLE))
+    assert r.returncode == 0, r.stderr
+    assert "Sở Nội vụ" in r.stdout and "snv-srv01" in r.stdout and "valid" in r.stdout
+    r = run_cli("inventory", "check", "-i", str(EXAMPLE), "--json")
+    data = json.loads(r.stdout)
+    assert data["valid"] is True and data["counts"]["units"] == len(load_province(EXAMPLE).units)
+
+
+def _broken(tmp_path, province=None, hosts=None, raw_hosts=None, raw_province=None):
+    d = tmp_path / "inv"
+    shutil.copytree(EXAMPLE, d)
+    if province:
+        data = yaml.safe_load((d / "province.yml").read_text())
+        province(data)
+        (d / "province.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    if hosts:
+        data = yaml.safe_load((d / "hosts.yml").read_text())
+        hosts(data)
+        (d / "hosts.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    if raw_hosts is not None:
+        (d / "hosts.yml").write_text(raw_hosts)
+    if raw_province is not None:
+        (d / "province.yml").write_text(raw_province)
+    return d
+
+
+def _unit(data, code):
+    return next(u for u in data["units"] if u["code"] == code)
+
+
+def _hosts(data, group):
+    ch = data["all"]["children"]
+    groups = {"center_servers": ch["servers"]["children"]["center_servers"],
+              "unit_servers": ch["servers"]["children"]["unit_servers"],
+              "workstations": ch["workstations"],
+              "switches": ch["network_devices"]["children"]["switches"]}
+    return groups[group]["hosts"]
+
+
+BROKEN = {
+    "unknown unit code on a host": (
+        dict(hosts=lambda d: _hosts(d, "workstations")["snv-ws01"].update(unit="000.00.99.H09")),
+        ["hosts.yml", "host snv-ws01", "unit", "unknown unit code '000.00.99.H09'"]),
+    "host in no unit": (
+        dict(hosts=lambda d: _hosts(d, "workstations")["snv-ws02"].pop("unit")),
+        ["hosts.yml", "host snv-ws02", "unit", "belongs to no unit"]),
+    "duplicate address": (
+        dict(hosts=lambda d: _hosts(d, "workstations")["snv-ws02"].update(ansible_host="10.20.2.101")),
+        ["host snv-ws02", "ansible_host", "already used by host snv-ws01"]),
+    "duplicate host (same name twice in one group)": (
+        dict(raw_hosts="all:\n  children:\n    workstations:\n      hosts:\n        a-ws01: {unit: 000.00.02.H09}\n"
+                       "        a-ws01: {unit: 000.00.03.H09}\n"),
+        ["hosts.yml", "line", "duplicate key 'a-ws01'"]),
+    "bad CIDR": (
+        dict(province=lambda d: _unit(d, "000.00.03.H09").update(wan=["10.20.3.0/33"])),
+        ["province.yml", "unit 000.00.03.H09", "wan", "bad CIDR"]),
+    "CIDR with host bits": (
+        dict(province=lambda d: _unit(d, "000.00.03.H09").update(wan=["10.20.3.7/24"])),
+        ["unit 000.00.03.H09", "wan", "10.20.3.7/24"]),
+    "missing device_type": (
+        dict(hosts=lambda d: _hosts(d, "switches")["stc-sw01"].pop("device_type")),
+        ["host stc-sw01", "device_type", "netmiko device_type"]),
+    "unknown device_type": (
+        dict(hosts=lambda d: _hosts(d, "switches")["stc-sw01"].update(device_type="cisco_iosx")),
+        ["host stc-sw01", "device_type", "cisco_iosx"]),
+    "duplicate unit code": (
+        dict(province=lambda d: d["units"].append(dict(_unit(d, "000.00.02.H09"), name="Sở Nội vụ 2"))),
+        ["province.yml", "unit 000.00.02.H09", "code", "duplicate unit code"]),
+    "unknown parent": (
+        dict(province=lambda d: _unit(d, "000.00.04.H09").update(parent="000.00.77.H09")),
+        ["unit 000.00.04.H09", "parent", "000.00.77.H09"]),
+    "bad unit kind": (
+        dict(province=lambda d: _unit(d, "000.00.04.H09").update(kind="ministry")),
+        ["unit 000.00.04.H09", "kind", "'ministry' is not one of"]),
+    "bad unit code": (
+        dict(province=lambda d: _unit(d, "000.00.05.H09").update(code="Sở Tư pháp!")),
+        ["units[", "code", "neither an agency identifier"]),
+    "missing mail domain": (
+        dict(province=lambda d: d["province"].pop("mail_domain")),
+        ["province.yml", "province", "mail_domain", "required field is missing"]),
+    "non-ASCII mail domain": (
+        dict(province=lambda d: d["province"].update(mail_domain="bến-tre.gov.vn")),
+        ["province", "mail_domain", "not a DNS domain"]),
+    "bad base DN": (
+        dict(province=lambda d: d["province"].update(base_dn="bentre.gov.vn")),
+        ["province", "base_dn", "not a directory base DN"]),
+    "unknown field (typo)": (
+        dict(province=lambda d: _unit(d, "000.00.06.H09").update(wan_ranges=["10.1.0.0/24"])),
+        ["unit 000.00.06.H09", "wan_ranges", "unknown field"]),
+    "overlapping WAN ranges": (
+        dict(province=lambda d: _unit(d, "000.00.06.H09").update(wan=["10.20.2.128/25"])),
+        ["unit", "wan", "overlaps"]),
+    "two integration centers": (
+        dict(province=lambda d: _unit(d, "000.00.07.H09").update(kind="integration_center")),
+        ["units", "kind", "exactly one unit must be the integration_center (found 2)"]),
+    "host in groups of two roles": (
+        dict(hosts=lambda d: _hosts(d, "workstations").update({"snv-srv01": {"unit": "000.00.02.H09",
+                                                                              "ansible_host": "10.20.2.10"}})),
+        ["host snv-srv01", "groups", "different roles"]),
+    "invalid YAML": (
+        dict(raw_province="province: {name: x\nunits: [\n"),
+        ["province.yml", "line", "invalid YAML"]),
+    "bad port": (
+        dict(hosts=lambda d: _hosts(d, "workstations")["snv-ws01"].update(ansible_port="ssh")),
+        ["host snv-ws01", "ansible_port", "not a TCP port"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_inventory_names_the_problem(tmp_path, case):
+    changes, expected = BROKEN[case]
+    d = _broken(tmp_path, **changes)
+    with pytest.raises(InventoryError) as exc:
+        load_province(d)
+    text = str(exc.value)
+    for part in expected:
+        assert part in text, f"{case}: {part!r} not in:\n{text}"
+    r = run_cli("inventory", "check", "-i", str(d))
+    assert r.returncode == 2
+    assert expected[-1] in r.stderr
+
+
+def test_every_problem_reported_at_once(tmp_path):
+    def hosts(d):
+        _hosts(d, "workstations")["snv-ws01"].update(unit="nope-unit")
+        _hosts(d, "switches")["stc-sw01"].pop("device_type")
+    d = _broken(tmp_path, hosts=hosts, province=lambda d: _unit(d, "000.00.03.H09").update(wan=["bad"]))
+    r = run_cli("inventory", "check", "-i", str(d), "--json")
+    assert r.returncode == 2
+    errs = json.loads(r.stdout)["errors"]
+    fields = {(e["where"], e["field"]) for e in errs}
+    assert {("unit 000.00.03.H09", "wan"), ("host stc-sw01", "device_type")} <= fields
+    assert len(errs) >= 3
+
+
+def test_missing_directory_is_bad_input(tmp_path):
+    r = run_cli("inventory", "check", "-i", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "inventory directory not found" in r.stderr
