@@ -1,0 +1,27 @@
+"""CSV for spreadsheets: UTF-8 with a byte-order mark, because Excel on Vietnamese Windows opens a CSV
+without BOM in the ANSI code page (cp1258) and turns every diacritic into mojibake.
+
+    from provisioning.render.csv import write_csv
+    write_csv(path, ["Mã", "Họ và tên"], rows)
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .files import write_text
+
+
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(headers)
+    w.writerows([["" if v is None else v for v in r] for r in rows])
+    return buf.getvalue()
+
+
+def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]], mode: int = 0o644) -> Path:
+    """Write atomically, UTF-8 with BOM, CRLF line ends (what Excel writes itself)."""
+    return write_text(path, to_csv(headers, rows), mode=mode, bom=True)
