@@ -7,7 +7,10 @@ fake-switches 1.5.0 is used on a current Twisted, with small patches for what it
   1. `end` in configuration mode (netmiko's send_config_set() sends it; the simulator knows only `exit`);
   2. the enable password is compared as str (the stock CLI passes bytes, which never match on Python 3);
   3. outputs for `show inventory`, `show interfaces status` and `show ip interface brief` (the last one
-     crashes the stock session).
+     crashes the stock session);
+  4. a startup configuration: `show startup-config` prints the configuration as of the last
+     `write memory` (or of the switch's start), so a configuration change that was not saved shows up as a
+     difference between running and startup configuration, as on a real switch (the audit flags it).
 The patches change the simulator only; the project's netmiko code is the same as against real devices.
 """
 from __future__ import annotations
@@ -18,7 +21,12 @@ import sys
 
 from fake_switches import switch_factory
 from fake_switches.cisco.command_processor.config import ConfigCommandProcessor
-from fake_switches.cisco.command_processor.enabled import EnabledCommandProcessor
+from fake_switches.cisco.command_processor.enabled import (
+    EnabledCommandProcessor,
+    build_running_interface,
+    build_running_vlan,
+    build_static_routes,
+)
 from fake_switches.transports.ssh_service import SwitchSshService
 from twisted.internet import reactor
 
@@ -32,11 +40,42 @@ def _serial(name: str) -> str:
     return "FOC" + "".join(f"{ord(c):02X}" for c in name)[-8:]
 
 
+def running_config(conf) -> list[str]:
+    """The lines `show running-config` prints after its header (same builders as the simulator)."""
+    lines = ["version 12.1", "!", f"hostname {conf.name}", "!", "!"]
+    for vlan in conf.vlans:
+        lines += build_running_vlan(vlan) + ["!"]
+    for port in conf.get_physical_ports() + conf.get_vlan_ports():
+        lines += build_running_interface(port) + ["!"]
+    if conf.static_routes:
+        lines += [build_static_routes(r) for r in conf.static_routes] + ["!"]
+    return lines + ["end", ""]
+
+
+def _save(conf) -> None:
+    conf.startup_config = running_config(conf)
+
+
 _orig_show = EnabledCommandProcessor.do_show
+_orig_write = EnabledCommandProcessor.do_write
+
+
+def _do_write(self, *args):
+    _orig_write(self, *args)
+    _save(self.switch_configuration)
 
 
 def _do_show(self, *args):
     conf = self.switch_configuration
+    if len(args) >= 1 and "startup-config".startswith(args[0]) and len(args[0]) >= 3:
+        lines = getattr(conf, "startup_config", None)
+        if lines is None:
+            self.write_line("startup-config is not present")
+            return
+        self.write_line(f"Using {len(chr(10).join(lines))} out of 524288 bytes")
+        for line in lines:
+            self.write_line(line)
+        return
     if len(args) >= 1 and "inventory".startswith(args[0]) and len(args[0]) >= 3:
         self.write_line(f'NAME: "1", DESCR: "WS-C2960-24TT-L"')
         self.write_line(f"PID: WS-C2960-24TT-L  , VID: V02  , SN: {_serial(conf.name)}")
@@ -64,6 +103,7 @@ def _do_show(self, *args):
 def patch() -> None:
     ConfigCommandProcessor.do_end = _do_end
     EnabledCommandProcessor.do_show = _do_show
+    EnabledCommandProcessor.do_write = _do_write
 
 
 def main(config_path: str) -> None:
@@ -73,6 +113,7 @@ def main(config_path: str) -> None:
     factory = switch_factory.SwitchFactory()
     for sw in cfg["switches"]:
         core = factory.get("cisco_2960_24TT_L", sw["name"], cfg["enable_secret"])  # str secret: patch 2
+        _save(core.switch_configuration)  # a switch starts with its configuration saved: patch 4
         SwitchSshService(ip=sw["ip"], port=sw.get("port", 22), switch_core=core,
                          users={cfg["user"]: cfg["password"].encode()}).hook_to_reactor(reactor)
     print(f"switches ready: {', '.join(s['name'] for s in cfg['switches'])}", flush=True)
