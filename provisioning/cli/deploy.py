@@ -1,0 +1,58 @@
+"""`provision deploy`: install and configure the baseline services on the province's servers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.live import Live
+
+from .. import errors
+from ..deploy.runner import DeployResult, Progress, deploy
+from ..render.console import console, print_json, table
+from .common import InventoryOpt, JsonOpt, LimitOpt
+
+COLUMNS = ["host", "ok", "changed", "failed", "unreachable", "skipped", "status"]
+
+
+def _rows(hosts) -> list[list]:
+    return [[h.host, h.ok, h.changed, h.failed, h.unreachable, h.skipped, h.status] for h in hosts]
+
+
+def _live_table(p: Progress):
+    t = table(f"deploy: {p.play}", ["host", "ok", "changed", "failed", "unreachable", "task"],
+              [[h.host, h.ok, h.changed, h.failed, h.unreachable, h.task[:60]] for h in p.hosts.values()])
+    return t
+
+
+def run(inventory: Path = InventoryOpt, limit: str = LimitOpt,
+        check: bool = typer.Option(False, "--check", help="Dry run: report what would change, change nothing."),
+        diff: bool = typer.Option(False, "--diff", help="Show file differences (never for secret files)."),
+        tags: str = typer.Option(None, "--tags", help="Only these role tags (comma-separated: common, pki, "
+                                                      "directory, ...)."),
+        json: bool = JsonOpt) -> int:
+    """Deploy the baseline services (playbooks/site.yml) to the province's servers.
+
+    Exit 0 when every host converged, 1 when a host failed or was unreachable, 2 on bad input."""
+    if json:
+        result = deploy(inventory, limit=limit, check=check, diff=diff, tags=tags)
+        print_json(_summary(result))
+    else:
+        with Live(console=console, refresh_per_second=4, transient=True) as live:
+            result = deploy(inventory, limit=limit, check=check, diff=diff, tags=tags,
+                            on_update=lambda p: live.update(_live_table(p)))
+        console.print(table(f"deploy {result.inventory}{' (check)' if check else ''}: {result.seconds} s",
+                            COLUMNS, _rows(result.hosts)))
+        for h in result.hosts:
+            if h.error:
+                console.print(f"[red]{h.host}[/]: {h.error}", highlight=False)
+        if result.ok and result.changed == 0:
+            console.print("[green]no changes[/]: every host was already as described"
+                          if not check else "[green]no changes[/]: nothing would change")
+        console.print(f"artifacts: {result.artifacts}", highlight=False)
+    return errors.OK if result.ok else errors.FAILED
+
+
+def _summary(r: DeployResult) -> dict:
+    return {"inventory": r.inventory, "run": r.run, "check": r.check, "ok": r.ok, "status": r.status,
+            "rc": r.rc, "seconds": r.seconds, "changed": r.changed, "no_changes": r.ok and r.changed == 0,
+            "artifacts": r.artifacts, "hosts": r.hosts}

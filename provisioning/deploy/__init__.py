@@ -1,0 +1,1 @@
+"""`provision deploy`: the baseline services (Ansible roles under roles/) applied to a province."""

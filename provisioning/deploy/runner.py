@@ -1,0 +1,210 @@
+"""Run playbooks/site.yml on a province through ansible-runner.
+
+What the playbook gets:
+- the inventory's own hosts.yml (with its group_vars/host_vars), limited to the selected servers;
+- the province's facts as extra vars (`province_*`, see `province_vars`), so roles never parse
+  province.yml; they are not secret and are kept with the run's artifacts (env/extravars);
+- the secrets as `vault_*` variables from the ansible-vault file (`-e @vault.yml
+  --vault-password-file`): only file names reach the artifacts; tasks using them are no_log.
+
+Each run keeps its ansible-runner artifacts (job events, stdout, command) in
+`var/<inventory>/deploy/<run>/`.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import paths
+from ..errors import BadInput
+from ..model import HostRole, Province, load_province
+from . import secrets
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOK = REPO / "playbooks" / "site.yml"
+ANSIBLE_CFG = REPO / "ansible.cfg"
+SERVER_GROUPS = ("center_servers", "unit_servers")
+# Service names in the province zone that point to the center (contract: TLS SANs, DNS, /etc/hosts).
+CENTER_SERVICES = ["ldap", "mail", "smtp", "imap", "www", "portal", "ns1"]
+
+
+@dataclass
+class HostStats:
+    host: str
+    ok: int = 0
+    changed: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    skipped: int = 0
+    rescued: int = 0
+    ignored: int = 0
+    task: str = ""      # last task seen (live progress)
+    error: str = ""     # first failure message (no_log results are censored by Ansible)
+
+    @property
+    def status(self) -> str:
+        if self.unreachable:
+            return "unreachable"
+        if self.failed:
+            return "failed"
+        return "changed" if self.changed else "ok"
+
+
+@dataclass
+class DeployResult:
+    inventory: str
+    run: str
+    artifacts: str
+    check: bool
+    status: str
+    rc: int
+    seconds: float
+    hosts: list[HostStats] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0 and all(h.failed == 0 and h.unreachable == 0 for h in self.hosts)
+
+    @property
+    def changed(self) -> int:
+        return sum(h.changed for h in self.hosts)
+
+
+def servers(province: Province, limit: str | None) -> list[str]:
+    """Servers selected by --limit (site.yml only targets servers)."""
+    try:
+        chosen = province.select(limit)
+    except KeyError as e:
+        raise BadInput(str(e.args[0])) from None
+    names = [h.name for h in chosen if h.role == HostRole.server and set(h.groups) & set(SERVER_GROUPS)]
+    if not names:
+        raise BadInput(f"--limit {limit!r} selects no server (deploy targets center_servers and unit_servers)")
+    return names
+
+
+def province_vars(province: Province) -> dict:
+    """Province facts for the roles (extra vars `province_*`)."""
+    zone = province.dns_zone
+    center_hosts = [h for h in province.hosts.values() if "center_servers" in h.groups]
+    all_servers = {h.name: {"address": h.address, "unit": h.unit, "fqdn": f"{h.name}.{zone}"}
+                   for h in province.hosts.values() if set(h.groups) & set(SERVER_GROUPS)}
+    return {
+        "province_name": province.info.name,
+        "province_code": province.info.code or "",
+        "province_mail_domain": province.info.mail_domain,
+        "province_base_dn": province.info.base_dn,
+        "province_dns_zone": zone,
+        "province_timezone": province.info.timezone,
+        "province_center_host": sorted(h.name for h in center_hosts)[0],
+        "province_center_services": CENTER_SERVICES,
+        "province_unit_servers": sorted(h.name for h in province.hosts.values() if "unit_servers" in h.groups),
+        "province_servers": all_servers,
+        "province_units": [
+            {"code": u.code, "name": u.name, "kind": u.kind.value, "parent": u.parent,
+             "wan": [str(n) for n in u.wan],
+             "servers": [h.name for h in u.hosts if h.name in all_servers]}
+            for u in province.units.values()
+        ],
+    }
+
+
+EVENT_COUNTERS = {
+    "runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable",
+    "runner_on_skipped": "skipped",
+}
+
+
+class Progress:
+    """Per-host counters built from the runner's event stream (shown live, checked against the recap)."""
+
+    def __init__(self, hosts: list[str], on_update: Callable[["Progress"], None] | None = None):
+        self.hosts = {h: HostStats(h) for h in hosts}
+        self.on_update = on_update
+        self.play = ""
+
+    def __call__(self, event: dict) -> bool:
+        data = event.get("event_data", {})
+        kind = event.get("event", "")
+        if kind == "playbook_on_play_start":
+            self.play = data.get("play", "")
+        host = data.get("host")
+        if host in self.hosts:
+            st = self.hosts[host]
+            if kind == "runner_on_start":
+                st.task = data.get("task", "")
+            elif kind in EVENT_COUNTERS:
+                res = data.get("res") or {}
+                if kind == "runner_on_failed" and data.get("ignore_errors"):
+                    st.ignored += 1
+                else:
+                    setattr(st, EVENT_COUNTERS[kind], getattr(st, EVENT_COUNTERS[kind]) + 1)
+                if kind == "runner_on_ok" and res.get("changed"):
+                    st.changed += 1
+                if kind in ("runner_on_failed", "runner_on_unreachable") and not st.error \
+                        and not data.get("ignore_errors"):
+                    st.error = f"{data.get('task', '')}: {str(res.get('msg', ''))[:300]}"
+            if self.on_update:
+                self.on_update(self)
+        return True  # keep every event in the artifacts
+
+
+def deploy(inventory: str | Path, limit: str | None = None, check: bool = False, diff: bool = False,
+           tags: str | None = None, on_update: Callable[[Progress], None] | None = None) -> DeployResult:
+    """Deploy the baseline services. Raises InventoryError/BadInput on bad input (nothing run)."""
+    import ansible_runner
+
+    inventory = Path(inventory)
+    province = load_province(inventory)
+    hosts = servers(province, limit)
+    secrets.ensure_secrets(inventory)
+    run = paths.run_stamp() + ("-check" if check else "")
+    private = paths.data_dir(inventory, "deploy") / run
+    private.mkdir(parents=True, exist_ok=False)
+
+    cmdline = ["--vault-password-file", str(secrets.vault_password_file(inventory).resolve()),
+               "-e", "@" + str(secrets.vault_file(inventory).resolve())]
+    if check:
+        cmdline.append("--check")
+    if diff:
+        cmdline.append("--diff")
+    if tags:
+        cmdline += ["--tags", tags]
+    # ansible-playbook from the same environment as this Python (the venv)
+    env_path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    progress = Progress(hosts, on_update)
+    started = time.monotonic()
+    r = ansible_runner.run(
+        private_data_dir=str(private),
+        project_dir=str(REPO),
+        playbook=str(PLAYBOOK),
+        inventory=str((inventory / "hosts.yml").resolve()),
+        limit=",".join(hosts),
+        extravars=province_vars(province),
+        cmdline=" ".join(_quote(a) for a in cmdline),
+        envvars={"ANSIBLE_CONFIG": str(ANSIBLE_CFG), "PATH": env_path, "ANSIBLE_FORCE_COLOR": "0",
+                 "ANSIBLE_NOCOLOR": "1"},
+        event_handler=progress,
+        quiet=True,
+        ident="artifacts",
+    )
+    seconds = time.monotonic() - started
+    # The recap (playbook_on_stats) is the authority for the final counts.
+    stats = r.stats or {}
+    for name, st in progress.hosts.items():
+        for key, attr in (("ok", "ok"), ("changed", "changed"), ("failures", "failed"), ("dark", "unreachable"),
+                          ("skipped", "skipped"), ("rescued", "rescued"), ("ignored", "ignored")):
+            if key in stats:
+                setattr(st, attr, int(stats[key].get(name, 0)))
+    return DeployResult(inventory=str(inventory), run=run, artifacts=str(private), check=check,
+                        status=r.status, rc=r.rc if r.rc is not None else 1, seconds=round(seconds, 1),
+                        hosts=list(progress.hosts.values()))
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
