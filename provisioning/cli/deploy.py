@@ -42,6 +42,8 @@ def run(inventory: Path = InventoryOpt, limit: str = LimitOpt,
                             on_update=lambda p: live.update(_live_table(p)))
         console.print(table(f"deploy {result.inventory}{' (check)' if check else ''}: {result.seconds} s",
                             COLUMNS, _rows(result.hosts)))
+        if result.error:
+            console.print(f"[red]playbook failed[/]: {result.error}", highlight=False, markup=False)
         for h in result.hosts:
             if h.error:
                 console.print(f"[red]{h.host}[/]: {h.error}", highlight=False)
@@ -55,4 +57,4 @@ def run(inventory: Path = InventoryOpt, limit: str = LimitOpt,
 def _summary(r: DeployResult) -> dict:
     return {"inventory": r.inventory, "run": r.run, "check": r.check, "ok": r.ok, "status": r.status,
             "rc": r.rc, "seconds": r.seconds, "changed": r.changed, "no_changes": r.ok and r.changed == 0,
-            "artifacts": r.artifacts, "hosts": r.hosts}
+            "artifacts": r.artifacts, "error": r.error, "hosts": r.hosts}

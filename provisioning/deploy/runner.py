@@ -64,6 +64,7 @@ class DeployResult:
     rc: int
     seconds: float
     hosts: list[HostStats] = field(default_factory=list)
+    error: str = ""     # why the playbook did not run at all (syntax, missing role...)
 
     @property
     def ok(self) -> bool:
@@ -189,7 +190,8 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
                  "ANSIBLE_NOCOLOR": "1"},
         event_handler=progress,
         quiet=True,
-        ident="artifacts",
+        artifact_dir=str(private.parent),
+        ident=run,
     )
     seconds = time.monotonic() - started
     # The recap (playbook_on_stats) is the authority for the final counts.
@@ -199,9 +201,25 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
                           ("skipped", "skipped"), ("rescued", "rescued"), ("ignored", "ignored")):
             if key in stats:
                 setattr(st, attr, int(stats[key].get(name, 0)))
+    rc = r.rc if r.rc is not None else 1
+    error = ""
+    if rc != 0 and not any(h.failed or h.unreachable for h in progress.hosts.values()):
+        error = _first_error(private / "stdout") or f"ansible-playbook ended with {r.status} (rc {rc})"
     return DeployResult(inventory=str(inventory), run=run, artifacts=str(private), check=check,
-                        status=r.status, rc=r.rc if r.rc is not None else 1, seconds=round(seconds, 1),
-                        hosts=list(progress.hosts.values()))
+                        status=r.status, rc=rc, seconds=round(seconds, 1),
+                        hosts=list(progress.hosts.values()), error=error)
+
+
+def _first_error(stdout: Path) -> str:
+    """The first [ERROR] block of ansible-playbook's output (a playbook that could not start)."""
+    try:
+        lines = stdout.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for i, line in enumerate(lines):
+        if "ERROR" in line:
+            return "\n".join(lines[i:i + 6]).strip()
+    return ""
 
 
 def _quote(arg: str) -> str:
