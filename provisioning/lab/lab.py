@@ -238,7 +238,7 @@ class Lab:
     def _netns_link(self, st: dict, i: int, ns: str, ips: list[str]) -> None:
         net = ipaddress.IPv4Network(st["network"])
         veth = self._veth(st["index"], i)
-        if _sh(["ip", "netns", "list"]).stdout.find(ns) < 0:
+        if ns not in self._netns_names():
             _sh(["ip", "netns", "add", ns])
         if _sh(["ip", "link", "show", veth], check=False).returncode != 0:
             _sh(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns])
@@ -362,7 +362,9 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
             raise OperationFailed(f"lab {self.name}: no SSH answer from {', '.join(sorted(pending))}\n" + "\n".join(logs))
 
     def _repair(self, st: dict) -> None:
-        """`lab up` on an existing lab: restart whatever is not running."""
+        """`lab up` on an existing lab: restart whatever is not running (also after a machine reboot,
+        when the bridge, namespaces and tmpfs layers are gone but the state is still on disk)."""
+        self._bridge_up(st["index"], ipaddress.IPv4Network(st["network"]))
         for i, h in enumerate(st["hosts"]):
             if h["kind"] == "switch":
                 continue
@@ -478,10 +480,12 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
             removed.append(f"state {self.dir}")
         return removed
 
+    @staticmethod
+    def _netns_names() -> list[str]:
+        return [line.split()[0] for line in _sh(["ip", "netns", "list"], check=False).stdout.splitlines() if line]
+
     def _lab_netns(self) -> list[str]:
-        out = _sh(["ip", "netns", "list"], check=False).stdout.split("\n")
-        prefix = f"plab-{self.name}-"
-        return [line.split()[0] for line in out if line.startswith(prefix)]
+        return [ns for ns in self._netns_names() if ns.startswith(f"plab-{self.name}-")]
 
     # ---- status & access ---------------------------------------------------------------
     def status(self) -> LabStatus:
