@@ -1,7 +1,9 @@
 """Where a province's state lives on the operator's machine.
 
-Each province (inventory directory) has a data directory, `$PROVISION_DATA/<inventory name>/`
-(default `./var/<inventory name>/`, ignored by git), holding one sub-directory per job:
+Each province (inventory directory `<project>/inventory/<name>`) has a data directory
+`<project>/var/<name>/` (ignored by git), or `$PROVISION_DATA/<name>/` when that is set, holding one
+sub-directory per job. It does not depend on the current directory, so every command of one province
+finds the same history:
 
     audit/<run>/audit.json ...   dated audit runs (month-to-month history)
     deploy/<run>/                ansible-runner artifacts of each deploy
@@ -17,13 +19,14 @@ import os
 from pathlib import Path
 
 
-def data_root() -> Path:
-    return Path(os.environ.get("PROVISION_DATA", "var"))
+def data_root(inventory_dir: str | Path) -> Path:
+    env = os.environ.get("PROVISION_DATA")
+    return Path(env) if env else Path(inventory_dir).resolve().parent.parent / "var"
 
 
 def data_dir(inventory_dir: str | Path, job: str | None = None) -> Path:
     """`var/<inventory name>/<job>/` (created, owner-only for secrets and accounts)."""
-    d = data_root() / Path(inventory_dir).resolve().name
+    d = data_root(inventory_dir) / Path(inventory_dir).resolve().name
     if job:
         d = d / job
     d.mkdir(parents=True, exist_ok=True)
