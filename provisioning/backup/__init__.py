@@ -1,0 +1,1 @@
+"""`provision backup`: run, list and restore the servers' snapshots (the `backup` role's script)."""

@@ -1,0 +1,58 @@
+"""Run one command on inventory hosts through Ansible (ad-hoc `command` module via ansible-runner).
+
+Going through Ansible rather than plain ssh keeps whatever connection settings the inventory has
+(keys, users, jump hosts, known_hosts), exactly as `provision deploy` uses them. Each call keeps its
+artifacts in `var/<inventory>/<job>/<run>/`.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import paths
+from ..deploy.runner import ANSIBLE_CFG, REPO
+
+
+@dataclass
+class Reply:
+    host: str
+    rc: int | None         # None: unreachable
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+
+def run(inventory: str | Path, hosts: list[str], argv: list[str], job: str) -> dict[str, Reply]:
+    """Run `argv` (no shell) on `hosts`; one Reply per host (rc None when unreachable)."""
+    import shlex
+
+    import ansible_runner
+
+    inventory = Path(inventory)
+    private = paths.data_dir(inventory, job) / paths.run_stamp()
+    private.mkdir(parents=True, exist_ok=True)
+    replies = {h: Reply(h, None, stderr="no answer") for h in hosts}
+
+    def on_event(event: dict) -> bool:
+        data = event.get("event_data", {})
+        host, res = data.get("host"), data.get("res") or {}
+        if host in replies and event.get("event") in ("runner_on_ok", "runner_on_failed"):
+            replies[host] = Reply(host, int(res.get("rc", 1)), res.get("stdout", ""),
+                                  res.get("stderr", "") or str(res.get("msg", "")))
+        elif host in replies and event.get("event") == "runner_on_unreachable":
+            replies[host] = Reply(host, None, stderr=str(res.get("msg", "unreachable")))
+        return True
+
+    env_path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    ansible_runner.run(
+        private_data_dir=str(private), project_dir=str(REPO), inventory=str((inventory / "hosts.yml").resolve()),
+        host_pattern=",".join(hosts), module="ansible.builtin.command", module_args=shlex.join(argv),
+        envvars={"ANSIBLE_CONFIG": str(ANSIBLE_CFG), "PATH": env_path, "ANSIBLE_NOCOLOR": "1"},
+        event_handler=on_event, quiet=True, artifact_dir=str(private.parent), ident=private.name,
+    )
+    return replies
