@@ -1,0 +1,221 @@
+"""Facts of switches and routers over netmiko, one driver per vendor CLI.
+
+A driver is a small class registered for one or more netmiko device types: the commands to run and, per
+command, a fallback parser. Output is parsed with TextFSM (ntc-templates) through netmiko's
+`use_textfsm=True` where a template exists; netmiko silently returns the raw *string* when no template
+matches (seen with the switch simulator and with unusual IOS builds), so every structured result is
+checked and the driver's own regex parser takes over. Adding a vendor = one driver class with its
+commands and parsers (see `CiscoIOS`); a device type without a driver is audited as `unsupported`.
+
+Facts (keys missing when the device does not tell):
+  hostname, vendor, model, serial, os_version, uptime_s, uptime_days
+  interfaces [{name, status, vlan, description}], interfaces_up, interfaces_down
+  vlans [{id, name, status}], vlan_count
+  config_saved (running == startup configuration), config_unsaved_lines, running_config_sha256
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from typing import Any, Callable, ClassVar
+
+from .deadline import Deadline, Watchdog, open_socket
+
+
+# Scalar facts a baseline may check.
+CHECKABLE_FACTS = frozenset({
+    "hostname", "vendor", "model", "serial", "os_version", "uptime_s", "uptime_days", "interfaces_up",
+    "interfaces_down", "vlan_count", "config_saved", "config_unsaved_lines", "running_config_sha256",
+})
+
+
+class Unsupported(Exception):
+    """No collector exists for this kind of host yet."""
+
+
+DRIVERS: dict[str, type["Driver"]] = {}
+
+
+def register(*device_types: str) -> Callable[[type["Driver"]], type["Driver"]]:
+    def deco(cls: type[Driver]) -> type[Driver]:
+        for dt_ in device_types:
+            DRIVERS[dt_] = cls
+        return cls
+    return deco
+
+
+class Driver:
+    """Base of vendor drivers: runs commands with a deadline and keeps TextFSM-or-fallback parsing honest."""
+
+    vendor: ClassVar[str] = ""
+
+    def __init__(self, conn: Any, deadline: Deadline):
+        self.conn = conn
+        self.deadline = deadline
+        self.parsed_by: dict[str, str] = {}  # command -> "textfsm" | "fallback" (kept in facts for support)
+
+    def raw(self, command: str) -> str:
+        return self.conn.send_command(command, read_timeout=self.deadline.remaining())
+
+    def structured(self, command: str, fallback: Callable[[str], list[dict]]) -> list[dict]:
+        result = self.conn.send_command(command, use_textfsm=True, read_timeout=self.deadline.remaining())
+        if isinstance(result, list) and all(isinstance(r, dict) for r in result) and result:
+            self.parsed_by[command] = "textfsm"
+            return result
+        self.parsed_by[command] = "fallback"
+        return fallback(result if isinstance(result, str) else "")
+
+    def collect(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+_UPTIME_UNITS = {"year": 365 * 86400, "week": 7 * 86400, "day": 86400, "hour": 3600, "minute": 60, "second": 1}
+
+
+def uptime_seconds(text: str) -> int | None:
+    """'1 year, 18 weeks, 5 days, 1 hour, 11 minutes' -> seconds."""
+    total, found = 0, False
+    for n, unit in re.findall(r"(\d+)\s+(year|week|day|hour|minute|second)s?", text or ""):
+        total += int(n) * _UPTIME_UNITS[unit]
+        found = True
+    return total if found else None
+
+
+# Lines that change without any configuration change (IOS headers, timestamps, byte counts).
+_VOLATILE = re.compile(r"^(Building configuration|Current configuration|Using \d+ out of \d+ bytes|"
+                       r"! Last configuration change|! NVRAM config last updated|! No configuration change since|"
+                       r"ntp clock-period)")
+
+
+def normalize_config(text: str) -> list[str]:
+    return [line.rstrip() for line in (text or "").splitlines() if line.strip() and not _VOLATILE.match(line)]
+
+
+def compare_configs(running: str, startup: str | None) -> dict[str, Any]:
+    """config_saved / config_unsaved_lines / running_config_sha256 from the two configurations.
+    Only a count of differing lines is kept, never the lines: configurations hold secrets."""
+    run = normalize_config(running)
+    facts: dict[str, Any] = {"running_config_sha256": hashlib.sha256("\n".join(run).encode()).hexdigest()}
+    if startup is None:
+        return facts
+    start = normalize_config(startup)
+    diff = [d for d in difflib.unified_diff(start, run, lineterm="", n=0)
+            if d[:1] in "+-" and not d.startswith(("+++", "---"))]
+    facts["config_saved"] = not diff
+    facts["config_unsaved_lines"] = len(diff)
+    return facts
+
+
+# ------------------------------------------------------------------------------------------ Cisco IOS
+
+def _ios_version_fallback(text: str) -> list[dict]:
+    row: dict[str, Any] = {}
+    if m := re.search(r"^(\S+) uptime is (.+)$", text, re.M):
+        row["hostname"], row["uptime"] = m.group(1), m.group(2)
+    if m := re.search(r"Version ([^,\s]+)", text):
+        row["version"] = m.group(1)
+    if m := re.search(r"^cisco (\S+) .*processor", text, re.M | re.I):
+        row["hardware"] = [m.group(1)]
+    if m := re.search(r"Processor board ID (\S+)", text):
+        row["serial"] = [m.group(1)]
+    return [row] if row else []
+
+
+def _ios_inventory_fallback(text: str) -> list[dict]:
+    return [{"pid": pid.strip(), "sn": sn.strip()}
+            for pid, sn in re.findall(r"PID:\s*([^,]*?)\s*,.*?SN:\s*(\S*)", text or "")]
+
+
+def _ios_interfaces_fallback(text: str) -> list[dict]:
+    rows = []
+    for line in (text or "").splitlines():
+        m = re.match(r"^(\S+\d)\s+(.*?)\s*(connected|notconnect|disabled|err-disabled|inactive|monitoring|suspended)"
+                     r"\s+(\S+)", line)
+        if m:
+            rows.append({"port": m.group(1), "name": m.group(2), "status": m.group(3), "vlan_id": m.group(4)})
+    return rows
+
+
+def _ios_vlan_fallback(text: str) -> list[dict]:
+    return [{"vlan_id": vid, "vlan_name": name, "status": status}
+            for vid, name, status in re.findall(r"^(\d+)\s+(\S+)\s+(active|act/\S+|suspended|sus/\S+)", text or "",
+                                                 re.M)]
+
+
+@register("cisco_ios", "cisco_xe")
+class CiscoIOS(Driver):
+    """Cisco IOS / IOS-XE access switches and routers (Catalyst 2960/3750, ISR)."""
+
+    vendor = "Cisco"
+
+    def collect(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {"vendor": self.vendor}
+        ver = self.structured("show version", _ios_version_fallback)
+        if ver:
+            v = ver[0]
+            for src, dst in (("hostname", "hostname"), ("version", "os_version")):
+                if v.get(src):
+                    facts[dst] = v[src]
+            if v.get("hardware"):
+                facts["model"] = v["hardware"][0]
+            if v.get("serial"):
+                facts["serial"] = v["serial"][0]
+            up = uptime_seconds(v.get("uptime", ""))
+            if up is not None:
+                facts["uptime_s"], facts["uptime_days"] = up, round(up / 86400, 1)
+        inv = self.structured("show inventory", _ios_inventory_fallback)
+        chassis = next((r for r in inv if r.get("sn")), None)  # the first entry is the chassis / stack master
+        if chassis:
+            facts["serial"] = chassis["sn"]
+            if chassis.get("pid"):
+                facts["model"] = chassis["pid"]
+
+        ifaces = self.structured("show interfaces status", _ios_interfaces_fallback)
+        facts["interfaces"] = [{"name": r.get("port"), "status": r.get("status"), "vlan": r.get("vlan_id"),
+                                "description": (r.get("name") or "").strip() or None} for r in ifaces]
+        facts["interfaces_up"] = sum(1 for r in ifaces if r.get("status") == "connected")
+        facts["interfaces_down"] = len(ifaces) - facts["interfaces_up"]
+
+        vlans = self.structured("show vlan brief", _ios_vlan_fallback)
+        facts["vlans"] = [{"id": int(r["vlan_id"]), "name": r.get("vlan_name"), "status": r.get("status")}
+                          for r in vlans if str(r.get("vlan_id", "")).isdigit()]
+        facts["vlan_count"] = len(facts["vlans"])
+
+        running = self.raw("show running-config")
+        startup = self.raw("show startup-config")
+        if "startup-config is not present" in startup:
+            startup = ""  # never saved: everything running is unsaved
+        elif "Invalid input" in startup or not startup.strip():
+            startup = None  # cannot tell
+        facts.update(compare_configs(running, startup))
+        facts["parsed_by"] = dict(self.parsed_by)
+        return facts
+
+
+def collect(host, deadline: Deadline, watchdog: Watchdog) -> dict[str, Any]:
+    """Connect with netmiko over our own socket (so the watchdog can cut it), enable, run the driver."""
+    driver_cls = DRIVERS.get(host.device_type or "")
+    if driver_cls is None:
+        raise Unsupported(f"no network collector for device_type {host.device_type!r} yet "
+                          f"(have: {', '.join(sorted(DRIVERS))})")
+    from netmiko import ConnectHandler  # slow import (~0.5 s): only when a network device is audited
+
+    sock = open_socket(host.address, host.port, deadline)
+    with watchdog.guard(sock, deadline):
+        secret = host.vars.get("enable_secret")
+        conn = ConnectHandler(
+            device_type=host.device_type, host=host.address, port=host.port, username=host.user,
+            password=host.password.get_secret_value() if host.password else "",
+            secret=str(secret) if secret is not None else "", sock=sock,
+            key_file=str(host.key_file) if host.key_file else None, use_keys=bool(host.key_file),
+            allow_agent=False, conn_timeout=deadline.remaining(), banner_timeout=deadline.remaining(),
+            auth_timeout=deadline.remaining(), session_log=None)
+        try:
+            if secret is not None and not conn.check_enable_mode():
+                conn.enable()
+            return driver_cls(conn, deadline).collect()
+        finally:
+            conn.disconnect()

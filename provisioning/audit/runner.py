@@ -1,0 +1,136 @@
+"""Run an audit: every selected host in a bounded thread pool, each under a hard deadline, each ending
+with exactly one status; one bad host never stops the others.
+
+Status and what causes it:
+  audited      facts collected and graded against the baseline
+  unreachable  no TCP connection (host off, wrong address, port closed) or the SSH session broke
+  auth_failed  user/password/key refused, or the host key is not the one in the inventory's known_hosts
+  timeout      the host accepted TCP but did not finish within --timeout seconds (hung sshd, stale NFS...)
+  unsupported  no collector for this host yet (Windows; a network device type without a driver)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import paramiko
+
+from ..model import Host, Province
+from . import linux, network
+from .baseline import Baseline
+from .deadline import Deadline, Unreachable, Watchdog
+from .grading import HostResult, UnitSummary, grade, summarize, totals
+
+SCHEMA = "provision-audit/1"
+DEFAULT_WORKERS = 20
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass
+class RunInfo:
+    schema: str
+    id: str
+    started: str
+    finished: str
+    duration_s: float
+    inventory: str
+    province: str
+    baseline: str
+    limit: str | None
+    workers: int
+    timeout_s: float
+
+
+@dataclass
+class AuditReport:
+    run: RunInfo
+    units: list[UnitSummary]
+    hosts: list[HostResult]
+    totals: dict[str, Any] = field(default_factory=dict)
+
+
+def _names(exc: BaseException) -> set[str]:
+    return {c.__name__ for c in type(exc).__mro__}
+
+
+def classify(exc: BaseException, deadline: Deadline, host: Host) -> tuple[str, str]:
+    """(status, reason) for a collector failure. Reasons are written by us, never copied from library
+    messages that might echo what was sent."""
+    names = _names(exc)
+    if isinstance(exc, network.Unsupported):
+        return "unsupported", str(exc)
+    if isinstance(exc, Unreachable):
+        return "unreachable", str(exc)
+    if isinstance(exc, paramiko.BadHostKeyException) or (
+            isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc)):
+        return "auth_failed", f"host key of {host.address} is not the one in the inventory's known_hosts"
+    if isinstance(exc, paramiko.AuthenticationException) or "NetmikoAuthenticationException" in names:
+        how = "key" if host.key_file else "password"
+        return "auth_failed", f"login refused for user {host.user!r} ({how} from the inventory)"
+    if isinstance(exc, FileNotFoundError) and host.key_file:
+        return "auth_failed", f"key file {host.key_file} not found"
+    if deadline.expired or isinstance(exc, (socket.timeout, TimeoutError)) or names & {
+            "NetmikoTimeoutException", "ReadTimeout"}:
+        return "timeout", (f"TCP connection accepted but no complete answer within {deadline.seconds:g} s "
+                           f"({type(exc).__name__})")
+    return "unreachable", f"SSH session failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def _scrub(text: str | None, host: Host) -> str | None:
+    """Belt and braces: no inventory secret may appear in a reason, whatever a library put there."""
+    if not text:
+        return text
+    for secret in (host.password.get_secret_value() if host.password else None, host.vars.get("enable_secret")):
+        if secret and str(secret) in text:
+            text = text.replace(str(secret), "***")
+    return text
+
+
+def audit_host(host: Host, baseline: Baseline, timeout: float, watchdog: Watchdog) -> HostResult:
+    start = time.monotonic()
+    deadline = Deadline(timeout)
+    base = dict(host=host.name, unit=host.unit, role=host.role.value, address=host.address)
+    try:
+        if host.os_family == "windows":
+            raise network.Unsupported("Windows host: no collector yet (planned over WinRM); listed so that the "
+                                      "unit's count of machines is complete")
+        facts = (network if host.is_network else linux).collect(host, deadline, watchdog)
+    except Exception as e:  # noqa: BLE001 - any failure of one host becomes that host's status
+        status, reason = classify(e, deadline, host)
+        return HostResult(**base, status=status, reason=_scrub(reason, host),
+                          duration_s=round(time.monotonic() - start, 2))
+    checks = baseline.evaluate(host.role.value, facts)
+    return HostResult(**base, status="audited", facts=facts, checks=checks, grade=grade(checks),
+                      duration_s=round(time.monotonic() - start, 2))
+
+
+def run_audit(province: Province, hosts: list[Host], baseline: Baseline, *, workers: int = DEFAULT_WORKERS,
+              timeout: float = DEFAULT_TIMEOUT, limit: str | None = None, run_id: str | None = None,
+              progress: Callable[[HostResult], None] | None = None) -> AuditReport:
+    started = dt.datetime.now().astimezone().replace(microsecond=0)
+    t0 = time.monotonic()
+    watchdog = Watchdog()
+    results: list[HostResult] = []
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="audit") as pool:
+            futures = [pool.submit(audit_host, h, baseline, timeout, watchdog) for h in hosts]
+            for f in as_completed(futures):
+                r = f.result()
+                results.append(r)
+                if progress:
+                    progress(r)
+    finally:
+        watchdog.stop()
+    order = {h.name: i for i, h in enumerate(hosts)}
+    results.sort(key=lambda r: order[r.host])
+    finished = dt.datetime.now().astimezone().replace(microsecond=0)
+    run = RunInfo(schema=SCHEMA, id=run_id or started.strftime("%Y-%m-%dT%H-%M-%S"), started=started.isoformat(),
+                  finished=finished.isoformat(), duration_s=round(time.monotonic() - t0, 2),
+                  inventory=str(province.inventory_dir), province=province.info.name, baseline=baseline.source,
+                  limit=limit, workers=workers, timeout_s=timeout)
+    units = summarize(results, {code: u.name for code, u in province.units.items()})
+    return AuditReport(run=run, units=units, hosts=results, totals=totals(results))
