@@ -94,11 +94,11 @@ class PdfDocument:
             "p": base,
             "small": ParagraphStyle("small", parent=base, fontSize=9, leading=12),
             "h1": ParagraphStyle("h1", parent=base, fontName="Body-Bold", fontSize=14, leading=19,
-                                 alignment=TA_CENTER, spaceAfter=6),
+                                 alignment=TA_CENTER, spaceAfter=6, keepWithNext=1),
             "h2": ParagraphStyle("h2", parent=base, fontName="Body-Bold", fontSize=12, leading=16, spaceBefore=10,
-                                 spaceAfter=4),
+                                 spaceAfter=4, keepWithNext=1),
             "h3": ParagraphStyle("h3", parent=base, fontName="Body-Bold", fontSize=11, leading=15, spaceBefore=6,
-                                 spaceAfter=3),
+                                 spaceAfter=3, keepWithNext=1),
             "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
             "cell": ParagraphStyle("cell", fontName="Table", fontSize=8.5, leading=10.5),
             "cell_num": ParagraphStyle("cell_num", fontName="Table", fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
@@ -114,8 +114,8 @@ class PdfDocument:
                  f"<b><u>{_text(i18n.t('doc.motto', self.lang))}</u></b>")
         if place_date:
             right += f"<br/><br/><i>{_text(place_date)}</i>"
-        st = ParagraphStyle("hd", parent=self.styles["center"], fontSize=10.5, leading=14)
-        t = Table([[Paragraph(left, st), Paragraph(right, st)]], colWidths=[self.width * 0.42, self.width * 0.58])
+        st = ParagraphStyle("hd", parent=self.styles["center"], fontSize=10, leading=13.5)
+        t = Table([[Paragraph(left, st), Paragraph(right, st)]], colWidths=[self.width * 0.44, self.width * 0.56])
         t.setStyle(TableStyle(_LAYOUT))
         self.story += [t, Spacer(1, 8 * mm)]
 

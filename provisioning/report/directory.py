@@ -1,0 +1,93 @@
+"""Officials as the directory knows them: who has an account and a mailbox, per unit.
+
+Read from `ou=People,<base_dn>` (the DIT of the shared contract) with ldap3, bound as `cn=provisioner`
+(password from the province's secrets, provisioning.deploy.secrets): departmentNumber = unit code,
+employeeNumber = HR id, mailEnabled, govAccountState. An official *has an account* unless
+govAccountState is `disabled`, and *has a mailbox* when the account is active and mailEnabled is TRUE
+(Postfix and Dovecot only see those).
+
+Server: province.yml `report.ldap_url` (default `ldap://<center server address>`); with
+`report.ldap_ca_file` (the provincial CA certificate) the connection uses StartTLS and checks the
+server's certificate — production provinces must set it, the lab may run without.
+"""
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+import ldap3
+from ldap3.core.exceptions import LDAPException
+
+from ..model import Province
+
+
+class DirectoryError(Exception):
+    """The directory could not be read (unreachable, bind refused)."""
+
+
+@dataclass(frozen=True)
+class Person:
+    uid: str
+    unit: str | None
+    hr_id: str | None
+    active: bool
+    mailbox: bool
+
+
+def _first(entry: dict, name: str) -> str | None:
+    v = entry.get(name)
+    if isinstance(v, list):
+        v = v[0] if v else None
+    return None if v is None else str(v)
+
+
+def read_people(url: str, base_dn: str, bind_dn: str, password: str, ca_file: Path | None = None,
+                timeout: float = 10) -> list[Person]:
+    tls = ldap3.Tls(ca_certs_file=str(ca_file), validate=ssl.CERT_REQUIRED) if ca_file else None
+    server = ldap3.Server(url, connect_timeout=timeout, tls=tls, get_info=ldap3.NONE)
+    try:
+        conn = ldap3.Connection(server, user=bind_dn, password=password, receive_timeout=timeout,
+                                raise_exceptions=True, read_only=True)
+        if ca_file and not url.startswith("ldaps://"):
+            conn.open()
+            conn.start_tls()
+        conn.bind()
+        entries = conn.extend.standard.paged_search(
+            f"ou=People,{base_dn}", "(objectClass=inetOrgPerson)", ldap3.LEVEL,
+            attributes=["uid", "departmentNumber", "employeeNumber", "mailEnabled", "govAccountState"],
+            paged_size=500, generator=False)
+        conn.unbind()
+    except LDAPException as e:
+        # ldap3 messages name the server and the failure, never the password
+        raise DirectoryError(f"{url} as {bind_dn}: {type(e).__name__}: {e}") from None
+    people = []
+    for e in entries:
+        if e.get("type") != "searchResEntry":
+            continue
+        a = e["attributes"]
+        uid = _first(a, "uid")
+        if not uid:
+            continue
+        active = (_first(a, "govAccountState") or "active").lower() != "disabled"
+        enabled = (_first(a, "mailEnabled") or "").upper() == "TRUE"
+        people.append(Person(uid.lower(), _first(a, "departmentNumber"), _first(a, "employeeNumber"),
+                             active, active and enabled))
+    return people
+
+
+def for_province(province: Province, timeout: float = 10) -> list[Person]:
+    """Read the province's directory with the provisioner account (raises DirectoryError, or
+    OperationFailed when the province has no secrets yet)."""
+    from ..deploy.secrets import load_secrets
+
+    settings = province.settings.get("report", {})
+    center = [h for h in province.center.hosts if "center_servers" in h.groups]
+    url = settings.get("ldap_url") or (f"ldap://{center[0].address}" if center else None)
+    if not url:
+        raise DirectoryError("no LDAP server: set report.ldap_url in province.yml")
+    ca = settings.get("ldap_ca_file")
+    ca_file = (province.inventory_dir / ca) if ca else None
+    password = load_secrets(province.inventory_dir)["ldap_provisioner"]
+    bind_dn = f"cn=provisioner,ou=Services,{province.info.base_dn}"
+    return read_people(url, province.info.base_dn, bind_dn, password, ca_file, timeout)

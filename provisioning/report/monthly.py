@@ -1,0 +1,99 @@
+"""`provision report monthly`: gather the month's inputs, compute the figures, write the four files.
+
+    inputs = gather(province, month, roster=Path(...), offline=False)   # collects over SSH and LDAP
+    report = figures.compute(province, month, inputs, lang)
+    paths = write(report, out_dir)          # report.json, report.html, report.xlsx, report.pdf
+
+Collection failures (mail server unreachable, LDAP bind refused) do not stop the report: the figures
+of that source are left empty, the report says why, and `gather` records them in `Inputs.failed`
+so that the command exits 1. Bad files (roster, forms, audit/verify JSON) raise BadInput before
+anything is written.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import paths
+from ..errors import OperationFailed
+from ..model import Province
+from . import collect, directory, figures, runs
+from .forms import read_forms
+from .maillog import events
+from .period import Month
+from .roster import read_roster
+
+
+@dataclass
+class Gathered(figures.Inputs):
+    failed: list[str] = field(default_factory=list)
+
+
+def report_dir(province: Province, month: Month) -> Path:
+    """`var/<inventory>/report/<YYYY-MM>/`: the month's report files and the filled forms (forms/)."""
+    return paths.data_dir(province.inventory_dir, "report") / str(month)
+
+
+def mail_hosts(province: Province):
+    names = province.settings.get("report", {}).get("mail_hosts")
+    if names:
+        return [province.hosts[n] for n in names]
+    return [h for h in province.center.hosts if "center_servers" in h.groups]
+
+
+def history(province: Province) -> list[dict]:
+    """Trend points of the months already reported (their report.json), oldest first."""
+    out = []
+    for p in sorted(paths.data_dir(province.inventory_dir, "report").glob("*/report.json")):
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+            out.append({"month": data["month"], **{k: data["summary"].get(k) for k in figures.TREND_KEYS}})
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged old report must not stop this month's
+    return out
+
+
+def gather(province: Province, month: Month, *, roster: Path | None = None, forms_dir: Path | None = None,
+           logs_dir: Path | None = None, offline: bool = False) -> Gathered:
+    settings = province.settings.get("report", {})
+    g = Gathered(webmail_hosts=list(settings.get("webmail_hosts", [])))
+    if roster:
+        g.roster = read_roster(roster, province.units)
+        g.sources["roster"] = str(roster)
+    forms_dir = forms_dir or report_dir(province, month) / "forms"
+    g.forms = read_forms(forms_dir, province, month)
+    g.sources["forms"] = str(forms_dir)
+    data = paths.data_dir(province.inventory_dir)
+    audits = runs.audit_files(data / "audit")
+    g.audit, g.audit_prev = runs.latest(audits, month), runs.latest(audits, month.prev())
+    g.verify = runs.latest(runs.verify_files(data / "verify"), month)
+    for key, found in (("audit", g.audit), ("audit_prev", g.audit_prev), ("verify", g.verify)):
+        if found:
+            g.sources[key] = str(found[0])
+    patterns = tuple(settings.get("mail_logs", collect.DEFAULT_PATTERNS))
+    if logs_dir:
+        g.mail_events = events(collect.from_directory(logs_dir, patterns), province.info.mail_domain, g.warnings)
+        g.sources["mail_logs"] = str(logs_dir)
+    elif not offline:
+        logs, names = [], []
+        for host in mail_hosts(province):
+            try:
+                logs += collect.from_host(host, patterns)
+                names.append(host.name)
+            except collect.CollectError as e:
+                g.failed.append(f"mail logs: {e}")
+        if names:
+            g.mail_events = events(logs, province.info.mail_domain, g.warnings)
+            g.sources["mail_logs"] = [f.name for f in logs]
+    if not offline:
+        try:
+            g.people = directory.for_province(province)
+            g.sources["directory"] = "ldap"
+        except OperationFailed:   # never deployed: no secrets, hence no directory yet (a notice says so)
+            pass
+        except directory.DirectoryError as e:
+            g.failed.append(f"directory: {e}")
+    g.warnings += g.failed
+    g.history = history(province)
+    return g

@@ -1,0 +1,129 @@
+"""The latest audit and verify runs of a month, read from the province's data directory.
+
+- audit: `var/<inventory>/audit/<run>/audit.json`, written by `provision audit` (schema documented in
+  provisioning/audit/). This report reads its per-host list `hosts: [{host, unit, role, status, grade}]`:
+  a host is *audited* when its status says it was reached (`ok`), and *meets the baseline* when its
+  grade is one of MEETS_BASELINE.
+- verify: `var/<inventory>/verify/<run>.json` = {"run": {"started", "finished", "inventory"},
+  "checks": [{"host", "unit", "service", "check", "ok", "detail"}]}. A service of a unit is *deployed*
+  when verify checked it there, *passing* when every check of it there was ok.
+
+A run belongs to the month of its name (run names start with the date, paths.run_stamp), or, for a
+name that does not, of its `run.started`. The latest run of the month is the greatest name.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadInput
+from .period import Month
+
+AUDITED_STATUS = {"ok"}
+MEETS_BASELINE = {"ok", "pass", "meets"}
+_STAMP = re.compile(r"^(\d{4})-(\d{2})-\d{2}")
+
+
+def _month_of(name: str, data: dict[str, Any]) -> Month | None:
+    m = _STAMP.match(name)
+    if m:
+        return Month(int(m.group(1)), int(m.group(2)))
+    started = str((data.get("run") or {}).get("started") or "")
+    m = _STAMP.match(started)
+    return Month(int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInput(f"{path}: not a readable JSON file ({e})") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: expected a JSON object")
+    return data
+
+
+def latest(files: list[tuple[str, Path]], month: Month) -> tuple[Path, dict] | None:
+    """The (path, data) of the latest run of `month` among (run name, path) pairs."""
+    best = None
+    for name, path in sorted(files):
+        data = _load(path)
+        if _month_of(name, data) == month:
+            best = (path, data)
+    return best
+
+
+def audit_files(audit_dir: Path) -> list[tuple[str, Path]]:
+    return [(d.name, d / "audit.json") for d in audit_dir.iterdir() if (d / "audit.json").is_file()] \
+        if audit_dir.is_dir() else []
+
+
+def verify_files(verify_dir: Path) -> list[tuple[str, Path]]:
+    return [(p.stem, p) for p in verify_dir.glob("*.json")] if verify_dir.is_dir() else []
+
+
+@dataclass
+class Hardware:
+    """One unit's hardware in one audit run."""
+    hosts: int = 0
+    audited: int = 0
+    meeting: int = 0
+
+    @property
+    def ratio(self) -> float | None:
+        return self.meeting / self.audited if self.audited else None
+
+
+def hardware_by_unit(path: Path, data: dict) -> dict[str, Hardware]:
+    hosts = data.get("hosts")
+    if not isinstance(hosts, list):
+        raise BadInput(f"{path}: field 'hosts' must be a list of hosts")
+    out: dict[str, Hardware] = {}
+    for i, h in enumerate(hosts):
+        if not isinstance(h, dict) or not h.get("unit"):
+            raise BadInput(f"{path}: hosts[{i}]: every host needs a 'unit'")
+        hw = out.setdefault(str(h["unit"]), Hardware())
+        hw.hosts += 1
+        if str(h.get("status", "")).lower() in AUDITED_STATUS:
+            hw.audited += 1
+            hw.meeting += str(h.get("grade", "")).lower() in MEETS_BASELINE
+    return out
+
+
+@dataclass
+class Services:
+    """One unit's baseline services in one verify run."""
+    deployed: list[str] = field(default_factory=list)
+    passing: list[str] = field(default_factory=list)
+    failing_checks: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float | None:
+        return len(self.passing) / len(self.deployed) if self.deployed else None
+
+
+def services_by_unit(path: Path, data: dict) -> dict[str, Services]:
+    checks = data.get("checks")
+    if not isinstance(checks, list):
+        raise BadInput(f"{path}: field 'checks' must be a list")
+    state: dict[str, dict[str, bool]] = {}
+    failing: dict[str, list[str]] = {}
+    for i, c in enumerate(checks):
+        if not isinstance(c, dict) or not c.get("unit") or not c.get("service"):
+            raise BadInput(f"{path}: checks[{i}]: every check needs 'unit' and 'service'")
+        unit, svc = str(c["unit"]), str(c["service"])
+        ok = c.get("ok") is True
+        state.setdefault(unit, {})
+        state[unit][svc] = state[unit].get(svc, True) and ok
+        if not ok:
+            failing.setdefault(unit, []).append(f"{c.get('host', '?')}: {svc}/{c.get('check', '?')}")
+    return {u: Services(sorted(s), sorted(k for k, v in s.items() if v), failing.get(u, []))
+            for u, s in state.items()}
+
+
+def run_started(data: dict) -> str | None:
+    started = (data.get("run") or {}).get("started")
+    return str(started) if started else None
