@@ -12,7 +12,7 @@ import typer
 from .. import errors
 from ..model import InventoryError
 from ..render.console import err_console, error
-from . import audit, backup, deploy, inventory, lab
+from . import audit, backup, deploy, inventory, lab, report
 
 app = typer.Typer(
     help="Provincial e-government infrastructure: audit unit LANs, deploy baseline services, "
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(audit.app, name="audit")
 app.add_typer(lab.app, name="lab")
+app.add_typer(report.app, name="report")
 app.add_typer(backup.app, name="backup")
 app.command("deploy")(deploy.run)
 
