@@ -12,8 +12,8 @@ notice. Definitions (the directive's targets in brackets):
 - drafting/signing on the network: the unit's form says yes [at least 30% of units]; units without a
   form count as "no";
 - network administrator: named with the required qualification (admins.py) [every unit];
-- hardware: audited hosts meeting the baseline, latest audit of the month, change vs the previous
-  month's latest audit; services: verify's passing / deployed services of the unit.
+- hardware: hosts of the latest audit of the month meeting the baseline (over all hosts of the run,
+  as the audit counts them: runs.py), change vs the previous month's latest audit; services: verify's passing / deployed services of the unit.
 Unit-based ratios are over all units of the province, the integration center included.
 """
 from __future__ import annotations
@@ -121,6 +121,7 @@ class Summary:
     admin_named: int = 0
     admin_qualified: int = 0
     admin_ratio: float | None = None
+    hosts: int | None = None
     hosts_audited: int | None = None
     hosts_meeting: int | None = None
     hardware_ratio: float | None = None
@@ -249,18 +250,19 @@ def compute(province: Province, month: Month, inputs: Inputs, lang: str) -> Repo
         for f in figs.values():
             h = hw.get(f.code, runs.Hardware())
             f.hosts, f.hosts_audited, f.hosts_meeting, f.hardware_ratio = h.hosts, h.audited, h.meeting, ratio(
-                h.meeting, h.audited)
+                h.meeting, h.hosts)
             p = prev.get(f.code)
             if p is not None:
-                f.hardware_ratio_prev = ratio(p.meeting, p.audited)
-                f.hardware_change = _change(h.meeting, h.audited, p.meeting, p.audited)
+                f.hardware_ratio_prev = ratio(p.meeting, p.hosts)
+                f.hardware_change = _change(h.meeting, h.hosts, p.meeting, p.hosts)
+        s.hosts = sum(h.hosts for h in hw.values())
         s.hosts_audited = sum(h.audited for h in hw.values())
         s.hosts_meeting = sum(h.meeting for h in hw.values())
-        s.hardware_ratio = ratio(s.hosts_meeting, s.hosts_audited)
+        s.hardware_ratio = ratio(s.hosts_meeting, s.hosts)
         if prev:
-            pm, pa = sum(h.meeting for h in prev.values()), sum(h.audited for h in prev.values())
-            s.hardware_ratio_prev = ratio(pm, pa)
-            s.hardware_change = _change(s.hosts_meeting, s.hosts_audited, pm, pa)
+            pm, ph = sum(h.meeting for h in prev.values()), sum(h.hosts for h in prev.values())
+            s.hardware_ratio_prev = ratio(pm, ph)
+            s.hardware_change = _change(s.hosts_meeting, s.hosts, pm, ph)
     else:
         notice("no_audit")
 

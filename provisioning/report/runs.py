@@ -1,9 +1,11 @@
 """The latest audit and verify runs of a month, read from the province's data directory.
 
-- audit: `var/<inventory>/audit/<run>/audit.json`, written by `provision audit` (schema documented in
-  provisioning/audit/). This report reads its per-host list `hosts: [{host, unit, role, status, grade}]`:
-  a host is *audited* when its status says it was reached (`ok`), and *meets the baseline* when its
-  grade is one of MEETS_BASELINE.
+- audit: `var/<inventory>/audit/<run>/audit.json`, written by `provision audit` (schema
+  `provision-audit/1`, provisioning/audit/README.md). This report reads its per-host list
+  `hosts: [{host, unit, role, status, grade}]`: a host is *audited* when its status is `audited`, and
+  *meets the baseline* (is compliant) when its grade is `pass` or `warn` (only recommended checks
+  failed). As in the audit's own pages, the percentage is over every host of the run: a host that
+  could not be audited counts as not meeting the baseline.
 - verify: `var/<inventory>/verify/<run>.json` = {"run": {"started", "finished", "inventory"},
   "checks": [{"host", "unit", "service", "check", "ok", "detail"}]}. A service of a unit is *deployed*
   when verify checked it there, *passing* when every check of it there was ok.
@@ -22,8 +24,8 @@ from typing import Any
 from ..errors import BadInput
 from .period import Month
 
-AUDITED_STATUS = {"ok"}
-MEETS_BASELINE = {"ok", "pass", "meets"}
+AUDITED_STATUS = {"audited"}
+MEETS_BASELINE = {"pass", "warn"}
 _STAMP = re.compile(r"^(\d{4})-(\d{2})-\d{2}")
 
 
@@ -74,7 +76,7 @@ class Hardware:
 
     @property
     def ratio(self) -> float | None:
-        return self.meeting / self.audited if self.audited else None
+        return self.meeting / self.hosts if self.hosts else None
 
 
 def hardware_by_unit(path: Path, data: dict) -> dict[str, Hardware]:

@@ -99,6 +99,7 @@ def build_views(r: Report) -> list[View]:
         ], r.units, total, widths=[0.19] + [0.09] * 9),
         _view("hardware", t("report.s.hardware"), [
             unit,
+            Column(t("report.c.hosts"), "int", lambda f: f.hosts),
             Column(t("report.c.hosts_audited"), "int", lambda f: f.hosts_audited),
             Column(t("report.c.hosts_meeting"), "int", lambda f: f.hosts_meeting),
             Column(t("report.c.hardware_ratio"), "pct", lambda f: f.hardware_ratio),
@@ -106,7 +107,7 @@ def build_views(r: Report) -> list[View]:
             Column(t("report.c.services"), "text", lambda f: _services(f)),
             Column(t("report.c.services_failing"), "text",
                    lambda f: "; ".join(f.failing_checks) if isinstance(f, UnitFigures) else None),
-        ], r.units, total, widths=[0.24, 0.1, 0.1, 0.1, 0.16, 0.1, 0.2]),
+        ], r.units, total, widths=[0.22, 0.08, 0.09, 0.08, 0.09, 0.16, 0.1, 0.18]),
         _view("admins", t("report.s.admins"), [
             unit,
             Column(t("report.c.admin"), "text", lambda f: f.admin_name),

@@ -123,13 +123,14 @@ def write_runs(data: Path) -> None:
         (d / "audit.json").write_text(json.dumps({"run": {"started": name}, "hosts": [
             {"host": h, "unit": u, "role": "workstation", "status": st, "grade": g} for h, u, st, g in hosts]}))
 
-    audit("2026-10-15T10-00-00", [("a-ws1", A, "ok", "ok"), ("a-ws2", A, "ok", "below"),
-                                  ("a-ws3", A, "ok", "below"), ("c-srv01", C, "ok", "ok")])
-    audit("2026-11-05T10-00-00", [("a-ws1", A, "ok", "below")])
-    audit("2026-11-20T10-00-00", [("a-ws1", A, "ok", "ok"), ("a-ws2", A, "ok", "ok"), ("a-ws3", A, "ok", "below"),
-                                  ("b-ws1", B, "ok", "ok"), ("b-ws2", B, "unreachable", None),
-                                  ("c-srv01", C, "ok", "ok"), ("gone-ws1", "000.99.99.H99", "ok", "ok")])
-    audit("2026-12-01T10-00-00", [("a-ws1", A, "ok", "ok")])
+    audit("2026-10-15T10-00-00", [("a-ws1", A, "audited", "pass"), ("a-ws2", A, "audited", "fail"),
+                                  ("a-ws3", A, "audited", "fail"), ("c-srv01", C, "audited", "pass")])
+    audit("2026-11-05T10-00-00", [("a-ws1", A, "audited", "fail")])
+    audit("2026-11-20T10-00-00", [("a-ws1", A, "audited", "pass"), ("a-ws2", A, "audited", "warn"),
+                                  ("a-ws3", A, "audited", "fail"), ("b-ws1", B, "audited", "pass"),
+                                  ("b-ws2", B, "unreachable", None), ("c-srv01", C, "audited", "pass"),
+                                  ("gone-ws1", "000.99.99.H99", "audited", "pass")])
+    audit("2026-12-01T10-00-00", [("a-ws1", A, "audited", "pass")])
     (data / "verify").mkdir(parents=True)
     checks = [("c-srv01", C, "ldap", "bind", True), ("c-srv01", C, "mail", "smtp", True),
               ("c-srv01", C, "mail", "imap", False), ("a-srv01", A, "dns", "resolve", True),

@@ -11,8 +11,9 @@ Hand count, November 2026 (units C = center, A = Sở Tư pháp, B = xã Phú T�
   (October), a9 (leaver, no mailbox), postmaster (unknown user: 1), a line without timestamp, a file
   whose name is not a log's. A 2/3 = 0.6667 (wan 2, internet 1), B 1/2 = 0.5 (webmail 1),
   D 1/1 (internet 1, webmail 1), C 0/1 -> 4/7 = 0.5714, wan 2, internet 2, webmail 2.
-- audit: latest of November is the 20th: A 2 of 3 meet (October: 1 of 3 -> +0.3333), B 1 of 1 audited
-  (one unreachable), C 1/1, a unit no longer in the province ignored -> 4/5 = 0.8 (October 2/4 -> +0.3).
+- audit: latest of November is the 20th: A 2 of 3 meet (pass, warn; October: 1 of 3 -> +0.3333), B 1 of
+  2 (one unreachable counts as not meeting), C 1/1, a unit no longer in the province ignored
+  -> 4/6 = 0.6667 (October 2/4 -> +0.1667).
 - verify: C ldap ok, mail failing (imap) -> 1/2; A 2/2; B dns ok, web failing -> 1/2; -> 4/6.
 - forms: A (YAML, submitted 20/11) on time, drafting yes, 2 sessions/15 trainees; B (XLSX, no date,
   file dated 27/11) late, 1/4; C, D missing -> drafting 1/4 = 0.25, training 3/19.
@@ -82,11 +83,11 @@ def test_figures_match_the_hand_count(built):
     assert pick(B, *mail) == (1, 0, 0, 1, 0.5)
     assert pick(D, *mail) == (1, 0, 1, 1, 1.0)
     assert pick(C, *mail) == (0, 0, 0, 0, 0.0)
-    hw = ("hosts_audited", "hosts_meeting", "hardware_ratio", "hardware_ratio_prev", "hardware_change")
-    assert pick(A, *hw) == (3, 2, 0.6667, 0.3333, 0.3333)
-    assert pick(B, *hw) == (1, 1, 1.0, None, None)
-    assert pick(C, *hw) == (1, 1, 1.0, 1.0, 0.0)
-    assert pick(D, *hw) == (0, 0, None, None, None)
+    hw = ("hosts", "hosts_audited", "hosts_meeting", "hardware_ratio", "hardware_ratio_prev", "hardware_change")
+    assert pick(A, *hw) == (3, 3, 2, 0.6667, 0.3333, 0.3333)
+    assert pick(B, *hw) == (2, 1, 1, 0.5, None, None)
+    assert pick(C, *hw) == (1, 1, 1, 1.0, 1.0, 0.0)
+    assert pick(D, *hw) == (0, 0, 0, None, None, None)
     assert pick(C, "services_deployed", "services_passing", "services_ratio", "failing_checks") == (
         ["ldap", "mail"], ["ldap"], 0.5, ["c-srv01: mail/imap"])
     assert pick(A, "services_ratio")[0] == 1.0 and pick(B, "services_ratio")[0] == 0.5
@@ -104,8 +105,8 @@ def test_figures_match_the_hand_count(built):
             s["mailbox_ratio"]) == (11, 9, 8, 7, 6, 0.6667)
     assert (s["mail_users"], s["mail_users_wan"], s["mail_users_internet"], s["mail_users_webmail"],
             s["mail_users_unknown"], s["mail_use_ratio"]) == (4, 2, 2, 2, 1, 0.5714)
-    assert (s["hosts_audited"], s["hosts_meeting"], s["hardware_ratio"], s["hardware_ratio_prev"],
-            s["hardware_change"]) == (5, 4, 0.8, 0.5, 0.3)
+    assert (s["hosts"], s["hosts_audited"], s["hosts_meeting"], s["hardware_ratio"], s["hardware_ratio_prev"],
+            s["hardware_change"]) == (6, 5, 4, 0.6667, 0.5, 0.1667)
     assert (s["services_deployed"], s["services_passing"], s["services_ratio"]) == (6, 4, 0.6667)
     assert (s["forms_on_time"], s["forms_late"], s["forms_missing"], s["drafting_units"], s["drafting_ratio"],
             s["training_sessions"], s["trainees"]) == (1, 1, 2, 1, 0.25, 3, 19)

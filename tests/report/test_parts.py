@@ -1,0 +1,173 @@
+"""The report's parts on their own: log parsing and origins, the administrator rule, forms, roster."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import ipaddress
+import json
+import os
+
+import openpyxl
+import pytest
+
+from provisioning.errors import BadInput
+from provisioning.model import load_province
+from provisioning.report import admins, maillog
+from provisioning.report.forms import read_forms, write_xlsx
+from provisioning.report.maillog import LogFile, Origins
+from provisioning.report.period import Month
+from provisioning.report.roster import read_roster
+
+from reportdata import A, B, C, D, run_cli, write_province
+
+NOV30 = dt.datetime(2026, 11, 30, 23, 0)
+
+
+def _events(text: str, mtime=NOV30, gz=False):
+    data = gzip.compress(text.encode()) if gz else text.encode()
+    warnings: list[str] = []
+    return maillog.events([LogFile("x", data, mtime)], "bentre.gov.vn", warnings), warnings
+
+
+def test_syslog_dates_take_the_year_of_the_file():
+    # a log rotated on 2 January holds late-December lines of the previous year
+    evs, _ = _events("Dec 31 23:59:00 imap-login: Info: Login: user=<an>, rip=10.0.0.1, lip=x\n"
+                     "Jan  1 00:01:00 imap-login: Info: Login: user=<AN@BenTre.gov.vn>, rip=10.0.0.1, lip=x\n",
+                     mtime=dt.datetime(2027, 1, 2, 6, 0))
+    assert [(e.when, e.user) for e in evs] == [(dt.datetime(2026, 12, 31, 23, 59), "an"),
+                                              (dt.datetime(2027, 1, 1, 0, 1), "an")]
+
+
+def test_iso_timestamps_ipv6_and_pop3_are_understood():
+    evs, _ = _events("2026-11-03 08:00:00 pop3-login: Info: Login: user=<b>, method=PLAIN, rip=::ffff:10.31.1.9, "
+                     "lip=::1\n2026-11-03T09:00:00.123+07:00 c postfix/smtps/smtpd[9]: AB12: "
+                     "client=x[2001:db8::5], sasl_method=PLAIN, sasl_username=c@bentre.gov.vn\n")
+    assert [(e.kind, e.user, e.address) for e in evs] == [("login", "b", "::ffff:10.31.1.9"),
+                                                         ("sent", "c", "2001:db8::5")]
+    o = Origins({A: [ipaddress.IPv4Network("10.31.1.0/24")]}, ["10.31.0.10", "srv.example"])
+    assert [o.origin(e.address) for e in evs] == ["wan", "internet"]
+    assert o.origin("127.0.0.1") == o.origin("::1") == o.origin("10.31.0.10") == "webmail"
+    assert o.origin("not-an-ip") == "internet"
+
+
+def test_damaged_gzip_keeps_the_lines_before_the_damage():
+    lines = "".join(f"Nov {d:2d} 08:00:00 imap-login: Info: Login: user=<u{d}>, rip=10.0.0.1, lip=x\n"
+                    for d in range(1, 29))
+    data = gzip.compress(lines.encode())
+    warnings: list[str] = []
+    evs = maillog.events([LogFile("dovecot.log.2.gz", data[: len(data) - 30], NOV30)], "bentre.gov.vn", warnings)
+    assert 0 < len(evs) <= 28 and "damaged gzip" in warnings[0] and "dovecot.log.2.gz" in warnings[0]
+
+
+@pytest.mark.parametrize("qualification, reason", [
+    ("Cao đẳng Tin học (chính quy)", "ok"),
+    ("Cử nhân Công nghệ thông tin", "ok"),
+    ("Kỹ sư CNTT, hệ vừa làm vừa học", "ok"),          # above college: any mode
+    ("Thạc sĩ Khoa học máy tính", "ok"),
+    ("Bachelor of Information Technology", "ok"),
+    ("Cao đẳng Tin học (tại chức)", "not_regular"),
+    ("Trung cấp Tin học", "below_college"),
+    ("Kỹ sư Điện tử - Viễn thông", "not_it"),
+    ("Chứng chỉ A tin học", "below_college"),
+    ("Có kinh nghiệm", "level_unknown"),
+    (None, "no_qualification"),
+])
+def test_administrator_qualification_rule(qualification, reason):
+    from provisioning.model import Admin, Unit, UnitKind
+    unit = Unit(code="X1", name="Sở X", kind=UnitKind.department,
+                admin=Admin(name="Đặng Đình Đức", qualification=qualification))
+    assert admins.assess(unit).reason == reason
+    assert admins.assess(unit).qualified is (reason == "ok")
+    assert admins.assess(Unit(code="X2", name="Sở Y", kind=UnitKind.department)).reason == "none_named"
+
+
+def test_report_form_cli_writes_one_form_per_unit_that_reads_back(tmp_path):
+    inv = tmp_path / "rep"
+    write_province(inv)
+    out = tmp_path / "blank"
+    r = run_cli("report", "form", "--month", "2026-11", "-i", str(inv), "--out", str(out),
+                env={"PROVISION_DATA": str(tmp_path / "v")})
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{c}.xlsx" for c in (A, B, C, D))
+    ws = openpyxl.load_workbook(out / f"{B}.xlsx").active
+    assert ws.protection.sheet and ws.column_dimensions["A"].hidden
+    assert "trước ngày 25/11/2026" in ws["B2"].value
+    rows = {row[0].value: row for row in ws.iter_rows(min_row=5)}
+    assert rows["unit_name"][2].value == "Ủy ban nhân dân xã Phú Túc"
+    assert rows["trainees"][2].protection.locked is False and rows["unit_code"][2].protection.locked is True
+    # an untouched form reads back as the unit's, with nothing reported yet
+    forms = read_forms(out, load_province(inv), Month.parse("2026-11"))
+    assert set(forms) == {A, B, C, D} and forms[B].values["drafting_signing"] is None
+    y = run_cli("report", "form", "--month", "2026-11", "-i", str(inv), "--format", "yaml", "--limit", A,
+                "--out", str(tmp_path / "y"), "--lang", "en", env={"PROVISION_DATA": str(tmp_path / "v")})
+    assert y.returncode == 0 and [p.name for p in (tmp_path / "y").iterdir()] == [f"{A}.yml"]
+    assert "Number of trainees" in (tmp_path / "y" / f"{A}.yml").read_text()
+
+
+def test_bad_forms_are_refused_naming_file_row_and_field(tmp_path):
+    inv = tmp_path / "rep"
+    write_province(inv)
+    p = load_province(inv)
+    forms = tmp_path / "forms"
+    path = write_xlsx(forms / "b.xlsx", p, p.units[B], Month.parse("2026-11"), "vi")
+    wb = openpyxl.load_workbook(path)
+    for row in wb.active.iter_rows(min_row=5):
+        if row[0].value == "trainees":
+            row[2].value = "mười"
+        if row[0].value == "drafting_signing":
+            row[2].value = "có lẽ"
+    wb.save(path)
+    (forms / "a.yml").write_text(f"unit_code: '{A}'\nmonth: '2026-10'\n")
+    (forms / "z.yml").write_text("unit_code: '000.00.00.H00'\n")
+    with pytest.raises(BadInput) as e:
+        read_forms(forms, p, Month.parse("2026-11"))
+    msg = str(e.value)
+    assert "a.yml: month: the form is for 2026-10" in msg
+    assert "b.xlsx: row 11: trainees: 'mười' is not a valid int" in msg
+    assert "drafting_signing: 'có lẽ'" in msg
+    assert "z.yml: unit_code: unknown unit code '000.00.00.H00'" in msg
+
+
+def test_a_second_form_for_a_unit_is_refused(tmp_path):
+    inv = tmp_path / "rep"
+    write_province(inv)
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    for name in ("a1.yml", "a2.yml"):
+        (forms / name).write_text(f"unit_code: '{A}'\nsubmitted: 2026-11-24\n")
+    with pytest.raises(BadInput, match="a second form for unit"):
+        read_forms(forms, load_province(inv), Month.parse("2026-11"))
+
+
+def test_form_on_the_25th_is_on_time_and_mtime_uses_the_province_timezone(tmp_path):
+    inv = tmp_path / "rep"
+    write_province(inv)
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "a.yml").write_text(f"unit_code: '{A}'\nsubmitted: 25/11/2026\n")
+    (forms / "b.yml").write_text(f"unit_code: '{B}'\n")
+    # 25 Nov 18:30 UTC is already 26 Nov 01:30 in Asia/Ho_Chi_Minh: late
+    late = dt.datetime(2026, 11, 25, 18, 30, tzinfo=dt.timezone.utc).timestamp()
+    os.utime(forms / "b.yml", (late, late))
+    got = read_forms(forms, load_province(inv), Month.parse("2026-11"))
+    assert (got[A].late, got[A].arrived) == (False, dt.date(2026, 11, 25))
+    assert (got[B].late, got[B].arrived, got[B].arrived_from) == (True, dt.date(2026, 11, 26), "mtime")
+
+
+def test_roster_problems_are_listed_together(tmp_path):
+    f = tmp_path / "r.csv"
+    f.write_text(f"hr_id,unit,eligible\nX1,{A},có\nX1,{A},có\n,{B},có\nX3,000.00.00.H00,maybe\n", encoding="utf-8")
+    with pytest.raises(BadInput) as e:
+        read_roster(f, [A, B])
+    msg = str(e.value)
+    assert "row 3: hr_id: 'X1' already on row 2" in msg and "row 4: hr_id: empty" in msg
+    assert "row 5: unit: unknown unit code '000.00.00.H00'" in msg and "row 5: eligible: 'maybe'" in msg
+
+
+def test_report_json_of_a_run_is_valid_json_with_vietnamese_text(tmp_path):
+    inv = tmp_path / "rep"
+    write_province(inv)
+    r = run_cli("report", "monthly", "--month", "2026-11", "-i", str(inv), "--offline", "--json",
+                env={"PROVISION_DATA": str(tmp_path / "v")})
+    data = json.loads(r.stdout)
+    assert data["units"][2]["name"] == "Ủy ban nhân dân xã Phú Túc" and data["lang"] == "vi"
