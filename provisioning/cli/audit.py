@@ -62,19 +62,26 @@ def audit(ctx: typer.Context,
                                                        "in province.yml)."),
           out: Optional[Path] = typer.Option(None, "--out", "-o",
                                              help="Output folder (default var/<inventory>/audit/<date-time>/)."),
-          workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, max=500,
+          workers: Optional[int] = typer.Option(None, "--workers", "-w",
                                                 help=f"Hosts audited at the same time (default {DEFAULT_WORKERS})."),
-          timeout: Optional[float] = typer.Option(None, "--timeout", "-t", min=0.5,
+          timeout: Optional[float] = typer.Option(None, "--timeout", "-t",
                                                   help=f"Hard limit per host in seconds (default {DEFAULT_TIMEOUT:g})."),
-          fail_under: Optional[float] = typer.Option(None, "--fail-under", min=0, max=100,
+          fail_under: Optional[float] = typer.Option(None, "--fail-under",
                                                      help="Exit 1 when fewer than PCT % of hosts meet the baseline."),
           lang: str = typer.Option("vi", "--lang", help="Language of audit.csv and audit.html: vi or en."),
           json: bool = JsonOpt) -> int:
     """Audit every selected host; write audit.json, audit.csv and audit.html."""
     if ctx.invoked_subcommand:
         return errors.OK
+    # Checked here rather than with typer's min/max so that every bad option is a BadInput (exit 2).
     if lang not in ("vi", "en"):
         raise errors.BadInput(f"--lang {lang!r}: use vi or en")
+    if workers is not None and not 1 <= workers <= 500:
+        raise errors.BadInput(f"--workers {workers}: must be between 1 and 500")
+    if timeout is not None and timeout < 0.5:
+        raise errors.BadInput(f"--timeout {timeout:g}: must be at least 0.5 seconds")
+    if fail_under is not None and not 0 <= fail_under <= 100:
+        raise errors.BadInput(f"--fail-under {fail_under:g}: must be a percentage between 0 and 100")
     p = province(inventory)
     settings = _settings(p)
     try:

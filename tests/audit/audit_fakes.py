@@ -1,0 +1,224 @@
+"""Stand-ins for the audit's tests and benchmark, all on 127.0.0.1 and started by the test itself:
+
+- `FakeFleet`: many fake Linux hosts in one asyncio loop (asyncssh servers with password auth). Each answers
+  the audit's facts script with canned output rendered from a hardware profile, as a real host's script
+  run would print it (see ../shared/reference/asyncssh_fake_hosts.py).
+- `SilentListener`: accepts TCP connections and never says a word (a hung sshd).
+- `Switches`: the lab's switch simulator (provisioning.lab.switchsim, fake-switches) in a subprocess,
+  listening on loopback ports.
+- `write_inventory()`: a province for these hosts, with the example province's units.
+
+Run as a script it starts a fleet in its own process (the benchmark does this so the fakes and the
+audit do not share one Python interpreter): `python fakes.py --hosts 500` prints the ports as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import asyncssh
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "inventory" / "example"
+USER, PASSWORD = "auditor", "Kiem-Tra-2026!"
+SW_USER, SW_PASSWORD, SW_ENABLE = "netadmin", "Sw-Pass-9431", "En-Secret-5518"
+MARKER = "# provision-audit facts v1"
+
+CPUS = ["Intel(R) Pentium(R) CPU G2020 @ 2.90GHz", "Intel(R) Core(TM) i3-2120 CPU @ 3.30GHz",
+        "Intel(R) Core(TM) i5-7500 CPU @ 3.40GHz", "AMD Athlon(tm) II X2 250 Processor"]
+OSES = [("debian", "12", "Debian GNU/Linux 12 (bookworm)"), ("debian", "10", "Debian GNU/Linux 10 (buster)"),
+        ("ubuntu", "18.04", "Ubuntu 18.04.6 LTS"), ("ubuntu", "22.04", "Ubuntu 22.04.4 LTS")]
+
+
+def profile(i: int) -> dict:
+    """Heterogeneous, weak unit hardware, reproducible per index."""
+    r = random.Random(i)
+    os_id, ver, pretty = r.choice(OSES)
+    return {"hostname": f"h{i:03d}", "vendor": r.choice(["Dell Inc.", "HP", "LENOVO"]),
+            "model": r.choice(["OptiPlex 3020", "ProDesk 400 G4", "ThinkCentre M72e"]), "serial": f"SN{i:06d}",
+            "cpu_model": r.choice(CPUS), "cpu_cores": r.choice([1, 2, 4]),
+            "ram_mb": r.choice([1024, 2048, 3800, 4096, 8192]), "disk_gb": r.choice([80, 250, 500]),
+            "root_free_gb": r.choice([3, 12, 40, 120]), "os_id": os_id, "os_version": ver, "os_name": pretty,
+            "kernel": "6.1.0-18-amd64", "arch": "x86_64", "mac": "00:1a:2b:%02x:%02x:%02x" % (0, i // 256, i % 256),
+            "ipv4": f"10.99.{i // 250}.{i % 250 + 1}/24", "uptime_s": 86400 * r.randint(0, 60) + 123}
+
+
+def render_output(p: dict) -> str:
+    """What the audit's facts script prints on a host with profile `p`."""
+    cpu = "".join(f"processor\t: {n}\nmodel name\t: {p['cpu_model']}\n" for n in range(p["cpu_cores"]))
+    size_k, free_k = p["disk_gb"] * 1024 * 1024, p["root_free_gb"] * 1024 * 1024
+    return (f"\n@@hostname\n{p['hostname']}\n@@dmi\nsys_vendor={p['vendor']}\nproduct_name={p['model']}\n"
+            f"product_serial={p['serial']}\n@@cpuinfo\n{cpu}@@meminfo\nMemTotal:       {p['ram_mb'] * 1024} kB\n"
+            f"@@blocks\nsda {p['disk_gb'] * 1024 * 1024 * 2} 1 ST{p['disk_gb']}DM\nloop0 1024 0 -\n"
+            f"@@df\nFilesystem     Type     1024-blocks      Used Available Capacity Mounted on\n"
+            f"/dev/sda1      ext4      {size_k}  {size_k - free_k}  {free_k}      50% /\n"
+            f"tmpfs          tmpfs        102400         0    102400       0% /run\n"
+            f"@@os_release\nPRETTY_NAME=\"{p['os_name']}\"\nID={p['os_id']}\nVERSION_ID=\"{p['os_version']}\"\n"
+            f"@@uname\n{p['kernel']}\n{p['arch']}\n@@nics\nlo 00:00:00:00:00:00 - unknown virt\n"
+            f"eth0 {p['mac']} 100 up phys\n@@ipv4\n2: eth0    inet {p['ipv4']} brd 10.99.0.255 scope global eth0\n"
+            f"@@uptime\n{p['uptime_s']}.42 1000.00\n@@end\n")
+
+
+class _Server(asyncssh.SSHServer):
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        return (username, password) == (USER, PASSWORD)
+
+
+class FakeFleet:
+    """N fake Linux hosts on 127.0.0.1 (ephemeral ports) in a background asyncio loop.
+    `profiles[i]` may be changed between audits (the next login sees the new hardware)."""
+
+    def __init__(self, count: int, first: int = 0):
+        self.profiles = [profile(first + i) for i in range(count)]
+        self.ports: list[int] = []
+        self._servers: list = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def _handler(self, i: int):
+        async def handle(process: asyncssh.SSHServerProcess) -> None:
+            if (process.command or "").startswith(MARKER):
+                process.stdout.write(render_output(self.profiles[i]))
+                process.exit(0)
+            else:
+                process.stderr.write("sh: command not found\n")
+                process.exit(127)
+        return handle
+
+    async def _start(self) -> None:
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        for i in range(len(self.profiles)):
+            srv = await asyncssh.create_server(_Server, "127.0.0.1", 0, server_host_keys=[key],
+                                               process_factory=self._handler(i), backlog=512)
+            self._servers.append(srv)
+            self.ports.append(srv.sockets[0].getsockname()[1])
+
+    async def _stop(self) -> None:
+        for s in self._servers:
+            s.close()
+            await s.wait_closed()
+
+    def __enter__(self) -> "FakeFleet":
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+class SilentListener:
+    """A TCP port that accepts connections and never answers: an sshd hung on a stale NFS mount."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+
+    def __enter__(self) -> "SilentListener":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.sock.close()
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+class Switches:
+    """`count` simulated Cisco switches in one subprocess (provisioning.lab.switchsim) on loopback."""
+
+    def __init__(self, count: int, workdir: Path, prefix: str = "sw"):
+        self.names = [f"{prefix}{i:03d}" for i in range(count)]
+        self.ports = free_ports(count)
+        self.config = workdir / "switches.json"
+        self.config.write_text(json.dumps({
+            "switches": [{"name": n, "ip": "127.0.0.1", "port": p} for n, p in zip(self.names, self.ports)],
+            "user": SW_USER, "password": SW_PASSWORD, "enable_secret": SW_ENABLE}))
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Switches":
+        self.proc = subprocess.Popen([sys.executable, "-m", "provisioning.lab.switchsim", str(self.config)],
+                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()
+        if "switches ready" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"switch simulator did not start: {line}{self.proc.stdout.read()}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def write_inventory(path: Path, linux: dict[str, int], switches: dict[str, int] | None = None,
+                    extra: dict[str, dict] | None = None, audit: dict | None = None) -> Path:
+    """A province in `path`: the example's units; `linux` {name: port} spread over the units (the first is
+    the center's server, every 10th a unit server, the rest workstations); `switches` {name: port};
+    `extra` {name: host vars incl. group} for special hosts (windows, silent...)."""
+    path.mkdir(parents=True, exist_ok=True)
+    prov = yaml.safe_load((EXAMPLE / "province.yml").read_text(encoding="utf-8"))
+    if audit:
+        prov["audit"] = audit
+    (path / "province.yml").write_text(yaml.safe_dump(prov, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    units = [u["code"] for u in prov["units"]]
+    center = next(u["code"] for u in prov["units"] if u["kind"] == "integration_center")
+    others = [u for u in units if u != center]
+    groups: dict[str, dict] = {"center_servers": {}, "unit_servers": {}, "workstations": {}, "switches": {}}
+    for i, (name, port) in enumerate(linux.items()):
+        hv = {"ansible_host": "127.0.0.1", "ansible_port": port, "unit": center if i == 0 else others[i % len(others)]}
+        groups["center_servers" if i == 0 else "unit_servers" if i % 10 == 1 else "workstations"][name] = hv
+    for i, (name, port) in enumerate((switches or {}).items()):
+        groups["switches"][name] = {"ansible_host": "127.0.0.1", "ansible_port": port, "unit": others[i % len(others)]}
+    for name, hv in (extra or {}).items():
+        hv = dict(hv)
+        groups[hv.pop("group")][name] = {"unit": others[0], **hv}
+    inv = {"all": {"vars": {"ansible_user": USER, "ansible_password": PASSWORD}, "children": {
+        "servers": {"children": {"center_servers": {"hosts": groups["center_servers"]},
+                                 "unit_servers": {"hosts": groups["unit_servers"]}}},
+        "workstations": {"hosts": groups["workstations"]},
+        "network_devices": {"vars": {"device_type": "cisco_ios", "ansible_user": SW_USER,
+                                     "ansible_password": SW_PASSWORD, "enable_secret": SW_ENABLE},
+                            "children": {"switches": {"hosts": groups["switches"]}}}}}}
+    (path / "hosts.yml").write_text(yaml.safe_dump(inv, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def copy_inventory(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description="A fleet of fake Linux hosts on 127.0.0.1 (until killed).")
+    ap.add_argument("--hosts", type=int, default=100)
+    a = ap.parse_args()
+    fleet = FakeFleet(a.hosts).__enter__()
+    print(json.dumps(fleet.ports), flush=True)
+    threading.Event().wait()

@@ -1,0 +1,161 @@
+"""`provision audit` as an operator runs it: outputs (JSON schema, CSV in Excel, HTML in vi/en), history
+folders, exit codes, bad input with nothing written, secrets kept out, and `provision audit diff`."""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from audit_fakes import PASSWORD, SW_ENABLE, SW_PASSWORD, FakeFleet, Switches, write_inventory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def provision(*args, data: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("provision")
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300,
+                          env={**os.environ, "PROVISION_DATA": str(data), "COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    with FakeFleet(8) as fleet, Switches(1, tmp) as sw:
+        linux = {p["hostname"]: port for p, port in zip(fleet.profiles, fleet.ports)}
+        inv = write_inventory(tmp / "tinh", linux, {"sw000": sw.ports[0]}, extra={
+            "pc-windows": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": 9,
+                           "os_family": "windows"}})
+        yield {"tmp": tmp, "inv": inv, "fleet": fleet, "data": tmp / "var"}
+
+
+def run_dirs(data: Path) -> list[Path]:
+    d = data / "tinh" / "audit"
+    return sorted(d.iterdir()) if d.exists() else []
+
+
+def test_audit_writes_dated_history_with_json_csv_html(setup):
+    r = provision("audit", "-i", setup["inv"], data=setup["data"])
+    assert r.returncode == 0, r.stderr
+    runs = run_dirs(setup["data"])
+    assert len(runs) == 1 and (runs[0] / "audit.json").exists()
+    data = json.loads((runs[0] / "audit.json").read_text(encoding="utf-8"))
+    assert data["run"]["schema"] == "provision-audit/1" and data["run"]["id"] == runs[0].name
+    assert set(data) == {"run", "units", "hosts", "totals"}
+    assert data["totals"]["hosts"] == 10
+    by = {h["host"]: h for h in data["hosts"]}
+    assert by["pc-windows"]["status"] == "unsupported" and by["pc-windows"]["grade"] is None
+    assert by["sw000"]["facts"]["config_saved"] is True
+    for h in data["hosts"]:
+        assert set(h) == {"host", "unit", "role", "address", "status", "reason", "facts", "checks", "grade",
+                          "duration_s"}
+    for u in data["units"]:
+        assert u["hosts"] == sum(u["statuses"].values())
+        assert u["percent"] == round(100 * u["compliant"] / u["hosts"], 1)
+    # nothing secret in any output or on the terminal
+    for f in runs[0].iterdir():
+        text = f.read_text(encoding="utf-8-sig")
+        for secret in (PASSWORD, SW_PASSWORD, SW_ENABLE):
+            assert secret not in text, f.name
+    assert PASSWORD not in r.stdout + r.stderr
+
+    # a second run the same month goes into its own folder: history accumulates
+    r2 = provision("audit", "-i", setup["inv"], "--limit", "sw000", "--json", data=setup["data"])
+    assert r2.returncode == 0, r2.stderr
+    assert len(run_dirs(setup["data"])) == 2
+    assert [h["host"] for h in json.loads(r2.stdout)["hosts"]] == ["sw000"]
+
+
+def test_csv_opens_in_excel_with_vietnamese_intact(setup, tmp_path):
+    out = tmp_path / "out"
+    assert provision("audit", "-i", setup["inv"], "--out", out, data=setup["data"]).returncode == 0
+    raw = (out / "audit.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")   # the BOM that makes Excel read UTF-8
+    assert b"\r\n" in raw
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    header = rows[0]
+    assert header[:3] == ["Mã đơn vị", "Đơn vị", "Tên máy"]
+    names = {r[1] for r in rows[1:]}
+    assert "Trung tâm Tích hợp dữ liệu tỉnh" in names
+    assert len(rows) == 1 + 10 and all(len(r) == len(header) for r in rows)
+    win = next(r for r in rows if r[2] == "pc-windows")
+    assert win[header.index("Trạng thái")] == "Chưa hỗ trợ"
+    import unicodedata
+    assert raw.decode("utf-8-sig") == unicodedata.normalize("NFC", raw.decode("utf-8-sig"))
+
+
+def test_html_vietnamese_by_default_english_on_request(setup, tmp_path):
+    assert provision("audit", "-i", setup["inv"], "--out", tmp_path / "vi", data=setup["data"]).returncode == 0
+    assert provision("audit", "-i", setup["inv"], "--out", tmp_path / "en", "--lang", "en",
+                     data=setup["data"]).returncode == 0
+    vi = (tmp_path / "vi" / "audit.html").read_text(encoding="utf-8")
+    en = (tmp_path / "en" / "audit.html").read_text(encoding="utf-8")
+    assert '<html lang="vi">' in vi and "Mức độ đồng bộ thiết bị" in vi and "Tỷ lệ đạt" in vi
+    assert '<html lang="en">' in en and "How uniform each unit" in en and "Sở Nội vụ" in en
+    # the heterogeneity view lists each unit's CPU models with counts
+    cpus = {p["cpu_model"] for p in setup["fleet"].profiles}
+    assert any(f"{c} × " in vi for c in cpus)
+    assert "<script" not in vi and "http://" not in vi.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_fail_under_and_bad_input_exit_codes(setup, tmp_path):
+    r = provision("audit", "-i", setup["inv"], "--fail-under", "100", "--out", tmp_path / "a", data=setup["data"])
+    assert r.returncode == 1 and "below --fail-under" in r.stdout
+    assert provision("audit", "-i", setup["inv"], "--fail-under", "0", "--out", tmp_path / "b",
+                     data=setup["data"]).returncode == 0
+
+    before = run_dirs(setup["data"])
+    bad = tmp_path / "baseline.yml"
+    bad.write_text("roles:\n  workstation:\n    ram_mb: '=>4096'\n", encoding="utf-8")
+    for args, needle in (
+        (("--limit", "000.99.99.H09"), "matches no unit code"),
+        (("--baseline", bad), "roles.workstation.ram_mb: unknown operator '=>'"),
+        (("--baseline", tmp_path / "none.yml"), "baseline file not found"),
+        (("--lang", "fr"), "--lang 'fr'"),
+        (("--workers", "0"), "--workers 0: must be between 1 and 500"),
+        (("--timeout", "0.1"), "--timeout 0.1"),
+        (("--fail-under", "101"), "--fail-under 101"),
+    ):
+        r = provision("audit", "-i", setup["inv"], *args, data=setup["data"])
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert needle in r.stderr.replace("\n", " "), (args, r.stderr)
+    assert run_dirs(setup["data"]) == before   # nothing written on bad input
+
+
+def test_diff_shows_added_removed_grade_and_fact_changes(setup, tmp_path):
+    fleet, inv = setup["fleet"], setup["inv"]
+    saved = dict(fleet.profiles[0])
+    # h000 (the center's server) is fine except for its 2 GB of RAM
+    fleet.profiles[0].update(cpu_cores=2, ram_mb=2048, root_free_gb=40, disk_gb=250, os_id="debian",
+                             os_version="12", os_name="Debian GNU/Linux 12 (bookworm)", arch="x86_64")
+    old, new = tmp_path / "old", tmp_path / "new"
+    new_inv = tmp_path / "tinh"
+    try:
+        assert provision("audit", "-i", inv, "--out", old, data=setup["data"]).returncode == 0
+        # a month later: h000's RAM was upgraded, a PC left the inventory, a new one arrived
+        fleet.profiles[0]["ram_mb"] = 16384
+        new_inv.mkdir()
+        (new_inv / "province.yml").write_text((inv / "province.yml").read_text(encoding="utf-8"), encoding="utf-8")
+        (new_inv / "hosts.yml").write_text((inv / "hosts.yml").read_text(encoding="utf-8").replace("h007:", "h099:"),
+                                           encoding="utf-8")
+        assert provision("audit", "-i", new_inv, "--out", new, data=setup["data"]).returncode == 0
+    finally:
+        fleet.profiles[0].clear()
+        fleet.profiles[0].update(saved)
+    r = provision("audit", "diff", old, new, "--json", data=setup["data"])
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["added"] == ["h099"] and d["removed"] == ["h007"]
+    assert {"host": "h000", "fact": "ram_mb", "old": 2048, "new": 16384} in d["facts"]
+    assert {"host": "h000", "unit": "000.01.01.H09", "old": "audited/fail", "new": "audited/pass"} in d["changed"]
+    center = next(u for u in d["units"] if u["unit"] == "000.01.01.H09")
+    assert (center["old_percent"], center["new_percent"]) == (0.0, 100.0)
+    # facts that move by themselves are not reported as changes
+    assert [f["host"] for f in d["facts"]] == ["h000"]
+    text = provision("audit", "diff", old, new, data=setup["data"])
+    assert text.returncode == 0 and "h099" in text.stdout and "ram_mb" in text.stdout
+    bad = provision("audit", "diff", old, tmp_path / "nothing", data=setup["data"])
+    assert bad.returncode == 2 and "no such audit result" in bad.stderr
