@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from .. import errors
 from ..render import i18n
@@ -46,17 +47,17 @@ def monthly(month: str = MonthOpt, inventory: Path = InventoryOpt,
         print_json(report)
     else:
         for n in report.notices:
-            console.print(f"[yellow]•[/] {n}", highlight=False, markup=False)
+            console.print(f"[yellow]•[/] {escape(n)}", highlight=False)
         rows = [[i18n.t(f"report.t.{t.key}", lang), i18n.fmt_percent(t.value, lang),
                  i18n.fmt_percent(t.target, lang) if t.target is not None else "",
                  "" if t.met is None else ("✔" if t.met else "✘")] for t in report.targets]
         console.print(table(i18n.t("report.s.summary", lang),
                             [i18n.t("report.indicator", lang), i18n.t("report.value", lang),
                              i18n.t("common.target", lang), ""], rows))
-        console.print(i18n.t("report.written", lang, month=str(when), path=files["report.pdf"].parent),
-                      highlight=False)
+        console.print(i18n.t("report.written", lang, month=i18n.fmt_month(when.year, when.month, lang),
+                             path=files["report.pdf"].parent), highlight=False, markup=False)
     for f in inputs.failed:
-        err_console.print(f"[red]not collected:[/] {f}", highlight=False)
+        err_console.print(f"[red]not collected:[/] {escape(f)}", highlight=False)
     return errors.FAILED if inputs.failed else errors.OK
 
 

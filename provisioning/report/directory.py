@@ -15,11 +15,15 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
 
 from ..model import Province
+
+if TYPE_CHECKING:
+    from .settings import ReportSettings
 
 
 class DirectoryError(Exception):
@@ -76,18 +80,16 @@ def read_people(url: str, base_dn: str, bind_dn: str, password: str, ca_file: Pa
     return people
 
 
-def for_province(province: Province, timeout: float = 10) -> list[Person]:
+def for_province(province: Province, cfg: "ReportSettings", timeout: float = 10) -> list[Person]:
     """Read the province's directory with the provisioner account (raises DirectoryError, or
     OperationFailed when the province has no secrets yet)."""
     from ..deploy.secrets import load_secrets
 
-    settings = province.settings.get("report", {})
     center = [h for h in province.center.hosts if "center_servers" in h.groups]
-    url = settings.get("ldap_url") or (f"ldap://{center[0].address}" if center else None)
+    url = cfg.ldap_url or (f"ldap://{center[0].address}" if center else None)
     if not url:
         raise DirectoryError("no LDAP server: set report.ldap_url in province.yml")
-    ca = settings.get("ldap_ca_file")
-    ca_file = (province.inventory_dir / ca) if ca else None
+    ca_file = cfg.ldap_ca_file
     password = load_secrets(province.inventory_dir)["ldap_provisioner"]
     bind_dn = f"cn=provisioner,ou=Services,{province.info.base_dn}"
     return read_people(url, province.info.base_dn, bind_dn, password, ca_file, timeout)

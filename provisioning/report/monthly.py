@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import paths
 from ..errors import OperationFailed
 from ..model import Province
-from . import collect, directory, figures, runs
+from . import collect, directory, figures, runs, settings
 from .forms import read_forms
 from .maillog import events
 from .period import Month
@@ -35,8 +35,7 @@ def report_dir(province: Province, month: Month) -> Path:
     return paths.data_dir(province.inventory_dir, "report") / str(month)
 
 
-def mail_hosts(province: Province):
-    names = province.settings.get("report", {}).get("mail_hosts")
+def mail_hosts(province: Province, names: list[str]):
     if names:
         return [province.hosts[n] for n in names]
     return [h for h in province.center.hosts if "center_servers" in h.groups]
@@ -56,8 +55,8 @@ def history(province: Province) -> list[dict]:
 
 def gather(province: Province, month: Month, *, roster: Path | None = None, forms_dir: Path | None = None,
            logs_dir: Path | None = None, offline: bool = False) -> Gathered:
-    settings = province.settings.get("report", {})
-    g = Gathered(webmail_hosts=list(settings.get("webmail_hosts", [])))
+    cfg = settings.load(province)
+    g = Gathered(webmail_hosts=cfg.webmail_hosts)
     if roster:
         g.roster = read_roster(roster, province.units)
         g.sources["roster"] = str(roster)
@@ -71,24 +70,23 @@ def gather(province: Province, month: Month, *, roster: Path | None = None, form
     for key, found in (("audit", g.audit), ("audit_prev", g.audit_prev), ("verify", g.verify)):
         if found:
             g.sources[key] = str(found[0])
-    patterns = tuple(settings.get("mail_logs", collect.DEFAULT_PATTERNS))
+    patterns = tuple(cfg.mail_logs)
     if logs_dir:
         g.mail_events = events(collect.from_directory(logs_dir, patterns), province.info.mail_domain, g.warnings)
         g.sources["mail_logs"] = str(logs_dir)
     elif not offline:
-        logs, names = [], []
-        for host in mail_hosts(province):
+        logs = []
+        for host in mail_hosts(province, cfg.mail_hosts):
             try:
                 logs += collect.from_host(host, patterns)
-                names.append(host.name)
             except collect.CollectError as e:
                 g.failed.append(f"mail logs: {e}")
-        if names:
+        if logs:
             g.mail_events = events(logs, province.info.mail_domain, g.warnings)
             g.sources["mail_logs"] = [f.name for f in logs]
     if not offline:
         try:
-            g.people = directory.for_province(province)
+            g.people = directory.for_province(province, cfg)
             g.sources["directory"] = "ldap"
         except OperationFailed:   # never deployed: no secrets, hence no directory yet (a notice says so)
             pass

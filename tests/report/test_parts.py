@@ -171,3 +171,21 @@ def test_report_json_of_a_run_is_valid_json_with_vietnamese_text(tmp_path):
                 env={"PROVISION_DATA": str(tmp_path / "v")})
     data = json.loads(r.stdout)
     assert data["units"][2]["name"] == "Ủy ban nhân dân xã Phú Túc" and data["lang"] == "vi"
+
+
+def test_bad_report_settings_name_the_key(tmp_path):
+    import yaml
+    inv = tmp_path / "rep"
+    write_province(inv)
+    data = yaml.safe_load((inv / "province.yml").read_text())
+    data["report"] = {"webmail_hosts": ["10.31.0.999"], "mail_logs": ["var/log/x"], "mail_hosts": ["nope"]}
+    (inv / "province.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    r = run_cli("report", "monthly", "--month", "2026-11", "-i", str(inv), "--offline",
+                env={"PROVISION_DATA": str(tmp_path / "v")})
+    assert r.returncode == 2
+    assert "report.webmail_hosts" in r.stderr and "10.31.0.999" in r.stderr and "report.mail_logs" in r.stderr
+    data["report"] = {"mail_hosts": ["nope"]}
+    (inv / "province.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    r = run_cli("report", "monthly", "--month", "2026-11", "-i", str(inv), "--offline",
+                env={"PROVISION_DATA": str(tmp_path / "v")})
+    assert r.returncode == 2 and "report.mail_hosts: unknown host(s) nope" in r.stderr
