@@ -125,6 +125,7 @@ class Origins:
 
     def __init__(self, wan: dict[str, list[ipaddress.IPv4Network]], local: Iterable[str]):
         self.wan = [(net, code) for code, nets in wan.items() for net in nets]
+        self._memo: dict[str, str] = {}
         self.local = set()
         for a in local:
             try:
@@ -133,6 +134,12 @@ class Origins:
                 pass  # a DNS name in the inventory: it cannot appear in rip=
 
     def origin(self, address: str) -> str:
+        """Memoised: a month repeats the same few thousand addresses across ~10^5 uses."""
+        if address not in self._memo:
+            self._memo[address] = self._classify(address)
+        return self._memo[address]
+
+    def _classify(self, address: str) -> str:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
