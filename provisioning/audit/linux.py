@@ -34,37 +34,40 @@ CHECKABLE_FACTS = frozenset({
 })
 
 FACTS_SCRIPT = FACTS_MARKER + r"""
+exec 2>/dev/null
 export LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin
 s() { printf '\n@@%s\n' "$1"; }
-s hostname; cat /proc/sys/kernel/hostname 2>/dev/null || hostname
+# r VAR FILE: read the first line of FILE with the shell's builtin (no process per value: weak PCs)
+r() { eval "$1=-"; read -r "$1" < "$2"; }
+s hostname; r v /proc/sys/kernel/hostname; echo "$v"
 s dmi
 for f in sys_vendor product_name product_serial; do
-  v=$(cat /sys/class/dmi/id/$f 2>/dev/null)
-  if [ -z "$v" ] && command -v dmidecode >/dev/null 2>&1; then
+  r v /sys/class/dmi/id/$f
+  if [ -z "${v#-}" ] && command -v dmidecode >/dev/null; then
     case $f in sys_vendor) k=system-manufacturer;; product_name) k=system-product-name;; *) k=system-serial-number;; esac
-    v=$(dmidecode -s $k 2>/dev/null | head -n1)
+    v=$(dmidecode -s $k | head -n1)
   fi
-  printf '%s=%s\n' "$f" "$v"
+  printf '%s=%s\n' "$f" "${v#-}"
 done
 s cpuinfo; grep -E '^(processor|model name|Hardware|cpu model|Processor)[[:space:]]*:' /proc/cpuinfo
 s meminfo; grep -E '^MemTotal:' /proc/meminfo
 s blocks
 for d in /sys/block/*; do
   [ -e "$d/size" ] || continue
-  printf '%s %s %s %s\n' "${d##*/}" "$(cat $d/size)" "$(cat $d/queue/rotational 2>/dev/null || echo -)" \
-    "$(cat $d/device/model 2>/dev/null | tr -s ' ' | tr ' ' '_')"
+  r size "$d/size"; r rot "$d/queue/rotational"; r model "$d/device/model"
+  printf '%s %s %s %s\n' "${d##*/}" "$size" "$rot" "$model"
 done
-s df; df -PTk 2>/dev/null
-s os_release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release
-s uname; uname -r; uname -m
+s df; df -PTk
+s os_release; cat /etc/os-release || cat /usr/lib/os-release
+s uname; r v /proc/sys/kernel/osrelease; echo "$v"; uname -m
 s nics
 for n in /sys/class/net/*; do
   [ -e "$n/device" ] && kind=phys || kind=virt
-  printf '%s %s %s %s %s\n' "${n##*/}" "$(cat $n/address 2>/dev/null)" "$(cat $n/speed 2>/dev/null || echo -)" \
-    "$(cat $n/operstate 2>/dev/null)" "$kind"
+  r mac "$n/address"; r speed "$n/speed"; r state "$n/operstate"
+  printf '%s %s %s %s %s\n' "${n##*/}" "$mac" "$speed" "$state" "$kind"
 done
-s ipv4; ip -o -4 addr show 2>/dev/null
-s uptime; cat /proc/uptime
+s ipv4; ip -o -4 addr show
+s uptime; r v /proc/uptime; echo "$v"
 s end
 """
 
@@ -129,12 +132,13 @@ def parse_facts(text: str) -> dict[str, Any]:
 
     disks = []
     for line in sec.get("blocks", []):
-        parts = line.split()
+        parts = line.split(None, 3)
         if len(parts) < 2 or _VIRTUAL_BLOCKS.match(parts[0]) or _int(parts[1]) in (None, 0):
             continue
+        model = parts[3].strip() if len(parts) > 3 else "-"
         disks.append({"name": parts[0], "size_gb": _gb(int(parts[1]) * 512),
                       "rotational": {"1": True, "0": False}.get(parts[2]) if len(parts) > 2 else None,
-                      "model": parts[3].replace("_", " ").strip() if len(parts) > 3 else None})
+                      "model": None if model == "-" else model})
     if sec.get("blocks") is not None:
         facts["disks"] = disks
         facts["disk_total_gb"] = round(sum(d["size_gb"] for d in disks), 1)
@@ -149,6 +153,8 @@ def parse_facts(text: str) -> dict[str, Any]:
             continue
         filesystems.append({"mount": mount, "fstype": fstype, "size_gb": _gb(int(size_k) * 1024),
                             "free_gb": _gb(int(avail_k) * 1024), "used_pct": _int(pct.rstrip("%"))})
+    # a mount point listed twice (one file system mounted over another): the last one is what is visible
+    filesystems = list({f["mount"]: f for f in filesystems}.values())
     if filesystems:
         facts["filesystems"] = filesystems
         by_mount = {f["mount"]: f for f in filesystems}
@@ -192,7 +198,7 @@ def parse_facts(text: str) -> dict[str, Any]:
         if not parts or parts[0] == "lo" or (len(parts) > 4 and parts[4] == "virt" and parts[0] not in ipv4):
             continue
         speed = _int(parts[2]) if len(parts) > 2 else None
-        nics.append({"name": parts[0], "mac": parts[1] if len(parts) > 1 else None,
+        nics.append({"name": parts[0], "mac": parts[1] if len(parts) > 1 and parts[1] != "-" else None,
                      "speed_mbps": speed if speed and speed > 0 else None,
                      "state": parts[3] if len(parts) > 3 else None, "ipv4": ipv4.get(parts[0], [])})
     if sec.get("nics") is not None:
