@@ -12,6 +12,7 @@ from typing import Any, Iterable, Sequence
 
 from pydantic import BaseModel, SecretStr
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 # Wide enough for unit codes and Vietnamese names when output goes to a file or CI log.
@@ -55,4 +56,5 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 
 
 def error(msg: str) -> None:
-    err_console.print(f"[bold red]error:[/] {msg}", highlight=False, markup=True)
+    # the message is plain text (file names, YAML keys like "[min, max]"): never read it as markup
+    err_console.print(f"[bold red]error:[/] {escape(msg)}", highlight=False, markup=True)
