@@ -1,0 +1,307 @@
+"""Make the directory and the mail store match an accepted plan.
+
+Order, chosen so that an interruption at any point (slapd killed, network cut, operator's machine
+rebooted) leaves a state the next apply converges from, with no duplicate and no account without a
+mailbox:
+  1. first passwords are generated and hashed (all cores);
+  2. new usernames are written to the local issued-usernames registry;
+  3. mailboxes are created (idempotent, "complete" marker written last);
+  4. person entries are added/modified over a few parallel ldap3 connections (ldap3's per-request
+     Python cost is the bottleneck, about 0.85 ms an add; several processes overlap it with slapd's
+     work and fsyncs). Each official's operations run in order on one connection;
+  5. unit groups are updated for the officials whose entry is now in place;
+  6. the journal gets one record per change that succeeded, and the password sheets are written
+     for exactly the passwords that are now in the directory, even when some operations failed.
+A created entry whose response was lost still gets a password on a sheet: the next plan sees an
+entry whose password never reached the journal and re-issues it ("reissue").
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import ldap3
+from pydantic import SecretStr
+
+from ..errors import OperationFailed
+from ..model import Province
+from . import journal, passwords
+from .config import AccountsSettings
+from .directory import ACTIVE, DISABLED, Target, connect
+from .mailbox import _Base as MailStore
+from .plan import Change, Plan
+from .sheets import Slip, write_sheets
+
+LOCKED_FOREVER = "000001010000Z"  # ppolicy: locked until an administrator removes it
+GROUP_CHUNK = 2000
+PARALLEL_MIN = 200                # below this many officials, one connection in this process
+
+
+@dataclass
+class Failure:
+    action: str
+    hr_id: str
+    uid: str
+    error: str
+
+
+@dataclass
+class ApplyResult:
+    summary: dict[str, int]
+    done: dict[str, int]
+    failed: list[Failure]
+    sheets: list[Path]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _gt(now: dt.datetime) -> str:
+    return now.astimezone(dt.timezone.utc).strftime("%Y%m%d%H%M%SZ")
+
+
+def _s(v) -> list[str]:
+    """Attribute values as LDAP text (no schema is loaded on the client)."""
+    if v is None or v == "":
+        return []
+    if isinstance(v, bool):
+        return ["TRUE" if v else "FALSE"]
+    return [str(v)]
+
+
+# An operation is (kind, dn, payload); the operations of one change run in order.
+Op = tuple[str, str, dict]
+
+
+def person_ops(c: Change, t: Target, store: MailStore, domain: str, pw_hash: str | None, now: dt.datetime) -> list[Op]:
+    dn = t.person_dn(c.uid)
+    new = {k: v[1] for k, v in c.changes.items()}
+    if c.action == "create":
+        attrs = {"objectClass": ["inetOrgPerson", "govMailAccount"], "uid": [c.uid], "employeeNumber": [c.hr_id],
+                 "mail": [f"{c.uid}@{domain}"], "mailEnabled": ["TRUE"], "govAccountState": [ACTIVE],
+                 "mailHomeDirectory": [store.home(c.uid)], "userPassword": [pw_hash], "pwdReset": ["TRUE"]}
+        for k, v in new.items():
+            if _s(v):
+                attrs[k] = _s(v)
+        ops: list[Op] = [("delete", dn, {})] if c.replaces_tombstone else []
+        return ops + [("add", dn, attrs)]
+    mods: dict[str, list] = {k: [(ldap3.MODIFY_REPLACE, _s(v))] for k, v in new.items()}
+    if c.action == "enable":
+        mods.update({"mailEnabled": [(ldap3.MODIFY_REPLACE, ["TRUE"])],
+                     "govAccountState": [(ldap3.MODIFY_REPLACE, [ACTIVE])],
+                     "govDisabledAt": [(ldap3.MODIFY_REPLACE, [])],
+                     "pwdAccountLockedTime": [(ldap3.MODIFY_REPLACE, [])],
+                     "mailHomeDirectory": [(ldap3.MODIFY_REPLACE, [store.home(c.uid)])]})
+    if c.action == "disable":
+        mods = {"mailEnabled": [(ldap3.MODIFY_REPLACE, ["FALSE"])],
+                "govAccountState": [(ldap3.MODIFY_REPLACE, [DISABLED])],
+                "govDisabledAt": [(ldap3.MODIFY_REPLACE, [_gt(now)])],
+                "pwdAccountLockedTime": [(ldap3.MODIFY_REPLACE, [LOCKED_FOREVER])]}
+    if pw_hash:
+        mods["userPassword"] = [(ldap3.MODIFY_REPLACE, [pw_hash])]
+        mods["pwdReset"] = [(ldap3.MODIFY_REPLACE, ["TRUE"])]
+    return [("modify", dn, mods)] if mods else []
+
+
+def _run_one(conn: ldap3.Connection, op: Op) -> str | None:
+    kind, dn, payload = op
+    if kind == "add":
+        ok = conn.add(dn, attributes=payload)
+    elif kind == "modify":
+        ok = conn.modify(dn, payload)
+    else:
+        ok = conn.delete(dn)
+        if not ok and conn.result.get("result") == 32:  # already gone: that is what we wanted
+            return None
+    if ok:
+        return None
+    r = conn.result
+    return f"{r.get('description')} ({r.get('result')}): {r.get('message', '')}".strip()
+
+
+def run_batches(t: Target, batches: list[tuple[int, list[Op]]]) -> list[tuple[int, str | None]]:
+    """Run each batch's operations in order on one connection; stop at the first lost connection
+    and report every batch not done."""
+    out: list[tuple[int, str | None]] = []
+    try:
+        conn = connect(t)
+    except OperationFailed as e:
+        return [(i, str(e)) for i, _ in batches]
+    try:
+        for n, (idx, ops) in enumerate(batches):
+            err = None
+            for op in ops:
+                try:
+                    err = _run_one(conn, op)
+                except ldap3.core.exceptions.LDAPException as e:
+                    lost = f"connection to the directory lost: {type(e).__name__}"
+                    out.append((idx, lost))
+                    out.extend((i, lost) for i, _ in batches[n + 1:])
+                    return out
+                if err:
+                    break
+            out.append((idx, err))
+    finally:
+        try:
+            conn.unbind()
+        except Exception:
+            pass
+    return out
+
+
+def run_parallel(t: Target, batches: list[tuple[int, list[Op]]], workers: int) -> dict[int, str | None]:
+    if len(batches) < PARALLEL_MIN or workers <= 1:
+        return dict(run_batches(t, batches))
+    slices = [batches[i::workers] for i in range(workers)]
+    results: dict[int, str | None] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as ex:
+        for part in ex.map(run_batches, [t] * workers, slices):
+            results.update(part)
+    return results
+
+
+def group_ops(plan: Plan, t: Target, failed_dns: set[str]) -> list[tuple[str, Op]]:
+    """Operations on unit groups, leaving out members whose entry could not be created."""
+    ops = []
+    for g in plan.groups:
+        dn = t.unit_group_dn(g.unit)
+        add = [m for m in g.add if m not in failed_dns]
+        if g.delete:
+            ops.append((g.unit, ("delete", dn, {})))
+        elif g.create:
+            if add:
+                ops.append((g.unit, ("add", dn, {"objectClass": ["groupOfNames"], "cn": [f"unit-{g.unit}"],
+                                                "member": add[:GROUP_CHUNK]})))
+                for i in range(GROUP_CHUNK, len(add), GROUP_CHUNK):
+                    ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_ADD, add[i:i + GROUP_CHUNK])]})))
+        else:
+            for i in range(0, len(add), GROUP_CHUNK):
+                ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_ADD, add[i:i + GROUP_CHUNK])]})))
+            for i in range(0, len(g.remove), GROUP_CHUNK):
+                ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_DELETE, g.remove[i:i + GROUP_CHUNK])]})))
+    return ops
+
+
+@contextmanager
+def apply_lock(inventory_dir: Path):
+    path = journal.accounts_dir(inventory_dir) / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OperationFailed("another `provision accounts` run holds the lock for this province") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, target: Target, store: MailStore, *,
+               sheets_dir: Path, lang: str = "vi", workers: int | None = None,
+               progress: Callable[[str, int, int], None] | None = None) -> ApplyResult:
+    """Carry out `plan`. Raises nothing for per-official failures: they are in the result."""
+    timings: dict[str, float] = {}
+    now = dt.datetime.now().astimezone()
+    inv = province.inventory_dir
+    domain = province.info.mail_domain
+    workers = workers or max(2, (os.cpu_count() or 1) * 2)
+    tick = progress or (lambda phase, done, total: None)
+
+    # 1. passwords for joiners, returning officials and interrupted first passwords
+    t0 = time.perf_counter()
+    need_pw = [i for i, c in enumerate(plan.changes) if c.action in ("create", "enable", "reissue")]
+    secrets_: dict[int, SecretStr] = {i: passwords.generate() for i in need_pw}
+    done_pw = 0
+
+    def pw_progress(n: int) -> None:
+        nonlocal done_pw
+        done_pw += n
+        tick("hash", done_pw, len(need_pw))
+
+    hashes = dict(zip(need_pw, passwords.hash_many([secrets_[i] for i in need_pw], progress=pw_progress)))
+    timings["hash"] = time.perf_counter() - t0
+
+    # 2. usernames are reserved before any entry exists
+    journal.register_issued(inv, [(c.uid, c.hr_id) for c in plan.changes if c.action == "create"])
+
+    # 3. mailboxes before identities: an account never exists without its mailbox
+    t0 = time.perf_counter()
+    boxes = [c.uid for c in plan.changes if "mailbox" in c.kinds]
+    store.create(boxes)
+    tick("mailbox", len(boxes), len(boxes))
+    timings["mailbox"] = time.perf_counter() - t0
+
+    # 4. person entries
+    t0 = time.perf_counter()
+    batches = []
+    for i, c in enumerate(plan.changes):
+        ops = person_ops(c, target, store, domain, hashes.get(i), now)
+        if ops:
+            batches.append((i, ops))
+    results = run_parallel(target, batches, workers)
+    tick("directory", len(batches), len(batches))
+    timings["directory"] = time.perf_counter() - t0
+
+    failed: list[Failure] = []
+    ok_idx: set[int] = set()
+    for i, c in enumerate(plan.changes):
+        if err := results.get(i):
+            failed.append(Failure(c.action, c.hr_id, c.uid, err))
+        else:
+            ok_idx.add(i)
+    failed_dns = {target.person_dn(plan.changes[i].uid).lower() for i in range(len(plan.changes))
+                  if i not in ok_idx and plan.changes[i].action == "create"}
+
+    # 5. groups
+    t0 = time.perf_counter()
+    gops = group_ops(plan, target, failed_dns)
+    if gops and not (failed and any("connection" in f.error for f in failed)):
+        by_unit: dict[str, list[Op]] = {}
+        for unit, op in gops:
+            by_unit.setdefault(unit, []).append(op)
+        units = sorted(by_unit)
+        gres = run_batches(target, [(n, by_unit[u]) for n, u in enumerate(units)])
+        for n, err in gres:
+            if err:
+                failed.append(Failure("group", "", f"unit-{units[n]}", err))
+    elif gops:
+        failed.append(Failure("group", "", "*", "unit groups not updated: the directory connection was lost"))
+    timings["groups"] = time.perf_counter() - t0
+
+    # 6. journal and sheets for what is now true in the directory
+    t0 = time.perf_counter()
+    records, slips = [], []
+    for i in sorted(ok_idx):
+        c = plan.changes[i]
+        changes = dict(c.changes)
+        if c.action == "disable":
+            changes["govDisabledAt"] = [None, _gt(now)]
+        if i in hashes:
+            changes["userPassword"] = "issued"
+        records.append(journal.record(c.action, c.hr_id, c.uid, c.unit, changes, now=now))
+        if i in secrets_:
+            unit = province.units.get(c.unit or "")
+            slips.append(Slip(unit=c.unit or "", unit_name=unit.name if unit else (c.unit or ""), hr_id=c.hr_id,
+                              name=c.name, uid=c.uid, mail=f"{c.uid}@{domain}", password=secrets_[i]))
+    for g in plan.groups:
+        if not any(f.uid == f"unit-{g.unit}" or f.uid == "*" for f in failed if f.action == "group"):
+            records.append(journal.record("group", None, f"unit-{g.unit}", g.unit,
+                                          {"member_added": len(g.add), "member_removed": len(g.remove)}, now=now))
+    sheets = write_sheets(sheets_dir, slips, f"imap.{province.dns_zone} / smtp.{province.dns_zone}", lang=lang)
+    journal.append(inv, records)
+    timings["journal_sheets"] = time.perf_counter() - t0
+
+    done: dict[str, int] = {}
+    for i in ok_idx:
+        done[plan.changes[i].action] = done.get(plan.changes[i].action, 0) + 1
+    return ApplyResult(summary=plan.summary, done=done, failed=failed, sheets=sheets, timings=timings)

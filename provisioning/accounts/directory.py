@@ -1,0 +1,226 @@
+"""The province directory as the accounts code sees it: where it is, how to bind, and one lean read.
+
+Target: the integration center's LDAP (`ldap://<center server>`, StartTLS with the CA the deploy
+made), bound as `cn=provisioner,ou=Services,<base>` with the password from the deploy secrets. Tests
+and special setups override any of these in province.yml `accounts.ldap`.
+
+`read_state` reads ou=People and the unit groups once, with paged searches (a server size limit of
+500 would otherwise silently truncate the list and make everyone look like a leaver) and only the
+attributes the diff needs.
+"""
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ldap3
+from ldap3.utils.conv import escape_filter_chars
+from pydantic import SecretStr
+
+from ..errors import OperationFailed
+from ..model import Province
+from ..paths import data_dir
+from .config import AccountsSettings
+
+PAGE = 500  # OpenLDAP refuses pages larger than the bind's soft size limit (500 unless raised)
+PERSON_ATTRS = ["uid", "objectClass", "employeeNumber", "departmentNumber", "title", "cn", "sn", "givenName",
+                "displayName", "mailEnabled", "govAccountState", "govDisabledAt", "mailQuotaMB", "description",
+                "pwdReset"]
+ACTIVE, DISABLED = "active", "disabled"
+
+
+@dataclass
+class Target:
+    url: str
+    base_dn: str
+    bind_dn: str
+    password: SecretStr = field(repr=False)
+    starttls: bool = False
+    ca_file: Path | None = None
+    tls_names: list[str] = field(default_factory=list)
+
+    @property
+    def people(self) -> str:
+        return f"ou=People,{self.base_dn}"
+
+    @property
+    def groups(self) -> str:
+        return f"ou=Groups,{self.base_dn}"
+
+    def person_dn(self, uid: str) -> str:
+        return f"uid={uid},{self.people}"
+
+    def unit_group_dn(self, unit: str) -> str:
+        return f"cn=unit-{unit},{self.groups}"
+
+
+def resolve_target(province: Province, settings: AccountsSettings) -> Target:
+    cfg = settings.ldap
+    base = province.info.base_dn
+    center = next((h for h in province.hosts.values() if "center_servers" in h.groups), None)
+    url = cfg.url or (f"ldap://{center.address}" if center else None)
+    if not url:
+        raise OperationFailed("no LDAP server: set accounts.ldap.url in province.yml or add a center server")
+    if cfg.password_file:
+        try:
+            password = cfg.password_file.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise OperationFailed(f"accounts.ldap.password_file: cannot read {cfg.password_file}: {e.strerror}") from None
+    else:
+        from ..deploy.secrets import load_secrets
+
+        password = load_secrets(province.inventory_dir)["ldap_provisioner"]
+    ca = cfg.ca_file or (data_dir(province.inventory_dir, "secrets") / "ca.crt")
+    names = []
+    if center:
+        names = [f"{center.name}.{province.dns_zone}", f"ldap.{province.dns_zone}"]
+    return Target(url=url, base_dn=base, bind_dn=cfg.bind_dn or f"cn=provisioner,ou=Services,{base}",
+                  password=SecretStr(password), starttls=cfg.starttls, ca_file=ca if cfg.starttls else None,
+                  tls_names=names)
+
+
+def connect(t: Target, strategy=ldap3.SYNC) -> ldap3.Connection:
+    """A bound connection; failures become OperationFailed naming the server, never the password."""
+    tls = None
+    if t.starttls:
+        if not t.ca_file or not Path(t.ca_file).is_file():
+            raise OperationFailed(f"StartTLS needs the province CA certificate: {t.ca_file} not found "
+                                  "(set accounts.ldap.ca_file)")
+        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(t.ca_file), valid_names=t.tls_names or None)
+    server = ldap3.Server(t.url, get_info=ldap3.NONE, tls=tls, connect_timeout=10)
+    conn = ldap3.Connection(server, user=t.bind_dn, password=t.password.get_secret_value(), client_strategy=strategy,
+                            auto_bind=False, check_names=False, raise_exceptions=False, receive_timeout=120)
+    try:
+        conn.open()
+        if t.starttls and not conn.start_tls():
+            raise OperationFailed(f"{t.url}: StartTLS failed: {conn.result.get('description')}")
+        if not conn.bind():
+            raise OperationFailed(f"{t.url}: bind as {t.bind_dn} refused: {conn.result.get('description')}")
+    except ldap3.core.exceptions.LDAPException as e:
+        raise OperationFailed(f"{t.url}: cannot reach the directory: {type(e).__name__}") from None
+    return conn
+
+
+@dataclass
+class Person:
+    """A managed entry of ou=People as read from the directory."""
+
+    dn: str
+    uid: str
+    hr_id: str | None
+    unit: str | None
+    title: str
+    cn: str
+    sn: str
+    given_name: str
+    display_name: str
+    mail_enabled: bool
+    state: str
+    disabled_at: str | None
+    quota_mb: int | None
+    pwd_reset: bool
+    tombstone: bool = False  # a purged account: only its uid (and hr_id) is kept, so it is never reissued
+
+    @property
+    def active(self) -> bool:
+        return not self.tombstone and self.state == ACTIVE and self.mail_enabled
+
+
+@dataclass
+class DirectoryState:
+    people: dict[str, Person]                 # by uid
+    groups: dict[str, set[str]]               # unit code -> member DNs (lower-case)
+    foreign_uids: set[str] = field(default_factory=set)  # entries not managed by us: their uids are taken
+
+    def by_hr_id(self) -> dict[str, Person]:
+        return {p.hr_id: p for p in self.people.values() if p.hr_id}
+
+
+def _first(attrs: dict, name: str, default=None):
+    v = attrs.get(name)
+    if isinstance(v, list):
+        return v[0] if v else default
+    return default if v in (None, "") else v
+
+
+def _paged(conn: ldap3.Connection, base: str, filt: str, attrs: list[str]):
+    cookie = None
+    while True:
+        ok = conn.search(base, filt, search_scope=ldap3.LEVEL, attributes=attrs, paged_size=PAGE,
+                         paged_cookie=cookie)
+        code = conn.result.get("result")
+        if code == 4:
+            # Never diff against a truncated list: everyone missing would look like a leaver.
+            raise OperationFailed(f"reading {base}: the directory's size limit cut the list short; give "
+                                  f"{conn.user} unlimited size (olcLimits) as the directory role does")
+        if not ok and code not in (0, 32):
+            raise OperationFailed(f"reading {base} failed: {conn.result.get('description')} "
+                                  f"{conn.result.get('message', '')}".strip())
+        for e in conn.response or []:
+            if e.get("type") == "searchResEntry":
+                yield e
+        cookie = conn.result.get("controls", {}).get("1.2.840.113556.1.4.319", {}).get("value", {}).get("cookie")
+        if not cookie:
+            return
+
+
+def parse_hr_tombstone(description: str | None) -> str | None:
+    if description and description.startswith("purged hr_id="):
+        return description.split("=", 1)[1].split(";", 1)[0].strip() or None
+    return None
+
+
+def read_state(conn: ldap3.Connection, t: Target) -> DirectoryState:
+    people: dict[str, Person] = {}
+    foreign: set[str] = set()
+    for e in _paged(conn, t.people, "(uid=*)", PERSON_ATTRS):
+        a = e["attributes"]
+        uid = _first(a, "uid")
+        if not uid:
+            continue
+        ocs = {o.lower() for o in a.get("objectClass", [])}
+        if "govmailaccount" in ocs and _first(a, "employeeNumber"):
+            quota = _first(a, "mailQuotaMB")
+            people[uid] = Person(
+                dn=e["dn"], uid=uid, hr_id=_first(a, "employeeNumber"), unit=_first(a, "departmentNumber"),
+                title=_first(a, "title", ""), cn=_first(a, "cn", ""), sn=_first(a, "sn", ""),
+                given_name=_first(a, "givenName", ""), display_name=_first(a, "displayName", ""),
+                mail_enabled=_bool(_first(a, "mailEnabled")), state=_first(a, "govAccountState", ACTIVE),
+                disabled_at=_gt(_first(a, "govDisabledAt")), quota_mb=int(quota) if quota is not None else None,
+                pwd_reset=_bool(_first(a, "pwdReset")))
+        elif "account" in ocs and (hr := parse_hr_tombstone(_first(a, "description"))):
+            people[uid] = Person(dn=e["dn"], uid=uid, hr_id=hr, unit=None, title="", cn="", sn="", given_name="",
+                                 display_name="", mail_enabled=False, state=DISABLED, disabled_at=None,
+                                 quota_mb=None, pwd_reset=False, tombstone=True)
+        else:
+            foreign.add(uid)
+    groups: dict[str, set[str]] = {}
+    for e in _paged(conn, t.groups, "(&(objectClass=groupOfNames)(cn=unit-*))", ["cn", "member"]):
+        cn = _first(e["attributes"], "cn", "")
+        groups[cn.removeprefix("unit-")] = {m.lower() for m in e["attributes"].get("member", [])}
+    return DirectoryState(people=people, groups=groups, foreign_uids=foreign)
+
+
+def _bool(v) -> bool:
+    """LDAP booleans arrive as 'TRUE'/'FALSE' text (no schema is loaded, to keep reads lean)."""
+    return v is True or str(v).upper() == "TRUE"
+
+
+def _gt(v) -> str | None:
+    """GeneralizedTime as ISO text (ldap3 returns datetime for known syntaxes, str otherwise)."""
+    if v is None:
+        return None
+    return v.isoformat() if hasattr(v, "isoformat") else str(v)
+
+
+def find(conn: ldap3.Connection, t: Target, key: str) -> dict | None:
+    """One person by uid or hr_id, all user and lifecycle attributes (for `show`)."""
+    k = escape_filter_chars(key)
+    conn.search(t.people, f"(|(uid={k})(employeeNumber={k}))", search_scope=ldap3.LEVEL,
+                attributes=["*", "memberOf", "pwdReset", "pwdAccountLockedTime", "createTimestamp",
+                            "modifyTimestamp"])
+    for e in conn.response or []:
+        if e.get("type") == "searchResEntry":
+            return {"dn": e["dn"], **{k: v for k, v in e["attributes"].items() if k != "userPassword"}}
+    return None

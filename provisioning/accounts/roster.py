@@ -1,0 +1,302 @@
+"""Read and validate the HR roster (CSV in UTF-8/UTF-16/legacy 8-bit, or XLSX).
+
+Validation is all-or-nothing: every problem of the file is collected (row, column, value, reason) and
+raised together as `RosterError` before anything talks to the directory. Names come out NFC, with
+legacy TCVN3/VNI text converted (see legacy.py) or refused with the encoding named.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import BadInput
+from . import legacy
+
+FIELDS = ("hr_id", "family_name", "middle_name", "given_name", "unit", "position", "uses_computer", "status")
+OPTIONAL_COLUMNS = {"middle_name", "position"}
+
+# Vietnamese headers first (what HR files use), then English aliases. Matching ignores case,
+# accents' normalization form, and repeated spaces; province.yml `accounts.headers` adds more.
+DEFAULT_HEADERS: dict[str, list[str]] = {
+    "hr_id": ["Mã cán bộ", "Mã CB", "hr_id", "hr id", "employee id"],
+    "family_name": ["Họ", "family_name", "family name", "last name", "surname"],
+    "middle_name": ["Tên đệm", "middle_name", "middle name"],
+    "given_name": ["Tên", "given_name", "given name", "first name"],
+    "unit": ["Mã đơn vị", "unit", "unit code", "unit_code"],
+    "position": ["Chức vụ", "position", "title"],
+    "uses_computer": ["Dùng máy tính", "uses_computer", "uses computer"],
+    "status": ["Trạng thái", "status"],
+}
+
+YES = {"có", "co", "yes", "y", "x", "1", "true"}
+NO = {"không", "khong", "no", "n", "0", "false"}
+ACTIVE = {"đang công tác", "active"}
+LEAVING = {"nghỉ việc", "nghỉ hưu", "chuyển công tác", "left", "leaving", "retired", "transferred"}
+
+HR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")
+MAX_NAME = 64
+
+
+@dataclass(frozen=True)
+class Official:
+    hr_id: str
+    family_name: str
+    middle_name: str
+    given_name: str
+    unit: str
+    position: str
+    uses_computer: bool
+    active: bool
+    row: int
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.family_name, self.middle_name, self.given_name) if p)
+
+    @property
+    def eligible(self) -> bool:
+        """Issue 5 point 3: an account exists for each active official who uses a computer."""
+        return self.active and self.uses_computer
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "file"
+        val = f" {self.value!r}" if self.value else ""
+        return f"{where}, column {self.column!r}:{val} {self.reason}"
+
+
+class RosterError(BadInput):
+    """The roster has problems; nothing was written. `problems` lists all of them."""
+
+    def __init__(self, path: Path, problems: list[Problem]):
+        self.path = path
+        self.problems = problems
+        lines = [f"{path}: {len(problems)} problem(s), nothing was changed:"]
+        lines += [f"  {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class Roster:
+    path: Path
+    officials: list[Official]
+    source_encoding: str               # utf-8, utf-16, xlsx, 8-bit...
+    converted_from: str | None = None  # TCVN3 / VNI when legacy text was converted
+    notes: list[str] = field(default_factory=list)
+
+    def by_hr_id(self) -> dict[str, Official]:
+        return {o.hr_id: o for o in self.officials}
+
+
+def _norm_header(h: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", h)).strip().casefold()
+
+
+def _clean(value: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", value)).strip()
+
+
+def _fix_case(name: str) -> str:
+    """Capitalise words typed all upper or all lower (legacy fonts often lose capitals);
+    mixed-case words such as minority names (H'Hen) are kept as written."""
+    words = []
+    for w in name.split(" "):
+        if w and (w.isupper() or w.islower()):
+            w = w[0].upper() + w[1:].lower()
+        words.append(w)
+    return " ".join(words)
+
+
+# --- reading the file into (row number, cells) ---------------------------------------------------
+
+def _decode_csv(data: bytes) -> tuple[str, str]:
+    """Bytes -> text and the name of the encoding found. 8-bit files become Windows-1252 text
+    for the legacy detector."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8 (BOM)"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    head = data[:200]
+    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:  # UTF-16 LE without BOM
+        return data.decode("utf-16-le"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return legacy.text_1252(data), "8-bit"
+
+
+def _read_csv(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
+    text, enc = _decode_csv(path.read_bytes())
+    first = text.split("\n", 1)[0]
+    delim = max(("\t", ";", ","), key=first.count)
+    rows = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    for cells in reader:
+        rows.append((reader.line_num, cells))
+    return rows, enc
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_xlsx(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        rows = [(i, [_cell(v) for v in values]) for i, values in enumerate(ws.iter_rows(values_only=True), start=1)]
+    finally:
+        wb.close()
+    return rows, "xlsx"
+
+
+def _map_header(header: list[str], aliases: dict[str, list[str]], problems: list[Problem]) -> dict[str, int]:
+    lookup: dict[str, str] = {}
+    for fld, names in aliases.items():
+        for n in names:
+            lookup.setdefault(_norm_header(n), fld)
+    cols: dict[str, int] = {}
+    for idx, h in enumerate(header):
+        fld = lookup.get(_norm_header(h))
+        if fld is None:
+            continue  # HR files carry extra columns (birth date, phone...): not ours
+        if fld in cols:
+            problems.append(Problem(1, h, "", f"second column for {fld} (first is {header[cols[fld]]!r})"))
+            continue
+        cols[fld] = idx
+    for fld in FIELDS:
+        if fld not in cols and fld not in OPTIONAL_COLUMNS:
+            problems.append(Problem(1, aliases[fld][0], "", f"missing column ({fld}; accepted headers: "
+                                    + ", ".join(aliases[fld]) + ")"))
+    return cols
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+def _bad_chars_reason(chars: Iterable[str]) -> str:
+    shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(chars))
+    return f"impossible character(s) in a name: {shown}"
+
+
+def read_roster(path: str | Path, unit_codes: Iterable[str], header_aliases: dict[str, list[str]] | None = None) -> Roster:
+    """Read, convert and validate the roster; raise RosterError listing every problem found."""
+    path = Path(path)
+    aliases = {f: list(v) for f, v in DEFAULT_HEADERS.items()}
+    for fld, extra in (header_aliases or {}).items():
+        aliases[fld] = list(extra) + aliases[fld]
+    if not path.is_file():
+        raise RosterError(path, [Problem(None, "", "", "file not found")])
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm") or path.read_bytes()[:2] == b"PK":
+            rows, enc = _read_xlsx(path)
+        else:
+            rows, enc = _read_csv(path)
+    except Exception as e:  # a corrupt XLSX, an unreadable file: report, never a traceback
+        raise RosterError(path, [Problem(None, "", "", f"cannot read the file: {type(e).__name__}: {e}")]) from None
+    rows = [(n, cells) for n, cells in rows if any(c.strip() for c in cells)]
+    if not rows:
+        raise RosterError(path, [Problem(None, "", "", "the file is empty")])
+    problems: list[Problem] = []
+    header_row, header = rows[0]
+    cols = _map_header([_clean(h) for h in header], aliases, problems)
+    if problems:
+        raise RosterError(path, problems)
+
+    def get(cells: list[str], fld: str) -> str:
+        i = cols.get(fld)
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    body = rows[1:]
+    label = {fld: _clean(header[i]) for fld, i in cols.items()}
+
+    # Legacy encodings: decided once for the whole file, on the name columns.
+    name_cells = [_clean(get(c, f)) for _, c in body for f in ("family_name", "middle_name", "given_name")]
+    det = legacy.detect(name_cells)
+    notes = []
+    converter = legacy.CONVERTERS.get(det.encoding) if det.encoding else None
+    if det.encoding and not det.convertible:
+        problems.append(Problem(None, "", "", f"legacy Vietnamese encoding {det.detail}; "
+                                "save the file as Unicode (UTF-8) after converting it (e.g. with UniKey)"))
+    elif det.encoding:
+        notes.append(f"{det.detail} to Unicode")
+    elif enc == "8-bit":
+        problems.append(Problem(None, "", "", "the file is neither UTF-8/UTF-16 nor TCVN3/VNI text; "
+                                "save it as CSV UTF-8 or as XLSX"))
+        raise RosterError(path, problems)
+
+    def value(cells: list[str], fld: str) -> str:
+        raw = get(cells, fld)
+        if converter and fld not in ("hr_id", "unit"):
+            try:
+                raw = converter(raw)
+            except legacy.NotConvertible:
+                pass  # reported below as impossible characters
+        return _clean(raw)
+
+    units = set(unit_codes)
+    seen: dict[str, int] = {}
+    officials = []
+    for rownum, cells in body:
+        v = {f: value(cells, f) for f in FIELDS}
+        row_problems = len(problems)
+        hr_id = v["hr_id"]
+        if not hr_id:
+            problems.append(Problem(rownum, label["hr_id"], "", "missing hr_id (the official's stable key)"))
+        elif not HR_ID.match(hr_id):
+            problems.append(Problem(rownum, label["hr_id"], hr_id,
+                                    "hr_id must be 1-32 letters, digits, '.', '_', '/' or '-'"))
+        elif hr_id in seen:
+            problems.append(Problem(rownum, label["hr_id"], hr_id, f"duplicate hr_id (also on row {seen[hr_id]})"))
+        else:
+            seen[hr_id] = rownum
+        for fld in ("family_name", "middle_name", "given_name"):
+            if fld not in cols:
+                continue
+            text = v[fld]
+            if not text and fld != "middle_name":
+                problems.append(Problem(rownum, label[fld], "", f"empty {fld.replace('_', ' ')}"))
+            elif bad := legacy.bad_name_chars(text):
+                problems.append(Problem(rownum, label[fld], text, _bad_chars_reason(bad)))
+            elif len(text) > MAX_NAME:
+                problems.append(Problem(rownum, label[fld], text[:20] + "...", f"longer than {MAX_NAME} characters"))
+        if "position" in cols and (bad := [c for c in v["position"] if not c.isprintable() or c == "\ufffd"]):
+            problems.append(Problem(rownum, label["position"], v["position"], _bad_chars_reason(bad)))
+        if not v["unit"]:
+            problems.append(Problem(rownum, label["unit"], "", "missing unit code"))
+        elif v["unit"] not in units:
+            problems.append(Problem(rownum, label["unit"], v["unit"], "unknown unit code (not in province.yml)"))
+        uc = v["uses_computer"].casefold()
+        if uc not in YES | NO:
+            problems.append(Problem(rownum, label["uses_computer"], v["uses_computer"],
+                                    "expected Có or Không (yes/no)"))
+        st = v["status"].casefold()
+        if st not in ACTIVE | LEAVING:
+            problems.append(Problem(rownum, label["status"], v["status"],
+                                    "unknown status; expected Đang công tác, Nghỉ việc, Nghỉ hưu or "
+                                    "Chuyển công tác (active/left)"))
+        if len(problems) == row_problems:
+            officials.append(Official(
+                hr_id=hr_id, family_name=_fix_case(v["family_name"]), middle_name=_fix_case(v["middle_name"]),
+                given_name=_fix_case(v["given_name"]), unit=v["unit"], position=v["position"],
+                uses_computer=uc in YES, active=st in ACTIVE, row=rownum))
+    if problems:
+        raise RosterError(path, problems)
+    return Roster(path=path, officials=officials, source_encoding=enc, converted_from=det.encoding, notes=notes)

@@ -1,0 +1,241 @@
+"""The jobs behind `provision accounts ...`, as plain functions returning plain results (the CLI
+renders them; tests and the benchmark call them directly)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import ldap3
+
+from ..errors import BadInput, OperationFailed
+from ..model import Province, load_province
+from ..paths import run_stamp
+from ..render.console import to_plain
+from . import journal, passwords
+from .apply import ApplyResult, apply_lock, apply_plan, run_batches
+from .config import AccountsSettings, load_settings
+from .directory import DISABLED, DirectoryState, Target, connect, find, read_state, resolve_target
+from .mailbox import _Base as MailStore
+from .mailbox import open_store
+from .plan import Plan, compute, guard_limit
+from .roster import Roster, read_roster
+from .sheets import Slip, write_sheets
+
+
+@dataclass
+class Context:
+    province: Province
+    settings: AccountsSettings
+    target: Target
+    store: MailStore
+
+    @property
+    def inventory_dir(self) -> Path:
+        return self.province.inventory_dir
+
+
+def load(inventory: str | Path) -> Context:
+    province = load_province(inventory)
+    settings = load_settings(province)
+    return Context(province, settings, resolve_target(province, settings), open_store(province, settings))
+
+
+def read(ctx: Context, roster_path: str | Path) -> Roster:
+    return read_roster(roster_path, ctx.province.units, ctx.settings.headers)
+
+
+@dataclass
+class Observed:
+    state: DirectoryState
+    mailboxes: set[str]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def observe(ctx: Context) -> Observed:
+    import time
+
+    t0 = time.perf_counter()
+    conn = connect(ctx.target)
+    try:
+        state = read_state(conn, ctx.target)
+    finally:
+        conn.unbind()
+    t1 = time.perf_counter()
+    boxes = ctx.store.existing()
+    return Observed(state, boxes, {"read_directory": t1 - t0, "list_mailboxes": time.perf_counter() - t1})
+
+
+def make_plan(ctx: Context, roster: Roster, observed: Observed | None = None) -> Plan:
+    observed = observed or observe(ctx)
+    return compute(roster, observed.state, ctx.target, ctx.settings, mailboxes=observed.mailboxes,
+                   delivered=journal.delivered_uids(ctx.inventory_dir), issued=journal.issued(ctx.inventory_dir))
+
+
+def check_guard(plan: Plan, yes: bool, max_disable: str | None) -> int:
+    """The mass-change guard. Returns the limit used; raises BadInput (nothing written) if exceeded."""
+    if max_disable is not None:
+        try:
+            guard_limit(plan.enabled_before, max_disable)
+        except ValueError:
+            raise BadInput(f"--max-disable {max_disable!r}: expected a count (50) or a percentage (10%)") from None
+        if not yes:
+            raise BadInput("--max-disable raises the mass-change guard only together with --yes")
+    limit = guard_limit(plan.enabled_before, max_disable if yes else None)
+    disables = plan.count("disable")
+    raised = yes and max_disable is not None
+    if disables > limit or (disables and disables == plan.enabled_before and not raised):
+        raise BadInput(
+            f"refusing to apply: this roster would disable {disables} of {plan.enabled_before} enabled accounts "
+            f"(limit {limit}: 5% of enabled accounts or 20, whichever is larger). Nothing was changed. "
+            f"A truncated or wrong roster looks like this; if the roster is right, run again with "
+            f"--yes --max-disable {disables}")
+    return limit
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def run_dir(ctx: Context, out: Path | None) -> Path:
+    return _private_dir((out or journal.accounts_dir(ctx.inventory_dir) / "runs") / run_stamp())
+
+
+def write_json(path: Path, obj) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(to_plain(obj), fh, ensure_ascii=False, indent=2)
+    return path
+
+
+def apply(ctx: Context, roster: Roster, *, yes: bool = False, max_disable: str | None = None,
+          out: Path | None = None, lang: str = "vi", workers: int | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> tuple[Plan, ApplyResult | None, Path | None]:
+    with apply_lock(ctx.inventory_dir):
+        observed = observe(ctx)
+        plan = make_plan(ctx, roster, observed)
+        check_guard(plan, yes, max_disable)
+        if plan.empty:
+            return plan, None, None
+        rd = run_dir(ctx, out)
+        write_json(rd / "plan.json", plan)
+        result = apply_plan(plan, ctx.province, ctx.settings, ctx.target, ctx.store, sheets_dir=rd / "sheets",
+                            lang=lang, workers=workers, progress=progress)
+        result.timings = {**observed.seconds, **result.timings}
+        write_json(rd / "result.json", result)
+        return plan, result, rd
+
+
+# --- single-account jobs -------------------------------------------------------------------------
+
+def show(ctx: Context, key: str) -> dict:
+    conn = connect(ctx.target)
+    try:
+        entry = find(conn, ctx.target, key)
+    finally:
+        conn.unbind()
+    if entry is None:
+        raise BadInput(f"no account with username or hr_id {key!r}")
+    uid = entry.get("uid", [None])[0] if isinstance(entry.get("uid"), list) else entry.get("uid")
+    hr = entry.get("employeeNumber")
+    hr = hr[0] if isinstance(hr, list) and hr else hr
+    history = [r for r in journal.read(ctx.inventory_dir) if r.get("uid") == uid or (hr and r.get("hr_id") == hr)]
+    return {"entry": entry, "history": history}
+
+
+def reset_password(ctx: Context, uid: str, out: Path | None = None, lang: str = "vi") -> Path:
+    """A new first password (pwdReset) for an enabled account; returns the sheet written."""
+    conn = connect(ctx.target)
+    try:
+        entry = find(conn, ctx.target, uid)
+        if entry is None or _one(entry, "uid") != uid:
+            raise BadInput(f"no account with username {uid!r}")
+        if _one(entry, "govAccountState") == DISABLED or str(_one(entry, "mailEnabled")).upper() != "TRUE":
+            raise BadInput(f"{uid} is disabled; it comes back through the roster (accounts apply)")
+        secret = passwords.generate()
+        ok = conn.modify(entry["dn"], {"userPassword": [(ldap3.MODIFY_REPLACE, [passwords.sha512_crypt(secret)])],
+                                       "pwdReset": [(ldap3.MODIFY_REPLACE, ["TRUE"])],
+                                       "pwdAccountLockedTime": [(ldap3.MODIFY_REPLACE, [])]})
+        if not ok:
+            raise OperationFailed(f"{uid}: the directory refused the new password: {conn.result.get('description')}")
+    finally:
+        conn.unbind()
+    unit = _one(entry, "departmentNumber") or ""
+    unit_name = ctx.province.units[unit].name if unit in ctx.province.units else unit
+    rd = run_dir(ctx, out)
+    files = write_sheets(rd / "sheets", [Slip(unit, unit_name, _one(entry, "employeeNumber") or "",
+                                              _one(entry, "displayName") or _one(entry, "cn") or uid, uid,
+                                              _one(entry, "mail") or "", secret)],
+                         f"imap.{ctx.province.dns_zone} / smtp.{ctx.province.dns_zone}", lang=lang)
+    journal.append(ctx.inventory_dir, [journal.record("reset-password", _one(entry, "employeeNumber"), uid, unit,
+                                                      {"userPassword": "new", "pwdReset": [None, True]})])
+    return files[0]
+
+
+def _one(entry: dict, attr: str):
+    v = entry.get(attr)
+    if isinstance(v, list):
+        return v[0] if v else None
+    return v
+
+
+@dataclass
+class PurgeResult:
+    cutoff: str
+    purged: list[str]
+    failed: list[str]
+    kept_recent: int
+
+
+def _parse_gt(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return None
+
+
+def purge(ctx: Context, older_than_days: int | None = None, now: dt.datetime | None = None) -> PurgeResult:
+    """Delete accounts disabled longer than the retention, with their mail. The username stays
+    reserved: the entry is replaced by a tombstone (objectClass account, the hr_id in description)."""
+    days = ctx.settings.retention_days if older_than_days is None else older_than_days
+    if days < 0:
+        raise BadInput("--older-than must be 0 or more days")
+    now = now or dt.datetime.now(dt.timezone.utc)
+    cutoff = now - dt.timedelta(days=days)
+    with apply_lock(ctx.inventory_dir):
+        observed = observe(ctx)
+        victims, recent = [], 0
+        for p in observed.state.people.values():
+            if p.tombstone or p.active or p.state != DISABLED:
+                continue
+            at = _parse_gt(p.disabled_at)
+            if at is None or at.tzinfo is None:
+                continue
+            if at <= cutoff:
+                victims.append(p)
+            else:
+                recent += 1
+        t = ctx.target
+        batches = [(i, [("delete", p.dn, {}),
+                        ("add", p.dn, {"objectClass": ["account"], "uid": [p.uid],
+                                       "description": [f"purged hr_id={p.hr_id}; {now.date().isoformat()}"]})])
+                   for i, p in enumerate(victims)]
+        results = dict(run_batches(t, batches)) if batches else {}
+        purged = [p.uid for i, p in enumerate(victims) if not results.get(i)]
+        failed = [f"{p.uid}: {results[i]}" for i, p in enumerate(victims) if results.get(i)]
+        ctx.store.remove(purged)  # mail goes only with an identity that is gone
+        journal.append(ctx.inventory_dir, [journal.record("purge", p.hr_id, p.uid, p.unit,
+                                                          {"disabled_at": p.disabled_at})
+                                           for i, p in enumerate(victims) if not results.get(i)])
+    return PurgeResult(cutoff=cutoff.isoformat(timespec="seconds"), purged=purged, failed=failed, kept_recent=recent)

@@ -1,0 +1,215 @@
+"""`provision accounts ...`: identities and mailboxes from the HR roster."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .. import errors
+from ..accounts import sample as sample_mod
+from ..accounts import service
+from ..accounts.plan import Plan
+from ..accounts.roster import RosterError
+from ..model import load_province
+from ..render import i18n
+from ..render.console import console, err_console, print_json, table
+from .common import InventoryOpt, JsonOpt
+
+app = typer.Typer(help="Keep directory identities and mailboxes in step with the HR roster.", no_args_is_help=True)
+
+LangOpt = typer.Option("vi", "--lang", help="Language of the output and password sheets: vi or en.")
+OutOpt = typer.Option(None, "--out", help="Folder for the plan, the result and the password sheets "
+                                          "(default var/<province>/accounts/runs/<time>/).")
+MAX_ROWS = 200
+
+i18n.register({
+    "accounts.col.action": {"vi": "Thao tác", "en": "Action"},
+    "accounts.col.hr_id": {"vi": "Mã cán bộ", "en": "HR ID"},
+    "accounts.col.uid": {"vi": "Tài khoản", "en": "Username"},
+    "accounts.col.unit": {"vi": "Đơn vị", "en": "Unit"},
+    "accounts.col.name": {"vi": "Họ và tên", "en": "Name"},
+    "accounts.col.detail": {"vi": "Chi tiết", "en": "Details"},
+    "accounts.action.create": {"vi": "tạo mới", "en": "create"},
+    "accounts.action.enable": {"vi": "mở lại", "en": "enable"},
+    "accounts.action.update": {"vi": "cập nhật", "en": "update"},
+    "accounts.action.disable": {"vi": "khóa", "en": "disable"},
+    "accounts.action.mailbox": {"vi": "tạo hộp thư", "en": "mailbox"},
+    "accounts.action.reissue": {"vi": "cấp lại mật khẩu", "en": "reissue password"},
+    "accounts.plan.title": {"vi": "Kế hoạch thay đổi tài khoản", "en": "Account changes planned"},
+    "accounts.plan.none": {"vi": "Không có thay đổi: thư mục đã khớp với danh sách cán bộ.",
+                           "en": "No change: the directory matches the roster."},
+    "accounts.plan.summary": {
+        "vi": "{rows} dòng, {eligible} cán bộ cần tài khoản; {create} tạo mới, {enable} mở lại, {update} cập nhật, "
+              "{disable} khóa, {mailbox} tạo hộp thư, {reissue} cấp lại mật khẩu, {group_changes} nhóm đơn vị",
+        "en": "{rows} rows, {eligible} officials need an account; {create} to create, {enable} to re-enable, "
+              "{update} to update, {disable} to disable, {mailbox} mailboxes to make, {reissue} passwords to "
+              "reissue, {group_changes} unit groups"},
+    "accounts.plan.more": {"vi": "... và {n} thay đổi khác (xem --json hoặc --out)",
+                           "en": "... and {n} more changes (see --json or --out)"},
+    "accounts.apply.done": {"vi": "Đã áp dụng: {done}", "en": "Applied: {done}"},
+    "accounts.apply.sheets": {"vi": "Phiếu mật khẩu (chỉ chủ sở hữu được đọc):",
+                              "en": "Password sheets (owner-only):"},
+    "accounts.apply.failed": {"vi": "{n} thay đổi thất bại; chạy lại apply để hoàn tất:",
+                              "en": "{n} change(s) failed; run apply again to finish:"},
+})
+
+
+def _detail(c) -> str:
+    parts = [f"{k}: {v[0] if v[0] not in (None, '') else '-'} -> {v[1]}" for k, v in c.changes.items()
+             if c.action != "create" and isinstance(v, list)]
+    if c.reason:
+        parts.append(c.reason)
+    return "; ".join(parts)
+
+
+def render_plan(plan: Plan, lang: str) -> None:
+    s = plan.summary
+    if plan.empty:
+        console.print(i18n.t("accounts.plan.none", lang))
+        return
+    cols = [i18n.t(f"accounts.col.{k}", lang) for k in ("action", "hr_id", "uid", "unit", "name", "detail")]
+    rows = [(i18n.t(f"accounts.action.{c.action}", lang), c.hr_id, c.uid, c.unit, c.name, _detail(c))
+            for c in plan.changes[:MAX_ROWS]]
+    if rows:
+        console.print(table(i18n.t("accounts.plan.title", lang), cols, rows), markup=False)
+    if len(plan.changes) > MAX_ROWS:
+        console.print(i18n.t("accounts.plan.more", lang, n=len(plan.changes) - MAX_ROWS))
+    console.print(i18n.t("accounts.plan.summary", lang, rows=plan.roster_rows, eligible=plan.eligible, **s),
+                  highlight=False)
+    if plan.converted_from:
+        console.print(f"roster: {plan.converted_from} -> Unicode", highlight=False)
+
+
+def _roster_problems(e: RosterError, json: bool) -> int:
+    if json:
+        print_json({"valid": False, "file": str(e.path), "problems": e.problems})
+    else:
+        err_console.print(f"{e.path}: {len(e.problems)} problem(s), nothing was changed:", markup=False,
+                          highlight=False)
+        for p in e.problems:
+            err_console.print(f"  {p}", markup=False, highlight=False)
+    return errors.BAD_INPUT
+
+
+@app.command("plan")
+def plan_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv (UTF-8, UTF-16, TCVN3/VNI) or .xlsx"),
+             inventory: Path = InventoryOpt, json: bool = JsonOpt, out: Path = OutOpt, lang: str = LangOpt) -> int:
+    """Show what apply would change. Changes nothing."""
+    i18n.check_lang(lang)
+    ctx = service.load(inventory)
+    try:
+        r = service.read(ctx, roster)
+    except RosterError as e:
+        return _roster_problems(e, json)
+    plan = service.make_plan(ctx, r)
+    if out:
+        service.write_json(service._private_dir(out) / "plan.json", plan)
+    if json:
+        print_json({"valid": True, "summary": plan.summary, "plan": plan})
+    else:
+        render_plan(plan, lang)
+    return errors.OK
+
+
+@app.command("apply")
+def apply_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv or .xlsx"),
+              inventory: Path = InventoryOpt,
+              yes: bool = typer.Option(False, "--yes", help="Confirm; with --max-disable, raise the mass-change guard."),
+              max_disable: str = typer.Option(None, "--max-disable",
+                                              help="Most accounts one run may disable: a count or N%% of enabled "
+                                                   "ones (default: 5%% or 20, whichever is larger). Needs --yes."),
+              out: Path = OutOpt, json: bool = JsonOpt, lang: str = LangOpt) -> int:
+    """Make the directory and the mail store match the roster; write password sheets for new accounts."""
+    i18n.check_lang(lang)
+    ctx = service.load(inventory)
+    try:
+        r = service.read(ctx, roster)
+    except RosterError as e:
+        return _roster_problems(e, json)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=err_console, transient=True, disable=json) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done)
+
+        plan, result, rd = service.apply(ctx, r, yes=yes, max_disable=max_disable, out=out, lang=lang,
+                                         progress=progress)
+    if json:
+        print_json({"summary": plan.summary, "plan": plan, "result": result, "run_dir": rd})
+    else:
+        render_plan(plan, lang)
+        if result:
+            console.print(i18n.t("accounts.apply.done", lang, done=", ".join(
+                f"{i18n.t('accounts.action.' + k, lang)} {v}" for k, v in sorted(result.done.items())) or "-"),
+                highlight=False)
+            if result.sheets:
+                console.print(i18n.t("accounts.apply.sheets", lang))
+                for f in result.sheets:
+                    console.print(f"  {f}", highlight=False, markup=False)
+    if result and result.failed:
+        err_console.print(i18n.t("accounts.apply.failed", lang, n=len(result.failed)), highlight=False)
+        for f in result.failed[:20]:
+            err_console.print(f"  {f.action} {f.uid} ({f.hr_id}): {f.error}", markup=False, highlight=False)
+        return errors.FAILED
+    return errors.OK
+
+
+@app.command("show")
+def show_cmd(key: str = typer.Argument(..., help="Username or hr_id"), inventory: Path = InventoryOpt,
+             json: bool = JsonOpt) -> int:
+    """One official's directory entry, groups and change history."""
+    info = service.show(service.load(inventory), key)
+    if json:
+        print_json(info)
+        return errors.OK
+    rows = [(k, ", ".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in sorted(info["entry"].items())]
+    console.print(table(None, ["attribute", "value"], rows), markup=False)
+    hist = [(r["time"], r["action"], r.get("unit") or "", r.get("operator", ""),
+             ", ".join(sorted(r.get("changes", {})))) for r in info["history"]]
+    if hist:
+        console.print(table("history", ["time", "action", "unit", "operator", "attributes"], hist), markup=False)
+    return errors.OK
+
+
+@app.command("reset-password")
+def reset_cmd(uid: str = typer.Argument(..., help="Username"), inventory: Path = InventoryOpt, out: Path = OutOpt,
+              lang: str = LangOpt) -> int:
+    """A new first password for one account (must change at first login); prints only the sheet's path."""
+    i18n.check_lang(lang)
+    path = service.reset_password(service.load(inventory), uid, out=out, lang=lang)
+    console.print(i18n.t("accounts.apply.sheets", lang))
+    console.print(f"  {path}", highlight=False, markup=False)
+    return errors.OK
+
+
+@app.command("purge")
+def purge_cmd(inventory: Path = InventoryOpt,
+              older_than: int = typer.Option(None, "--older-than", help="Days since disabled (default: "
+                                             "accounts.retention_days, 365)."),
+              json: bool = JsonOpt) -> int:
+    """Delete accounts disabled for longer than the retention, and their mail. Usernames stay reserved."""
+    res = service.purge(service.load(inventory), older_than)
+    if json:
+        print_json(res)
+    else:
+        console.print(f"purged {len(res.purged)} account(s) disabled before {res.cutoff}; "
+                      f"{res.kept_recent} disabled more recently kept", highlight=False)
+        for f in res.failed:
+            err_console.print(f"  failed: {f}", markup=False, highlight=False)
+    return errors.FAILED if res.failed else errors.OK
+
+
+@app.command("sample")
+def sample_cmd(inventory: Path = InventoryOpt,
+               count: int = typer.Option(300, "--count", min=1, help="Number of officials."),
+               out: Path = typer.Option(..., "--out", help="roster.csv or roster.xlsx"),
+               seed: int = typer.Option(2005, "--seed")) -> int:
+    """Write a realistic sample roster for the province's units (Vietnamese names, leavers, clashes)."""
+    province = load_province(inventory)
+    path = sample_mod.write(sample_mod.generate(province, count, seed), out)
+    console.print(f"{path}: {count} officials", highlight=False)
+    return errors.OK
