@@ -105,3 +105,15 @@ def from_host(host: Host, patterns=DEFAULT_PATTERNS, timeout: float = 10) -> lis
     finally:
         client.close()
     return out
+
+
+def read_file(host: Host, path: str, timeout: float = 10) -> bytes:
+    """One file from `host` over SFTP (e.g. the provincial CA certificate)."""
+    client = connect(host, timeout)
+    try:
+        with client.open_sftp().open(path, "rb") as fh:
+            return fh.read()
+    except OSError as e:
+        raise CollectError(f"{host.name}: cannot read {path}: {e}") from None
+    finally:
+        client.close()

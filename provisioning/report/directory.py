@@ -6,13 +6,16 @@ employeeNumber = HR id, mailEnabled, govAccountState. An official *has an accoun
 govAccountState is `disabled`, and *has a mailbox* when the account is active and mailEnabled is TRUE
 (Postfix and Dovecot only see those).
 
-Server: province.yml `report.ldap_url` (default `ldap://<center server address>`); with
-`report.ldap_ca_file` (the provincial CA certificate) the connection uses StartTLS and checks the
-server's certificate — production provinces must set it, the lab may run without.
+Server: province.yml `report.ldap_url` (default `ldap://<center server address>`), with StartTLS
+(slapd refuses simple binds without it) checking the server certificate against the provincial CA and
+the names `<center>.<zone>` / `ldap.<zone>`. The CA certificate: `report.ldap_ca_file`, else
+`var/<inventory>/secrets/ca.crt` when kept there, else read from the center server itself over SSH
+(it is public; the SSH host key check is what makes it trustworthy).
 """
 from __future__ import annotations
 
 import ssl
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,9 +24,14 @@ import ldap3
 from ldap3.core.exceptions import LDAPException
 
 from ..model import Province
+from ..paths import data_dir
+from . import collect
 
 if TYPE_CHECKING:
     from .settings import ReportSettings
+
+
+CA_ON_SERVERS = "/usr/local/share/ca-certificates/provision-ca.crt"   # the pki role's trust file
 
 
 class DirectoryError(Exception):
@@ -47,8 +55,10 @@ def _first(entry: dict, name: str) -> str | None:
 
 
 def read_people(url: str, base_dn: str, bind_dn: str, password: str, ca_file: Path | None = None,
-                timeout: float = 10) -> list[Person]:
-    tls = ldap3.Tls(ca_certs_file=str(ca_file), validate=ssl.CERT_REQUIRED) if ca_file else None
+                tls_names: list[str] | None = None, timeout: float = 10) -> list[Person]:
+    """Every person of ou=People; with `ca_file`, over StartTLS (or ldaps://) checking the certificate."""
+    tls = ldap3.Tls(ca_certs_file=str(ca_file), validate=ssl.CERT_REQUIRED, valid_names=tls_names or None) \
+        if ca_file else None
     server = ldap3.Server(url, connect_timeout=timeout, tls=tls, get_info=ldap3.NONE)
     try:
         conn = ldap3.Connection(server, user=bind_dn, password=password, receive_timeout=timeout,
@@ -85,11 +95,23 @@ def for_province(province: Province, cfg: "ReportSettings", timeout: float = 10)
     OperationFailed when the province has no secrets yet)."""
     from ..deploy.secrets import load_secrets
 
-    center = [h for h in province.center.hosts if "center_servers" in h.groups]
-    url = cfg.ldap_url or (f"ldap://{center[0].address}" if center else None)
+    center = next((h for h in province.center.hosts if "center_servers" in h.groups), None)
+    url = cfg.ldap_url or (f"ldap://{center.address}" if center else None)
     if not url:
         raise DirectoryError("no LDAP server: set report.ldap_url in province.yml")
-    ca_file = cfg.ldap_ca_file
     password = load_secrets(province.inventory_dir)["ldap_provisioner"]
     bind_dn = f"cn=provisioner,ou=Services,{province.info.base_dn}"
-    return read_people(url, province.info.base_dn, bind_dn, password, ca_file, timeout)
+    names = [f"{center.name}.{province.dns_zone}", f"ldap.{province.dns_zone}"] if center else []
+    if not cfg.ldap_starttls:
+        return read_people(url, province.info.base_dn, bind_dn, password, None, timeout=timeout)
+    with tempfile.TemporaryDirectory() as tmp:
+        ca = cfg.ldap_ca_file or data_dir(province.inventory_dir, "secrets") / "ca.crt"
+        if not cfg.ldap_ca_file and not ca.is_file():
+            if center is None:
+                raise DirectoryError("no provincial CA certificate: set report.ldap_ca_file")
+            try:
+                ca = Path(tmp) / "ca.crt"
+                ca.write_bytes(collect.read_file(center, CA_ON_SERVERS, timeout))
+            except collect.CollectError as e:
+                raise DirectoryError(f"provincial CA certificate: {e}") from None
+        return read_people(url, province.info.base_dn, bind_dn, password, ca, names, timeout)

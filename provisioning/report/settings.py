@@ -6,7 +6,8 @@
       webmail_hosts: [10.20.0.15]            # addresses the webmail logs in from (besides loopback and
                                              # the center servers' own addresses)
       ldap_url: ldap://10.20.0.10            # default ldap://<center server address>
-      ldap_ca_file: ca.crt                   # provincial CA, relative to the inventory: enables StartTLS
+      ldap_starttls: true                    # default; false only for a test directory on loopback
+      ldap_ca_file: ca.crt                   # provincial CA (relative to the inventory); default: see directory.py
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class ReportSettings(BaseModel):
     mail_logs: list[str] = Field(default_factory=lambda: list(DEFAULT_PATTERNS))
     webmail_hosts: list[str] = Field(default_factory=list)
     ldap_url: str | None = None
+    ldap_starttls: bool = True
     ldap_ca_file: Path | None = None
 
     @field_validator("mail_logs")
