@@ -1,0 +1,199 @@
+"""Roster reading and validation, usernames, legacy encodings and settings (no services needed)."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from acct_helpers import HEADERS, csv_text, person, write_roster
+from openpyxl import Workbook
+
+from provisioning.accounts import legacy, naming
+from provisioning.accounts.roster import RosterError, read_roster
+
+UNITS = {"U01", "U02", "000.00.02.H09"}
+
+
+def names(roster):
+    return [o.full_name for o in roster.officials]
+
+
+def test_utf8_with_and_without_bom_and_nfd_input_is_stored_nfc(tmp_path):
+    nfd = unicodedata.normalize("NFD", "Nguyễn")
+    rows = [person("CB1", nfd, "Văn", "An", "U01"), person("CB2", "Trần", "Thị Thu", "Hà", "U02")]
+    for enc in ("utf-8", "utf-8-sig"):
+        r = read_roster(write_roster(tmp_path / f"{enc}.csv", rows, enc), UNITS)
+        assert names(r) == ["Nguyễn Văn An", "Trần Thị Thu Hà"]
+        assert unicodedata.is_normalized("NFC", r.officials[0].family_name)
+
+
+def test_utf16_tab_separated_as_excel_unicode_text(tmp_path):
+    rows = [person("CB1", "Đặng", "Đình", "Đức", "U01"), person("CB2", "Lê", "", "Ánh", "U02", computer="Không")]
+    path = tmp_path / "roster.txt"
+    path.write_bytes(csv_text(rows, "\t").encode("utf-16"))  # BOM + UTF-16LE, as Excel writes it
+    r = read_roster(path, UNITS)
+    assert r.source_encoding == "utf-16"
+    assert names(r) == ["Đặng Đình Đức", "Lê Ánh"]
+    assert [o.eligible for o in r.officials] == [True, False]
+
+
+def test_xlsx_with_numeric_ids(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    ws.append([1001, "Phạm", "Ngọc", "Ánh", "U01", "Giám đốc", "có", "Đang công tác"])
+    ws.append([1002, "Võ", "Thành", "Nhân", "U02", "", "Không", "Nghỉ hưu"])
+    wb.save(tmp_path / "r.xlsx")
+    r = read_roster(tmp_path / "r.xlsx", UNITS)
+    assert [o.hr_id for o in r.officials] == ["1001", "1002"]
+    assert r.officials[0].eligible and not r.officials[1].active
+
+
+# TCVN3 and VNI bytes of "Nguyễn Văn An / Đặng Đình Đức / Trần Thị Thu Hà / Đang công tác / Có".
+TCVN3_ROWS = [
+    ["CB1", b"Nguy\xd4n", b"V\xa8n", b"An", "U01", b"Chuy\xaan vi\xaan", b"C\xe3", b"\xa7ang c\xabng t\xb8c"],
+    ["CB2", b"\xa7\xc6ng", b"\xa7\xd7nh", b"\xa7\xf8c", "U02", b"Chuy\xaan vi\xaan", b"C\xe3", b"\xa7ang c\xabng t\xb8c"],
+    ["CB3", b"Tr\xc7n", b"Th\xde Thu", b"H\xb5", "U01", b"Chuy\xaan vi\xaan", b"C\xe3", b"\xa7ang c\xabng t\xb8c"],
+]
+VNI_ROWS = [
+    ["CB1", b"Nguye\xe3n", b"Va\xean", b"An", "U01", b"Chuye\xe2n vie\xe2n", b"Co\xf9", b"\xd1ang co\xe2ng ta\xf9c"],
+    ["CB2", b"\xd1a\xebng", b"\xd1\xecnh", b"\xd1\xf6\xf9c", "U02", b"Chuye\xe2n vie\xe2n", b"Co\xf9", b"\xd1ang co\xe2ng ta\xf9c"],
+    ["CB3", b"Tra\xe0n", b"Th\xf2 Thu", b"Ha\xf8", "U01", b"Chuye\xe2n vie\xe2n", b"Co\xf9", b"\xd1ang co\xe2ng ta\xf9c"],
+]
+EXPECTED = ["Nguyễn Văn An", "Đặng Đình Đức", "Trần Thị Thu Hà"]
+
+
+def _legacy_file(path, rows, header_bytes):
+    lines = [b",".join(header_bytes)] + [b",".join(c if isinstance(c, bytes) else c.encode() for c in r) for r in rows]
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    return path
+
+
+ASCII_HEADERS = [b"hr_id", b"family_name", b"middle_name", b"given_name", b"unit", b"position", b"uses_computer",
+                 b"status"]
+
+
+@pytest.mark.parametrize("enc,rows", [("TCVN3", TCVN3_ROWS), ("VNI", VNI_ROWS)])
+def test_legacy_8bit_files_are_detected_and_converted(tmp_path, enc, rows):
+    r = read_roster(_legacy_file(tmp_path / f"{enc}.csv", rows, ASCII_HEADERS), UNITS)
+    assert r.converted_from == enc
+    assert names(r) == EXPECTED
+    assert all(o.active and o.uses_computer for o in r.officials)
+    assert r.officials[0].position == "Chuyên viên"
+
+
+def test_legacy_text_inside_a_unicode_xlsx_is_converted(tmp_path):
+    """Excel shows .VnTime text as Windows-1252 letters; saving as XLSX keeps that mojibake."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    for row in TCVN3_ROWS:
+        ws.append([c.decode("cp1252") if isinstance(c, bytes) else c for c in row])
+    wb.save(tmp_path / "tcvn3.xlsx")
+    r = read_roster(tmp_path / "tcvn3.xlsx", UNITS)
+    assert r.converted_from == "TCVN3" and names(r) == EXPECTED
+
+
+def test_legacy_file_that_does_not_convert_is_refused_naming_the_encoding(tmp_path):
+    rows = [list(r) for r in TCVN3_ROWS] + [["CB4", b"Nguy\xd4n", b"V\xa8n", b"\xb0\xb1\xb2", "U01", b"", b"C\xe3",
+                                             b"\xa7ang c\xabng t\xb8c"]]
+    with pytest.raises(RosterError) as e:
+        read_roster(_legacy_file(tmp_path / "bad.csv", rows, ASCII_HEADERS), UNITS)
+    assert "TCVN3 detected" in str(e.value)
+
+
+def test_unicode_file_with_one_odd_name_is_not_mistaken_for_legacy():
+    assert legacy.detect(["Nguyễn", "Văn", "An", "Trần", "Thị", "Hà", "H'Hen", "Niê"]).encoding is None
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    """At least 20 distinct defects, each with row, column, value and reason."""
+    rows = [
+        person("", "Nguyễn", "Văn", "An", "U01"),                        # 1 missing hr_id
+        person("CB1", "Nguyễn", "Văn", "Bình", "U01"),
+        person("CB1", "Trần", "", "Cường", "U01"),                       # 2 duplicate hr_id
+        person("CB3", "", "Văn", "Dũng", "U01"),                         # 3 empty family name
+        person("CB4", "Lê", "Văn", "", "U01"),                           # 4 empty given name
+        person("CB5", "Lê", "Văn", "Em", "U99"),                         # 5 unknown unit
+        person("CB6", "Lê", "Văn", "Phúc", "U01", status="Đi học"),      # 6 unknown status
+        person("CB7", "Lê", "Văn", "Giang", "U01", computer="Có lẽ"),    # 7 unknown computer value
+        person("CB8", "Lê2", "Văn", "Hải", "U01"),                       # 8 digit in a name
+        person("CB9", "Lê", "V@n", "Hùng", "U01"),                       # 9 impossible char in middle
+        person("CB10", "Lê", "Văn", "Kh\ufffdi", "U01"),                 # 10 replacement char (lossy export)
+        person("CB 11", "Lê", "Văn", "Lâm", "U01"),                      # 11 bad hr_id characters
+        person("CB12", "Lê", "Văn", "Minh", ""),                         # 12 missing unit
+        person("CB13", "Lê", "Văn", "Nam", "U01", status=""),            # 13 empty status
+        person("CB14", "Lê", "Văn", "Oanh", "U01", computer=""),         # 14 empty computer value
+        person("CB15", "Lê", "Văn", "Phong" * 15, "U01"),                # 15 name too long
+        person("CB16", "Nguyá»…n", "Văn", "Quân", "U01"),                # 16 UTF-8 read as Windows-1252
+        person("CB17", "Lê", "Văn\t", "Sơn;", "U01"),                    # 17 punctuation in a name
+        person("CB18", "Lê", "Văn", "Tâm", "u01"),                       # 18 unit code in the wrong case
+        person("CB19", "Lê", "Văn", "Uyên", "U01", position="Chuyên\x07viên"),  # 19 control char in position
+        person("CB20", "Lê", "Văn", "Vy", "U01", status="left?"),        # 20 unknown status (English)
+        person("CB1", "Lê", "Văn", "Xuân", "U02"),                       # 21 duplicate hr_id again
+    ]
+    path = write_roster(tmp_path / "broken.csv", rows)
+    with pytest.raises(RosterError) as e:
+        read_roster(path, UNITS)
+    probs = e.value.problems
+    assert len(probs) >= 21
+    assert all(p.row and p.column and p.reason for p in probs)
+    rows_hit = {p.row for p in probs}
+    assert rows_hit == set(range(2, 24)) - {3}  # every broken row (file row 3 is the only good one)
+    text = str(e.value)
+    for needle in ("missing hr_id", "duplicate hr_id (also on row 3)", "empty family name", "empty given name",
+                   "unknown unit code", "unknown status", "expected Có or Không", "impossible character",
+                   "U+FFFD", "longer than 64"):
+        assert needle in text, needle
+
+
+def test_missing_columns_are_named_with_accepted_headers(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("Mã cán bộ,Họ,Tên\nCB1,Lê,An\n", encoding="utf-8")
+    with pytest.raises(RosterError) as e:
+        read_roster(path, UNITS)
+    cols = {p.column for p in e.value.problems}
+    assert {"Mã đơn vị", "Dùng máy tính", "Trạng thái"} <= cols
+
+
+def test_english_headers_and_extra_header_aliases(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("Employee ID;family name;middle name;given name;unit;position;uses computer;status;phone\n"
+                    "CB1;Lê;Văn;An;U01;;yes;active;0909\n", encoding="utf-8")
+    assert names(read_roster(path, UNITS)) == ["Lê Văn An"]
+    path.write_text(csv_text([person("CB1", "Lê", "Văn", "An", "U01")]).replace("Mã cán bộ", "Số hiệu"))
+    assert read_roster(path, UNITS, {"hr_id": ["Số hiệu"]}).officials[0].hr_id == "CB1"
+
+
+def test_empty_file_is_refused(tmp_path):
+    (tmp_path / "e.csv").write_bytes(b"")
+    with pytest.raises(RosterError, match="empty"):
+        read_roster(tmp_path / "e.csv", UNITS)
+
+
+@pytest.mark.parametrize("full,expected", [
+    (("Nguyễn", "Văn", "An"), "annv"), (("Trần", "Thị Thu", "Hà"), "hattt"), (("Đặng", "Đình", "Đức"), "ducdd"),
+    (("Lê", "", "Ánh"), "anhl"), (("Phạm", "Thanh", "Bình Minh"), "binhminhpt"), (("Hoàng Phủ", "Ngọc", "Tường"), "tuonghpn"),
+])
+def test_default_username_pattern(full, expected):
+    from provisioning.accounts.roster import Official
+
+    o = Official("X", *full, unit="U01", position="", uses_computer=True, active=True, row=2)
+    assert naming.base_username(o) == expected
+
+
+def test_fold_maps_d_stroke_and_drops_only_marks():
+    assert naming.fold("Đặng Đình Đức") == "dangdinhduc"
+    assert naming.fold("Nguyễn Thị Thu Hà") == "nguyenthithuha"
+
+
+def test_clash_suffixes_and_reserved_names():
+    taken = {"annv"}
+    assert naming.allocate("annv", taken) == "annv2"
+    assert naming.allocate("annv", taken) == "annv3"
+    assert naming.allocate("postmaster", set()) == "postmaster2"
+
+
+def test_pattern_check_names_the_problem():
+    assert naming.check_pattern("{given}.{family}") is None
+    assert "unknown placeholder" in naming.check_pattern("{ten}{f}")
+    assert "must use {given}" in naming.check_pattern("{family}")
