@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 
 from .. import errors
 from ..audit.baseline import load_baseline
@@ -114,7 +115,7 @@ def _print(data: dict, files: dict[str, Path]) -> None:
                           ", ".join(f"{s} {n}" for s, n in u["statuses"].items() if s != "audited" and n))
                          for u in data["units"]]))
     rows = [(h["host"], h["role"], h["status"], h.get("grade") or "",
-             h.get("reason") or ", ".join(c["name"] for c in h["checks"] if not c["passed"]))
+             escape(h.get("reason") or ", ".join(c["name"] for c in h["checks"] if not c["passed"])))
             for h in data["hosts"] if h["status"] != "audited" or h["grade"] != "pass"]
     if rows:
         console.print(table("Hosts to look at", ["host", "role", "status", "grade", "reason / failed checks"], rows))

@@ -110,10 +110,13 @@ def test_fail_under_and_bad_input_exit_codes(setup, tmp_path):
     before = run_dirs(setup["data"])
     bad = tmp_path / "baseline.yml"
     bad.write_text("roles:\n  workstation:\n    ram_mb: '=>4096'\n", encoding="utf-8")
+    bad_range = tmp_path / "range.yml"
+    bad_range.write_text("roles:\n  server:\n    cpu_cores: {range: 5}\n", encoding="utf-8")
     for args, needle in (
         (("--limit", "000.99.99.H09"), "matches no unit code"),
         (("--baseline", bad), "roles.workstation.ram_mb: unknown operator '=>'"),
         (("--baseline", tmp_path / "none.yml"), "baseline file not found"),
+        (("--baseline", bad_range), "roles.server.cpu_cores.range: a range is 'A-B', [min, max] or"),
         (("--lang", "fr"), "--lang 'fr'"),
         (("--workers", "0"), "--workers 0: must be between 1 and 500"),
         (("--timeout", "0.1"), "--timeout 0.1"),
@@ -159,3 +162,25 @@ def test_diff_shows_added_removed_grade_and_fact_changes(setup, tmp_path):
     assert text.returncode == 0 and "h099" in text.stdout and "ram_mb" in text.stdout
     bad = provision("audit", "diff", old, tmp_path / "nothing", data=setup["data"])
     assert bad.returncode == 2 and "no such audit result" in bad.stderr
+
+
+def test_province_audit_section_sets_defaults_and_is_validated(setup, tmp_path):
+    import yaml
+    inv = tmp_path / "tinh"
+    inv.mkdir()
+    (inv / "hosts.yml").write_text((setup["inv"] / "hosts.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    prov = yaml.safe_load((setup["inv"] / "province.yml").read_text(encoding="utf-8"))
+    # a province that only cares about RAM, set in its own baseline next to the inventory
+    (inv / "tinh-baseline.yml").write_text("roles:\n  workstation:\n    ram_mb: '>=1'\n", encoding="utf-8")
+    prov["audit"] = {"baseline": "tinh-baseline.yml", "timeout": 5}
+    (inv / "province.yml").write_text(yaml.safe_dump(prov, allow_unicode=True), encoding="utf-8")
+    r = provision("audit", "-i", inv, "--json", "--out", tmp_path / "o", data=setup["data"])
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["run"]["baseline"].endswith("tinh-baseline.yml") and data["run"]["timeout_s"] == 5
+    assert all(h["grade"] == "pass" for h in data["hosts"] if h["role"] == "workstation" and h["grade"])
+    assert all(not h["checks"] for h in data["hosts"] if h["role"] == "server")   # no server rules: nothing graded
+    prov["audit"] = {"basline": "x.yml"}
+    (inv / "province.yml").write_text(yaml.safe_dump(prov, allow_unicode=True), encoding="utf-8")
+    r = provision("audit", "-i", inv, data=setup["data"])
+    assert r.returncode == 2 and "audit.basline: unknown key" in r.stderr
