@@ -17,6 +17,8 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
+from .messages import HostProblem
+
 
 class Deadline:
     """A point in time (monotonic clock) by which one host's collection must be finished."""
@@ -36,8 +38,10 @@ class Deadline:
         return time.monotonic() >= self.end - min(0.5, 0.05 * self.seconds)
 
 
-class Unreachable(Exception):
+class Unreachable(HostProblem):
     """No TCP connection could be made to the host's management port."""
+
+    status = "unreachable"
 
 
 def open_socket(address: str, port: int, deadline: Deadline) -> socket.socket:
@@ -45,9 +49,9 @@ def open_socket(address: str, port: int, deadline: Deadline) -> socket.socket:
     try:
         sock = socket.create_connection((address, port), timeout=deadline.remaining())
     except (socket.timeout, TimeoutError):
-        raise Unreachable(f"no TCP answer from {address}:{port} within {deadline.seconds:g} s") from None
+        raise Unreachable("tcp_timeout", address=address, port=port, seconds=f"{deadline.seconds:g}") from None
     except OSError as e:
-        raise Unreachable(f"cannot connect to {address}:{port}: {e.strerror or e}") from None
+        raise Unreachable("tcp_error", address=address, port=port, error=e.strerror or str(e)) from None
     sock.settimeout(None)  # reads are bounded by the libraries' own timeouts and by the watchdog
     return sock
 

@@ -27,7 +27,9 @@ class HostResult:
     role: str
     address: str
     status: str
-    reason: str | None = None
+    reason: str | None = None                  # English text, for logs and scripts
+    reason_code: str | None = None             # key of messages.py ("reason.<code>"), for reports in vi/en
+    reason_params: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     grade: str | None = None

@@ -21,6 +21,7 @@ import re
 from typing import Any, Callable, ClassVar
 
 from .deadline import Deadline, Watchdog, open_socket
+from .messages import HostProblem
 
 
 # Scalar facts a baseline may check.
@@ -30,8 +31,10 @@ CHECKABLE_FACTS = frozenset({
 })
 
 
-class Unsupported(Exception):
+class Unsupported(HostProblem):
     """No collector exists for this kind of host yet."""
+
+    status = "unsupported"
 
 
 DRIVERS: dict[str, type["Driver"]] = {}
@@ -199,8 +202,7 @@ def collect(host, deadline: Deadline, watchdog: Watchdog) -> dict[str, Any]:
     """Connect with netmiko over our own socket (so the watchdog can cut it), enable, run the driver."""
     driver_cls = DRIVERS.get(host.device_type or "")
     if driver_cls is None:
-        raise Unsupported(f"no network collector for device_type {host.device_type!r} yet "
-                          f"(have: {', '.join(sorted(DRIVERS))})")
+        raise Unsupported("device_type", device_type=host.device_type, have=", ".join(sorted(DRIVERS)))
     from netmiko import ConnectHandler  # slow import (~0.5 s): only when a network device is audited
 
     sock = open_socket(host.address, host.port, deadline)

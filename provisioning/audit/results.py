@@ -17,100 +17,11 @@ from ..render.console import to_plain
 from ..render.csv import to_csv
 from ..render.files import write_text
 from ..render.html import render_html
+from .messages import FACT_LABELS  # noqa: F401  (registers the report's messages)
 from .runner import SCHEMA, AuditReport
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-i18n.register({
-    "audit.title": {"vi": "Kết quả rà soát hạ tầng mạng LAN các đơn vị", "en": "Audit of the units' LAN hardware"},
-    "audit.subtitle": {"vi": "{province} · lượt rà soát {run} · chuẩn tối thiểu: {baseline}",
-                       "en": "{province} · run {run} · baseline: {baseline}"},
-    "audit.summary": {"vi": "Tổng hợp theo đơn vị", "en": "Summary per unit"},
-    "audit.heterogeneity": {"vi": "Mức độ đồng bộ thiết bị của từng đơn vị",
-                            "en": "How uniform each unit's machines are"},
-    "audit.heterogeneity_hint": {
-        "vi": "Số cấu hình khác nhau (CPU, RAM, hệ điều hành) trên tổng số máy đã rà soát; càng ít càng đồng bộ.",
-        "en": "Distinct configurations (CPU, RAM, OS) among the audited machines; fewer means more uniform."},
-    "audit.details": {"vi": "Chi tiết từng máy", "en": "Detail per host"},
-    "audit.chart": {"vi": "Tỷ lệ máy đạt chuẩn tối thiểu theo đơn vị (%)",
-                    "en": "Hosts meeting the baseline per unit (%)"},
-    "audit.compliant_pct": {"vi": "Tỷ lệ đạt", "en": "Compliant"},
-    "audit.hosts": {"vi": "Số máy", "en": "Hosts"},
-    "audit.audited": {"vi": "Đã rà soát", "en": "Audited"},
-    "audit.compliant": {"vi": "Đạt chuẩn", "en": "Compliant"},
-    "audit.not_audited": {"vi": "Chưa rà soát được", "en": "Not audited"},
-    "audit.configs": {"vi": "Số cấu hình khác nhau", "en": "Distinct configurations"},
-    "audit.cpu": {"vi": "CPU", "en": "CPU"},
-    "audit.ram": {"vi": "RAM", "en": "RAM"},
-    "audit.os": {"vi": "Hệ điều hành", "en": "Operating system"},
-    "audit.net_models": {"vi": "Thiết bị mạng", "en": "Network devices"},
-    "audit.check": {"vi": "Tiêu chí", "en": "Check"},
-    "audit.expected": {"vi": "Yêu cầu", "en": "Expected"},
-    "audit.actual": {"vi": "Thực tế", "en": "Actual"},
-    "audit.result": {"vi": "Kết quả", "en": "Result"},
-    "audit.why": {"vi": "Lý do", "en": "Why"},
-    "audit.required": {"vi": "bắt buộc", "en": "required"},
-    "audit.recommended": {"vi": "khuyến nghị", "en": "recommended"},
-    "audit.missing": {"vi": "không đọc được", "en": "missing"},
-    "audit.facts": {"vi": "Thông tin thu thập", "en": "Collected facts"},
-    "audit.duration": {"vi": "Thời gian rà soát: {s} giây, {n} máy", "en": "Audit time: {s} s, {n} hosts"},
-    "col.unit_code": {"vi": "Mã đơn vị", "en": "Unit code"},
-    "col.unit": {"vi": "Đơn vị", "en": "Unit"},
-    "col.host": {"vi": "Tên máy", "en": "Host"},
-    "col.role": {"vi": "Loại", "en": "Role"},
-    "col.address": {"vi": "Địa chỉ", "en": "Address"},
-    "col.status": {"vi": "Trạng thái", "en": "Status"},
-    "col.reason": {"vi": "Lý do", "en": "Reason"},
-    "col.grade": {"vi": "Đánh giá", "en": "Grade"},
-    "col.checks": {"vi": "Tiêu chí đạt", "en": "Checks passed"},
-    "col.failed": {"vi": "Tiêu chí không đạt", "en": "Failed checks"},
-    "col.vendor": {"vi": "Hãng", "en": "Vendor"},
-    "col.model": {"vi": "Model", "en": "Model"},
-    "col.serial": {"vi": "Số sê-ri", "en": "Serial"},
-    "col.cpu_model": {"vi": "CPU", "en": "CPU"},
-    "col.cpu_cores": {"vi": "Số lõi CPU", "en": "CPU cores"},
-    "col.ram_mb": {"vi": "RAM (MB)", "en": "RAM (MB)"},
-    "col.disk_total_gb": {"vi": "Tổng dung lượng đĩa (GB)", "en": "Disk total (GB)"},
-    "col.root_free_gb": {"vi": "Còn trống / (GB)", "en": "Free on / (GB)"},
-    "col.os": {"vi": "Hệ điều hành / phần mềm", "en": "OS / software"},
-    "col.kernel": {"vi": "Nhân", "en": "Kernel"},
-    "col.ipv4": {"vi": "IPv4", "en": "IPv4"},
-    "col.uptime_days": {"vi": "Thời gian chạy (ngày)", "en": "Uptime (days)"},
-    "col.config_saved": {"vi": "Cấu hình đã lưu", "en": "Config saved"},
-    "col.interfaces_up": {"vi": "Cổng đang lên", "en": "Ports up"},
-    "col.vlan_count": {"vi": "Số VLAN", "en": "VLANs"},
-    "status.audited": {"vi": "Đã rà soát", "en": "Audited"},
-    "status.unreachable": {"vi": "Không kết nối được", "en": "Unreachable"},
-    "status.auth_failed": {"vi": "Sai thông tin đăng nhập", "en": "Authentication failed"},
-    "status.timeout": {"vi": "Quá thời gian chờ", "en": "Timed out"},
-    "status.unsupported": {"vi": "Chưa hỗ trợ", "en": "Not supported yet"},
-    "grade.pass": {"vi": "Đạt", "en": "Pass"},
-    "grade.warn": {"vi": "Đạt, có khuyến nghị", "en": "Pass with advice"},
-    "grade.fail": {"vi": "Không đạt", "en": "Fail"},
-    "role.server": {"vi": "Máy chủ", "en": "Server"},
-    "role.workstation": {"vi": "Máy trạm", "en": "Workstation"},
-    "role.switch": {"vi": "Bộ chuyển mạch", "en": "Switch"},
-    "role.router": {"vi": "Bộ định tuyến", "en": "Router"},
-})
-
-FACT_LABELS = {
-    "hostname": ("Tên máy", "Host name"), "vendor": ("Hãng", "Vendor"), "model": ("Model", "Model"),
-    "serial": ("Số sê-ri", "Serial number"), "cpu_model": ("Loại CPU", "CPU model"),
-    "cpu_cores": ("Số lõi CPU", "CPU cores"), "ram_mb": ("RAM (MB)", "RAM (MB)"),
-    "disk_total_gb": ("Tổng dung lượng đĩa (GB)", "Total disk (GB)"),
-    "root_free_gb": ("Dung lượng trống phân vùng gốc (GB)", "Free space on / (GB)"),
-    "var_free_gb": ("Dung lượng trống cho /var (GB)", "Free space for /var (GB)"),
-    "os_id": ("Bản phân phối", "Distribution"), "os_name": ("Hệ điều hành", "Operating system"),
-    "os_version": ("Phiên bản", "Version"), "os_version_major": ("Phiên bản chính", "Major version"),
-    "kernel": ("Nhân Linux", "Kernel"), "arch": ("Kiến trúc", "Architecture"),
-    "nic_count": ("Số card mạng", "Network cards"), "nic_max_speed_mbps": ("Tốc độ card mạng (Mb/s)", "NIC speed (Mb/s)"),
-    "uptime_s": ("Thời gian chạy (giây)", "Uptime (s)"), "uptime_days": ("Thời gian chạy (ngày)", "Uptime (days)"),
-    "interfaces_up": ("Số cổng đang lên", "Ports up"), "interfaces_down": ("Số cổng không hoạt động", "Ports down"),
-    "vlan_count": ("Số VLAN", "VLANs"), "config_saved": ("Cấu hình đã được lưu", "Configuration saved"),
-    "config_unsaved_lines": ("Số dòng cấu hình chưa lưu", "Unsaved configuration lines"),
-    "running_config_sha256": ("Mã băm cấu hình", "Configuration hash"),
-}
-i18n.register({f"fact.{k}": {"vi": vi, "en": en} for k, (vi, en) in FACT_LABELS.items()})
 
 CSV_COLUMNS = ("unit_code", "unit", "host", "role", "address", "status", "reason", "grade", "checks", "failed",
                "vendor", "model", "serial", "cpu_model", "cpu_cores", "ram_mb", "disk_total_gb", "root_free_gb",
@@ -158,6 +69,13 @@ def _fmt(value: Any, lang: str) -> str:
     return str(value)
 
 
+def reason_text(h: dict, lang: str) -> str:
+    """Why a host was not audited, in the report's language (the English text for older records)."""
+    if h.get("reason_code"):
+        return i18n.t(f"reason.{h['reason_code']}", lang, **(h.get("reason_params") or {}))
+    return h.get("reason") or ""
+
+
 def _os_text(f: dict) -> str | None:
     if f.get("os_name"):
         return f["os_name"]
@@ -176,7 +94,7 @@ def csv_rows(data: dict, lang: str) -> list[list[Any]]:
         row = {
             "unit_code": h["unit"], "unit": names.get(h["unit"], h["unit"]), "host": h["host"],
             "role": i18n.t(f"role.{h['role']}", lang), "address": h["address"],
-            "status": i18n.t(f"status.{h['status']}", lang), "reason": h.get("reason") or "",
+            "status": i18n.t(f"status.{h['status']}", lang), "reason": reason_text(h, lang),
             "grade": i18n.t(f"grade.{h['grade']}", lang) if h.get("grade") else "",
             "checks": f"{sum(c['passed'] for c in checks)}/{len(checks)}" if h["status"] == "audited" else "",
             "failed": "; ".join(i18n.t(f"fact.{c['name']}", lang) for c in checks if not c["passed"]),
@@ -219,7 +137,7 @@ def render_report_html(data: dict, lang: str) -> str:
     ctx = {
         "title": i18n.t("audit.title", lang), "run": data["run"], "totals": data["totals"], "units": units,
         "by_unit": by_unit, "names": names, "het": heterogeneity(data),
-        "fmt": lambda v: _fmt(v, lang), "ram_bucket": ram_bucket,
+        "fmt": lambda v: _fmt(v, lang), "reason": lambda h: reason_text(h, lang),
     }
     return render_html("audit.html.j2", ctx, lang=lang, search_path=[TEMPLATES])
 

@@ -22,8 +22,10 @@ import paramiko
 from ..model import Host, Province
 from . import linux, network
 from .baseline import Baseline
-from .deadline import Deadline, Unreachable, Watchdog
+from ..render import i18n
+from .deadline import Deadline, Watchdog
 from .grading import HostResult, UnitSummary, grade, summarize, totals
+from .messages import HostProblem
 
 SCHEMA = "provision-audit/1"
 DEFAULT_WORKERS = 20
@@ -57,37 +59,37 @@ def _names(exc: BaseException) -> set[str]:
     return {c.__name__ for c in type(exc).__mro__}
 
 
-def classify(exc: BaseException, deadline: Deadline, host: Host) -> tuple[str, str]:
-    """(status, reason) for a collector failure. Reasons are written by us, never copied from library
-    messages that might echo what was sent."""
+def classify(exc: BaseException, deadline: Deadline, host: Host) -> tuple[str, str, dict[str, Any]]:
+    """(status, reason code, reason parameters) for a collector failure. Reasons are written from our
+    table (messages.py), never copied whole from library messages that might echo what was sent."""
     names = _names(exc)
-    if isinstance(exc, network.Unsupported):
-        return "unsupported", str(exc)
-    if isinstance(exc, Unreachable):
-        return "unreachable", str(exc)
+    if isinstance(exc, HostProblem):
+        return exc.status, exc.code, exc.params
     if isinstance(exc, paramiko.BadHostKeyException) or (
             isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc)):
-        return "auth_failed", f"host key of {host.address} is not the one in the inventory's known_hosts"
+        return "auth_failed", "host_key", {"address": host.address}
     if isinstance(exc, paramiko.AuthenticationException) or "NetmikoAuthenticationException" in names:
-        how = "key" if host.key_file else "password"
-        return "auth_failed", f"login refused for user {host.user!r} ({how} from the inventory)"
+        return "auth_failed", "login_key" if host.key_file else "login_password", {"user": host.user}
     if isinstance(exc, FileNotFoundError) and host.key_file:
-        return "auth_failed", f"key file {host.key_file} not found"
+        return "auth_failed", "key_missing", {"path": str(host.key_file)}
     if deadline.expired or isinstance(exc, (socket.timeout, TimeoutError)) or names & {
             "NetmikoTimeoutException", "ReadTimeout"}:
-        return "timeout", (f"TCP connection accepted but no complete answer within {deadline.seconds:g} s "
-                           f"({type(exc).__name__})")
-    return "unreachable", f"SSH session failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return "timeout", "silent", {"seconds": f"{deadline.seconds:g}", "error": type(exc).__name__}
+    first_line = str(exc).splitlines()[0] if str(exc) else ""
+    return "unreachable", "ssh_error", {"error": f"{type(exc).__name__}: {first_line}".rstrip(": ")}
 
 
-def _scrub(text: str | None, host: Host) -> str | None:
+def _scrub(params: dict[str, Any], host: Host) -> dict[str, Any]:
     """Belt and braces: no inventory secret may appear in a reason, whatever a library put there."""
-    if not text:
-        return text
-    for secret in (host.password.get_secret_value() if host.password else None, host.vars.get("enable_secret")):
-        if secret and str(secret) in text:
-            text = text.replace(str(secret), "***")
-    return text
+    secrets = [str(x) for x in (host.password.get_secret_value() if host.password else None,
+                                host.vars.get("enable_secret")) if x]
+    out = {}
+    for key, value in params.items():
+        text = str(value)
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        out[key] = text
+    return out
 
 
 def audit_host(host: Host, baseline: Baseline, timeout: float, watchdog: Watchdog) -> HostResult:
@@ -96,13 +98,13 @@ def audit_host(host: Host, baseline: Baseline, timeout: float, watchdog: Watchdo
     base = dict(host=host.name, unit=host.unit, role=host.role.value, address=host.address)
     try:
         if host.os_family == "windows":
-            raise network.Unsupported("Windows host: no collector yet (planned over WinRM); listed so that the "
-                                      "unit's count of machines is complete")
+            raise network.Unsupported("windows")
         facts = (network if host.is_network else linux).collect(host, deadline, watchdog)
     except Exception as e:  # noqa: BLE001 - any failure of one host becomes that host's status
-        status, reason = classify(e, deadline, host)
-        return HostResult(**base, status=status, reason=_scrub(reason, host),
-                          duration_s=round(time.monotonic() - start, 2))
+        status, code, params = classify(e, deadline, host)
+        params = _scrub(params, host)
+        return HostResult(**base, status=status, reason=i18n.t(f"reason.{code}", "en", **params),
+                          reason_code=code, reason_params=params, duration_s=round(time.monotonic() - start, 2))
     checks = baseline.evaluate(host.role.value, facts)
     return HostResult(**base, status="audited", facts=facts, checks=checks, grade=grade(checks),
                       duration_s=round(time.monotonic() - start, 2))

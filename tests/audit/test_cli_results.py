@@ -50,8 +50,8 @@ def test_audit_writes_dated_history_with_json_csv_html(setup):
     assert by["pc-windows"]["status"] == "unsupported" and by["pc-windows"]["grade"] is None
     assert by["sw000"]["facts"]["config_saved"] is True
     for h in data["hosts"]:
-        assert set(h) == {"host", "unit", "role", "address", "status", "reason", "facts", "checks", "grade",
-                          "duration_s"}
+        assert set(h) == {"host", "unit", "role", "address", "status", "reason", "reason_code", "reason_params",
+                          "facts", "checks", "grade", "duration_s"}
     for u in data["units"]:
         assert u["hosts"] == sum(u["statuses"].values())
         assert u["percent"] == round(100 * u["compliant"] / u["hosts"], 1)
@@ -83,6 +83,7 @@ def test_csv_opens_in_excel_with_vietnamese_intact(setup, tmp_path):
     assert len(rows) == 1 + 10 and all(len(r) == len(header) for r in rows)
     win = next(r for r in rows if r[2] == "pc-windows")
     assert win[header.index("Trạng thái")] == "Chưa hỗ trợ"
+    assert win[header.index("Lý do")].startswith("Máy Windows: chưa có bộ thu thập")
     import unicodedata
     assert raw.decode("utf-8-sig") == unicodedata.normalize("NFC", raw.decode("utf-8-sig"))
 
