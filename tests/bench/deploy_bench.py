@@ -1,0 +1,71 @@
+"""Benchmark of `provision deploy` (not a test: prints figures, asserts nothing).
+
+    sudo .venv/bin/python tests/bench/deploy_bench.py [--units 2] [--save-reference]
+
+Builds a bare lab province (its own lab `bdep`: center + N unit servers), then times
+1. bare -> converged (first deploy), 2. the no-change run, 3. `--check` on the converged province,
+and prints them with the targets (converged < 300 s, no-change < 60 s) and the ratio to the
+reference run in tests/bench/deploy_reference.json (written by --save-reference).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from provisioning.deploy.runner import deploy  # noqa: E402
+from provisioning.lab import Lab  # noqa: E402
+
+REFERENCE = Path(__file__).with_name("deploy_reference.json")
+TARGETS = {"converge_s": 300.0, "no_change_s": 60.0}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--units", type=int, default=2, help="unit servers besides the center (default 2)")
+    ap.add_argument("--save-reference", action="store_true", help="store these figures as the reference run")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="deploy-bench-"))
+    inv = work / "inventory" / "bdep"
+    lab = Lab("bdep", inventory_dir=inv)
+    lab.down()
+    lab.up(units=args.units, workstations=0, switches=0)
+    (inv / "group_vars").mkdir(exist_ok=True)
+    (inv / "group_vars" / "servers.yml").write_text("common_chrony_set_clock: false\n")
+    try:
+        runs = {}
+        for key, check in (("converge_s", False), ("no_change_s", False), ("check_s", True)):
+            r = deploy(inv, check=check)
+            runs[key] = r.seconds
+            changed = sum(h.changed for h in r.hosts)
+            print(f"{key:12} {r.seconds:7.1f} s   ok={r.ok} changed={changed} hosts={len(r.hosts)}", flush=True)
+            if not r.ok:
+                print("deploy failed:", r.error, [(h.host, h.error) for h in r.hosts if h.error])
+                return 1
+    finally:
+        lab.down()
+
+    figures = {"hosts": args.units + 1, **runs, "cpus": os.cpu_count(), "machine": platform.node()}
+    print(json.dumps(figures))
+    for key, target in TARGETS.items():
+        print(f"{key}: {runs[key]:.1f} s, target < {target:.0f} s: {'met' if runs[key] < target else 'MISSED'}")
+    if REFERENCE.exists():
+        ref = json.loads(REFERENCE.read_text())
+        for key in runs:
+            if ref.get(key):
+                print(f"{key}: {runs[key] / ref[key]:.2f} x the reference ({ref[key]:.1f} s, {ref.get('hosts')} hosts)")
+    if args.save_reference:
+        REFERENCE.write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"saved {REFERENCE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""`provision deploy` on a fresh lab province (center + 2 unit servers), then the directory checked
+from this machine with ldap3, as Postfix, an official or an attacker would see it.
+
+One lab for the whole module (building and converging it is the expensive part); tests run in file
+order: full deploy, no-change run, check mode, LDAP behaviour, then a unit server taken down.
+"""
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from pathlib import Path
+
+import pytest
+from ldap3 import BASE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
+
+from provisioning.deploy import secrets
+from provisioning.deploy.runner import deploy
+from provisioning.lab import Lab
+from provisioning.model import load_province
+from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+LAB = "tdep"
+BASE_DN = "dc=bentre,dc=gov,dc=vn"
+SVC = f"ou=Services,{BASE_DN}"
+PEOPLE = f"ou=People,{BASE_DN}"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("deploy")
+    inv = root / "inventory" / LAB
+    lab = Lab(LAB, inventory_dir=inv)
+    lab.down()
+    lab.up(units=2, workstations=0, switches=0)
+    # Lab hosts share the machine's kernel clock: chronyd must not steer it.
+    (inv / "group_vars").mkdir(exist_ok=True)
+    (inv / "group_vars" / "servers.yml").write_text("common_chrony_set_clock: false\n")
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+@pytest.fixture(scope="module")
+def province(lab):
+    return load_province(lab.inventory_dir)
+
+
+@pytest.fixture(scope="module")
+def first(lab):
+    return deploy(lab.inventory_dir)
+
+
+@pytest.fixture(scope="module")
+def hosts(province):
+    center = next(h for h in province.hosts.values() if "center_servers" in h.groups)
+    units = sorted((h for h in province.hosts.values() if "unit_servers" in h.groups), key=lambda h: h.name)
+    return center, units
+
+
+@pytest.fixture(scope="module")
+def ca_file(lab, first, hosts, tmp_path_factory):
+    center, _ = hosts
+    pem = lab.ssh(center.name, "cat /usr/local/share/ca-certificates/provision-ca.crt", check=True).stdout
+    f = tmp_path_factory.mktemp("ca") / "ca.crt"
+    f.write_text(pem)
+    return f
+
+
+def connect(host, ca_file: Path, dn: str | None = None, password: str | None = None, tls: bool = True) -> Connection:
+    """StartTLS on 389, certificate checked against the provincial CA and the host's FQDN."""
+    t = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(ca_file), valid_names=[f"{host.name}.bentre.gov.vn"])
+    conn = Connection(Server(host.address, port=389, tls=t, connect_timeout=5), user=dn, password=password,
+                      receive_timeout=10, raise_exceptions=False)
+    conn.open()
+    if tls:
+        assert conn.start_tls(), conn.result
+    conn.bind()
+    return conn
+
+
+def test_full_deploy_converges_every_server(first, hosts):
+    assert first.ok, (first.error, [(h.host, h.error) for h in first.hosts])
+    center, units = hosts
+    assert {h.host for h in first.hosts} == {center.name, *(u.name for u in units)}
+    assert all(h.changed > 0 for h in first.hosts)
+    assert Path(first.artifacts, "job_events").is_dir()
+
+
+def test_second_deploy_changes_nothing(lab, first):
+    r = run_cli("deploy", "-i", str(lab.inventory_dir), "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["ok"] and out["no_changes"], [(h["host"], h["changed"]) for h in out["hosts"]]
+    assert all(h["changed"] == 0 and h["failed"] == 0 for h in out["hosts"])
+
+
+def test_check_mode_on_converged_province_reports_no_change(lab, first):
+    r = run_cli("deploy", "-i", str(lab.inventory_dir), "--check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "no changes" in r.stdout
+
+
+def test_secrets_never_reach_the_artifacts(lab, first):
+    raw = secrets._read(lab.inventory_dir)
+    values = [v for v in raw.values() if len(v) > 8]
+    deploy_dir = Path(first.artifacts).parent
+    for f in deploy_dir.rglob("*"):
+        if f.is_file():
+            text = f.read_text(errors="replace")
+            leaked = [k for k, v in raw.items() if v in text]
+            assert not leaked, f"{f} contains {leaked}"
+    assert values
+
+
+def test_mail_reader_binds_with_starttls_and_searches(lab, first, hosts, ca_file):
+    center, _ = hosts
+    pw = secrets.load_secrets(lab.inventory_dir)["ldap_mail_reader"]
+    conn = connect(center, ca_file, f"cn=mail-reader,{SVC}", pw)
+    assert conn.bound, conn.result
+    assert conn.search(f"ou=Groups,{BASE_DN}", "(objectClass=groupOfNames)", SUBTREE, attributes=["cn"])
+    names = {e.cn.value for e in conn.entries}
+    for code in load_province(lab.inventory_dir).units:
+        assert {f"unit-{code}", f"admins-{code}"} <= names
+    # mail-reader is read-only
+    conn.modify(f"cn=unit-{code},ou=Groups,{BASE_DN}", {"description": [(MODIFY_REPLACE, ["x"])]})
+    assert conn.result["description"] == "insufficientAccessRights"
+
+
+def test_simple_bind_without_tls_is_refused(lab, first, hosts, ca_file):
+    center, _ = hosts
+    pw = secrets.load_secrets(lab.inventory_dir)["ldap_mail_reader"]
+    conn = connect(center, ca_file, f"cn=mail-reader,{SVC}", pw, tls=False)
+    assert not conn.bound
+    assert conn.result["description"] == "confidentialityRequired"
+
+
+def _person(uid: str, unit: str, password: str | None = None) -> dict:
+    attrs = {"objectClass": ["inetOrgPerson", "govMailAccount"], "uid": uid, "cn": f"Nguyễn Văn {uid}",
+             "sn": "Nguyễn", "givenName": uid, "departmentNumber": unit, "mail": f"{uid}@bentre.gov.vn",
+             "mailEnabled": "TRUE", "govAccountState": "active"}
+    if password:
+        attrs["userPassword"] = secrets.sha512_crypt(password)
+    return attrs
+
+
+@pytest.fixture(scope="module")
+def people(lab, first, hosts, ca_file, province):
+    """Two officials in two units and the first unit's administrator, written by the provisioner."""
+    center, _ = hosts
+    codes = sorted(c for c in province.units if c != province.center.code)
+    pw = secrets.load_secrets(lab.inventory_dir)["ldap_provisioner"]
+    conn = connect(center, ca_file, f"cn=provisioner,{SVC}", pw)
+    assert conn.bound, conn.result
+    made = {"a": ("annv", codes[0]), "b": ("binhtt", codes[1]), "admin": ("quantri", codes[0])}
+    for key, (uid, unit) in made.items():
+        assert conn.add(f"uid={uid},{PEOPLE}", attributes=_person(uid, unit, "Mật-khẩu-" + uid)), conn.result
+    group = f"cn=admins-{codes[0]},ou=Groups,{BASE_DN}"
+    assert conn.modify(group, {"member": [(MODIFY_REPLACE, [f"cn=admin,{BASE_DN}", f"uid=quantri,{PEOPLE}"])]}), \
+        conn.result
+    return {k: (f"uid={uid},{PEOPLE}", "Mật-khẩu-" + uid) for k, (uid, unit) in made.items()}
+
+
+def test_anonymous_cannot_read_people(lab, hosts, ca_file, people):
+    center, _ = hosts
+    conn = connect(center, ca_file)
+    conn.search(PEOPLE, "(uid=*)", SUBTREE, attributes=["uid", "mail"])
+    assert conn.entries == []
+    conn.search(BASE_DN, "(uid=annv)", SUBTREE, attributes=["*"])
+    assert conn.entries == []
+
+
+def test_unit_admin_writes_only_own_unit(lab, hosts, ca_file, people):
+    center, _ = hosts
+    dn, pw = people["admin"]
+    conn = connect(center, ca_file, dn, pw)
+    assert conn.bound, conn.result
+    own, other = people["a"][0], people["b"][0]
+    assert conn.modify(own, {"title": [(MODIFY_REPLACE, ["Chuyên viên"])]}), conn.result
+    assert not conn.modify(other, {"title": [(MODIFY_REPLACE, ["Chuyên viên"])]})
+    assert conn.result["description"] == "insufficientAccessRights"
+
+
+def _context_csn(host, ca_file, pw) -> str:
+    conn = connect(host, ca_file, f"cn=replicator,{SVC}", pw)
+    assert conn.bound, (host.name, conn.result)
+    conn.search(BASE_DN, "(objectClass=*)", BASE, attributes=["contextCSN"])
+    return conn.entries[0].contextCSN.value
+
+
+def test_replicas_catch_up_with_the_center(lab, hosts, ca_file, people):
+    center, units = hosts
+    pw = secrets.load_secrets(lab.inventory_dir)["ldap_replicator"]
+    want = _context_csn(center, ca_file, pw)
+    deadline = time.monotonic() + 30
+    for u in units:
+        while (got := _context_csn(u, ca_file, pw)) != want and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert got == want, u.name
+        # the person written on the center is there, and an official can log in at the unit
+        dn, upw = people["a"]
+        conn = connect(u, ca_file, dn, upw)
+        assert conn.bound, (u.name, conn.result)
+        # the replica is read-only: writes are referred to the center
+        conn.modify(dn, {"title": [(MODIFY_REPLACE, ["x"])]})
+        assert conn.result["description"] == "referral"
+
+
+def test_leaver_cannot_bind_anywhere(lab, hosts, ca_file, people):
+    center, units = hosts
+    dn, upw = people["b"]
+    s = secrets.load_secrets(lab.inventory_dir)
+    conn = connect(center, ca_file, f"cn=provisioner,{SVC}", s["ldap_provisioner"])
+    assert conn.modify(dn, {"pwdAccountLockedTime": [(MODIFY_REPLACE, ["000001010000Z"])],
+                            "mailEnabled": [(MODIFY_REPLACE, ["FALSE"])]}), conn.result
+    want = _context_csn(center, ca_file, s["ldap_replicator"])
+    for host in (center, *units):
+        deadline = time.monotonic() + 30
+        while _context_csn(host, ca_file, s["ldap_replicator"]) != want and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not connect(host, ca_file, dn, upw).bound, host.name
+
+
+def test_unreachable_unit_server_fails_only_itself(lab, hosts):
+    center, units = hosts
+    down = units[-1]
+    lab.stop_host(down.name)
+    try:
+        r = run_cli("deploy", "-i", str(lab.inventory_dir), "--json")
+    finally:
+        lab.start_host(down.name)
+    assert r.returncode == 1, r.stdout + r.stderr
+    by_host = {h["host"]: h for h in json.loads(r.stdout)["hosts"]}
+    assert by_host[down.name]["unreachable"] > 0
+    for h in (center, *units[:-1]):
+        assert by_host[h.name]["failed"] == 0 and by_host[h.name]["unreachable"] == 0, by_host[h.name]
+        assert by_host[h.name]["ok"] > 0
+
+
+def test_firewall_and_sshd_hardening(lab, hosts):
+    center, units = hosts
+    out = lab.ssh(center.name, "nft list ruleset; sshd -T", check=True).stdout
+    assert "policy drop" in out
+    assert "tcp dport { 389, 636 } accept" in out
+    assert "permitrootlogin without-password" in out
+    assert "passwordauthentication no" in out
