@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_fakes import PASSWORD, SW_ENABLE, SW_PASSWORD, FakeFleet, Switches, write_inventory
+from audit_fakes import PASSWORD, SW_ENABLE, SW_PASSWORD, FakeFleet, SilentListener, Switches, write_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,3 +185,13 @@ def test_province_audit_section_sets_defaults_and_is_validated(setup, tmp_path):
     (inv / "province.yml").write_text(yaml.safe_dump(prov, allow_unicode=True), encoding="utf-8")
     r = provision("audit", "-i", inv, data=setup["data"])
     assert r.returncode == 2 and "audit.basline: unknown key" in r.stderr
+
+
+def test_a_host_cut_off_at_its_deadline_is_a_status_not_a_traceback(setup, tmp_path):
+    with SilentListener() as silent:
+        inv = write_inventory(tmp_path / "tinh", {"h000": setup["fleet"].ports[0]}, extra={
+            "pc-hung": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": silent.port}})
+        r = provision("audit", "-i", inv, "--timeout", "1", "--json", "--out", tmp_path / "o", data=setup["data"])
+    assert r.returncode == 0, r.stderr
+    assert {h["host"]: h["status"] for h in json.loads(r.stdout)["hosts"]} == {"h000": "audited", "pc-hung": "timeout"}
+    assert "Traceback" not in r.stderr and "Exception" not in r.stderr
