@@ -36,7 +36,19 @@ from ..model import Province, Unit, nfc
 from ..render import i18n, xlsx
 from ..render.files import write_text
 from .period import Month
-from .roster import parse_bool
+from .admins import fold
+
+TRUE = {"yes", "y", "co", "x", "1", "true"}
+FALSE = {"no", "n", "khong", "0", "false"}
+
+
+def parse_bool(value: object) -> bool | None:
+    """Yes/no in Vietnamese or English (Có/Không, x, 1/0...); None when the text is neither."""
+    if isinstance(value, bool):
+        return value
+    text = fold(str(value)).strip()
+    return True if text in TRUE else False if text in FALSE else None
+
 
 # (key, type, filled by the unit?)
 FIELDS: list[tuple[str, str, bool]] = [

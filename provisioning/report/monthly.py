@@ -58,7 +58,7 @@ def gather(province: Province, month: Month, *, roster: Path | None = None, form
     cfg = settings.load(province)
     g = Gathered(webmail_hosts=cfg.webmail_hosts)
     if roster:
-        g.roster = read_roster(roster, province.units)
+        g.roster = read_roster(roster, province)
         g.sources["roster"] = str(roster)
     forms_dir = forms_dir or report_dir(province, month) / "forms"
     g.forms = read_forms(forms_dir, province, month)

@@ -71,18 +71,19 @@ def write_logs(logs: Path) -> None:
         os.utime(logs / name, (when, when))
 
 
-ROSTER = """hr_id,Họ và tên,Mã đơn vị,Sử dụng máy tính
-A1,Nguyễn Văn An,{A},có
-A2,Trần Thị Bình,{A},có
-A3,Lê Văn Cường,{A},có
-A4,Phạm Thị Dung,{A},có
-A5,Hoàng Văn Em,{A},không
-B1,Đặng Đình Đức,{B},x
-B2,Võ Thị Giang,{B},yes
-B3,Bùi Văn Hải,{B},
-D1,Ngô Thị Hồng Nhung,{D},1
-D2,Huỳnh Văn Khoa,{D},true
-C1,Nguyễn Văn Hùng,{C},có
+ROSTER = """Mã cán bộ,Họ,Tên đệm,Tên,Mã đơn vị,Chức vụ,Dùng máy tính,Trạng thái
+A1,Nguyễn,Văn,An,{A},Chuyên viên,Có,Đang công tác
+A2,Trần,Thị,Bình,{A},Chuyên viên,có,Đang công tác
+A3,Lê,Văn,Cường,{A},Chuyên viên,Có,Đang công tác
+A4,Phạm,Thị,Dung,{A},Chuyên viên,Có,Đang công tác
+A5,Hoàng,Văn,Em,{A},Tài xế,Không,Đang công tác
+A6,Vũ,Văn,Phúc,{A},Chuyên viên,Có,Nghỉ hưu
+B1,Đặng,Đình,Đức,{B},Chủ tịch,x,Đang công tác
+B2,Võ,Thị,Giang,{B},Công chức,yes,active
+B3,Bùi,Văn,Hải,{B},Bảo vệ,không,Đang công tác
+D1,Ngô,Thị Hồng,Nhung,{D},Chuyên viên,1,Đang công tác
+D2,Huỳnh,Văn,Khoa,{D},Chuyên viên,true,Đang công tác
+C1,Nguyễn,Văn,Hùng,{C},Kỹ sư,Có,Đang công tác
 """
 
 

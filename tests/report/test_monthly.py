@@ -1,7 +1,8 @@
 """The monthly report's figures against numbers counted by hand from the fixture (reportdata.py).
 
 Hand count, November 2026 (units C = center, A = Sở Tư pháp, B = xã Phú Túc, D = Sở Giáo dục):
-- roster: A 5 rows / 4 eligible (A5 "không"), B 3 / 2 (B3 blank), D 2 / 2, C 1 / 1 -> 11 / 9.
+- roster: A 5 active officials / 4 eligible (A5 does not use a computer; A6 retired: not on the
+  roster), B 3 / 2 (B3 "không"), D 2 / 2, C 1 / 1 -> 11 / 9.
 - directory: A has a1, a2, a5 with mailboxes, a3 active without mailbox, a9 a leaver -> accounts 4,
   mailboxes 3, eligible with a mailbox 2 (A1, A2; A3 has none, A4 no account, A5 not eligible);
   B 2/2/2, D 1/1/1, C 1/1/1 -> accounts 8, mailboxes 7, eligible with mailbox 6/9 = 0.6667.
@@ -178,7 +179,7 @@ def test_month_without_data_is_a_clear_statement(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--month", "2026-13"], "expected YYYY-MM"),
     (["--month", "2026-11", "--lang", "fr"], "unsupported language"),
-    (["--month", "2026-11", "--roster", "missing.csv"], "roster file not found"),
+    (["--month", "2026-11", "--roster", "missing.csv"], "missing.csv: 1 problem(s), nothing was changed"),
 ])
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, args, message):
     inv = tmp_path / "rep"

@@ -155,13 +155,18 @@ def test_form_on_the_25th_is_on_time_and_mtime_uses_the_province_timezone(tmp_pa
 
 
 def test_roster_problems_are_listed_together(tmp_path):
+    inv = tmp_path / "rep"
+    write_province(inv)
     f = tmp_path / "r.csv"
-    f.write_text(f"hr_id,unit,eligible\nX1,{A},có\nX1,{A},có\n,{B},có\nX3,000.00.00.H00,maybe\n", encoding="utf-8")
+    f.write_text("Mã cán bộ,Họ,Tên,Mã đơn vị,Dùng máy tính,Trạng thái\n"
+                 f"X1,Lê,An,{A},có,Đang công tác\nX1,Lê,Bình,{A},có,Đang công tác\n"
+                 "X3,Lê,Cường,000.00.00.H00,maybe,Đang công tác\n", encoding="utf-8")
     with pytest.raises(BadInput) as e:
-        read_roster(f, [A, B])
+        read_roster(f, load_province(inv))
     msg = str(e.value)
-    assert "row 3: hr_id: 'X1' already on row 2" in msg and "row 4: hr_id: empty" in msg
-    assert "row 5: unit: unknown unit code '000.00.00.H00'" in msg and "row 5: eligible: 'maybe'" in msg
+    assert "row 3, column 'Mã cán bộ': 'X1' duplicate hr_id (also on row 2)" in msg
+    assert "row 4, column 'Mã đơn vị': '000.00.00.H00' unknown unit code" in msg
+    assert "row 4, column 'Dùng máy tính': 'maybe'" in msg
 
 
 def test_report_json_of_a_run_is_valid_json_with_vietnamese_text(tmp_path):
