@@ -58,10 +58,6 @@ def t(key: str, lang: str = DEFAULT_LANG, **kw: Any) -> str:
     return text.format(**kw) if kw else text
 
 
-def has(key: str) -> bool:
-    return key in _CATALOGUE
-
-
 def fmt_number(value: float | int | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
     """1234.5 -> "1.234,5" (vi) / "1,234.5" (en)."""
     if value is None:

@@ -27,10 +27,6 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
     @property
-    def first_day(self) -> dt.date:
-        return dt.date(self.year, self.month, 1)
-
-    @property
     def deadline(self) -> dt.date:
         """A form that arrived on or before this day is on time; the 26th or later is late."""
         return dt.date(self.year, self.month, DEADLINE_DAY)
@@ -40,8 +36,3 @@ class Month:
 
     def contains(self, day: dt.date | dt.datetime) -> bool:
         return (day.year, day.month) == (self.year, self.month)
-
-    @property
-    def stamp_prefix(self) -> str:
-        """Run names (paths.run_stamp) start with the date: 2026-11-25T10-30-05."""
-        return f"{self}-"

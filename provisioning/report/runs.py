@@ -124,8 +124,3 @@ def services_by_unit(path: Path, data: dict) -> dict[str, Services]:
             failing.setdefault(unit, []).append(f"{c.get('host', '?')}: {svc}/{c.get('check', '?')}")
     return {u: Services(sorted(s), sorted(k for k, v in s.items() if v), failing.get(u, []))
             for u, s in state.items()}
-
-
-def run_started(data: dict) -> str | None:
-    started = (data.get("run") or {}).get("started")
-    return str(started) if started else None
