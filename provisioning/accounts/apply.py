@@ -107,10 +107,16 @@ def person_ops(c: Change, t: Target, store: MailStore, domain: str, pw_hash: str
                 "govAccountState": [(ldap3.MODIFY_REPLACE, [DISABLED])],
                 "govDisabledAt": [(ldap3.MODIFY_REPLACE, [_gt(now)])],
                 "pwdAccountLockedTime": [(ldap3.MODIFY_REPLACE, [LOCKED_FOREVER])]}
+    ops = []
     if pw_hash:
-        mods["userPassword"] = [(ldap3.MODIFY_REPLACE, [pw_hash])]
-        mods["pwdReset"] = [(ldap3.MODIFY_REPLACE, ["TRUE"])]
-    return [("modify", dn, mods)] if mods else []
+        # A separate, earlier request: ppolicy adds its own clean-up of the lock attributes to a
+        # password change, which would clash with ours in the same request; and if we stop between
+        # the two, the account is still disabled and the next apply re-enables it with a new password.
+        ops.append(("modify", dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [pw_hash])],
+                                   "pwdReset": [(ldap3.MODIFY_REPLACE, ["TRUE"])]}))
+    if mods:
+        ops.append(("modify", dn, mods))
+    return ops
 
 
 def _run_one(conn: ldap3.Connection, op: Op) -> str | None:

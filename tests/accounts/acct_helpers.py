@@ -59,3 +59,23 @@ def send_mail(port: int, to: str, subject: str = "Công văn số 1") -> None:
     msg = f"From: vanthu@example.org\r\nTo: {to}\r\nSubject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nXin chào.\r\n"
     with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
         s.sendmail("vanthu@example.org", [to], msg.encode("utf-8"))
+
+
+class _Cli:
+    """The real `provision` command, run as a user would, with the test's data directory."""
+
+    def argv(self, *args: str) -> list[str]:
+        import sys
+
+        return [str(Path(sys.executable).with_name("provision")), *args]
+
+    def __call__(self, *args: str, env) -> "subprocess.CompletedProcess":
+        import os
+        import subprocess
+
+        return subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=600,
+                              cwd=Path(__file__).resolve().parents[2],
+                              env={**os.environ, "PROVISION_DATA": str(env.data)})
+
+
+cli = _Cli()

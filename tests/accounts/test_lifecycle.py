@@ -1,0 +1,356 @@
+"""Joiners, movers, leavers and first passwords against real slapd, Dovecot and Postfix on loopback."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import smtplib
+import stat
+import subprocess
+import time
+
+import ldap3
+import pytest
+from acct_helpers import cli, imap_can_login, imap_login, person, send_mail, sheet_passwords, write_roster
+from conftest import BASE, DOMAIN, PAH, SNV, STC, TT, VP
+
+from provisioning.accounts import service
+from provisioning.accounts.roster import RosterError
+from provisioning.errors import BadInput
+
+
+def apply(env, rows, name="roster.csv", **kw):
+    ctx = service.load(env.inventory)
+    roster = service.read(ctx, write_roster(env.tmp / name, rows))
+    plan, result, run_dir = service.apply(ctx, roster, **kw)
+    if result:
+        assert result.ok, result.failed
+    return plan, result
+
+
+def people(env, filt="(objectClass=inetOrgPerson)", *attrs):
+    """The directory as the admin sees it: {uid: {attr: [values]}}."""
+    out = env.stack.slapd.search(f"ou=People,{BASE}", filt, "uid", *attrs, scope="one")
+    entries, cur = {}, None
+    for line in out.splitlines():
+        if line.startswith("dn: "):
+            cur = {}
+        elif ": " in line and cur is not None:
+            k, v = line.split(": ", 1)
+            cur.setdefault(k, []).append(v)
+            if k == "uid":
+                entries[v] = cur
+    return entries
+
+
+def group_members(env, unit):
+    """Usernames in the unit's group (empty if the group does not exist)."""
+    out = env.stack.slapd.search(f"ou=Groups,{BASE}", f"(cn=unit-{unit})", "member", scope="one")
+    return {line.split("=", 1)[1].split(",", 1)[0] for line in out.splitlines() if line.startswith("member: ")}
+
+
+def mailbox_complete(env, uid):
+    md = env.stack.mail_root / DOMAIN / uid / "Maildir"
+    return (md / "subscriptions").exists() and all((md / f".{f}" / "cur").is_dir() for f in ("Sent", "Drafts", "Trash", "Junk"))
+
+
+BASIC = [
+    person("CB1", "Nguyễn", "Văn", "An", VP, "Giám đốc"),
+    person("CB2", "Trần", "Thị Thu", "Hà", SNV),
+    person("CB3", "Lê", "", "Ánh", STC, "Lái xe", computer="Không"),
+    person("CB4", "Phạm", "Minh", "Tuấn", PAH, status="Nghỉ hưu"),
+]
+
+
+def test_create_then_second_apply_changes_nothing(env):
+    plan, result = apply(env, BASIC)
+    assert plan.summary["create"] == 2 and result.done == {"create": 2}
+    got = people(env, "(objectClass=inetOrgPerson)", "employeeNumber", "departmentNumber", "mail", "cn",
+                 "mailEnabled", "mailQuotaMB", "pwdReset", "userPassword", "memberOf", "govAccountState")
+    assert set(got) == {"annv", "hattt"}   # no account for the driver (no computer) nor the retiree
+    an = got["annv"]
+    assert an["employeeNumber"] == ["CB1"] and an["departmentNumber"] == [VP]
+    assert an["mail"] == [f"annv@{DOMAIN}"] and an["mailEnabled"] == ["TRUE"] and an["govAccountState"] == ["active"]
+    assert an["mailQuotaMB"] == ["4096"] and got["hattt"]["mailQuotaMB"] == ["1024"]  # quota by position
+    assert an["pwdReset"] == ["TRUE"]
+    assert an["memberOf"] == [f"cn=unit-{VP},ou=Groups,{BASE}"]
+    assert mailbox_complete(env, "annv") and mailbox_complete(env, "hattt")
+    st = os.stat(env.stack.mail_root / DOMAIN / "annv" / "Maildir")
+    assert (st.st_uid, st.st_gid) == (5000, 5000)
+
+    again, result2 = apply(env, BASIC)
+    assert again.empty and result2 is None
+
+
+def test_names_are_stored_in_vietnamese_nfc(env):
+    apply(env, [person("CB1", "Đặng", "Đình", "Đức", VP)])
+    e = people(env, "(uid=ducdd)", "cn", "sn", "givenName", "displayName")
+    # ldapsearch prints non-ASCII values base64-encoded ("cn:: ..."); read them through ldap3 instead
+    c = ldap3.Connection(env.stack.slapd.url, env.stack.slapd.admin_dn, env.stack.slapd.admin_password, auto_bind=True)
+    c.search(f"uid=ducdd,ou=People,{BASE}", "(objectClass=*)", search_scope=ldap3.BASE,
+             attributes=["cn", "sn", "givenName", "displayName"])
+    a = c.entries[0]
+    assert (a.cn.value, a.sn.value, a.givenName.value, a.displayName.value) == \
+        ("Đặng Đình Đức", "Đặng", "Đức", "Đặng Đình Đức")
+    assert "ducdd" in e
+
+
+def test_same_name_in_two_units_gets_suffix(env):
+    apply(env, [person("CB1", "Nguyễn", "Văn", "An", VP), person("CB2", "Nguyễn", "Văn", "An", SNV)])
+    got = people(env, "(objectClass=inetOrgPerson)", "employeeNumber")
+    assert {u: v["employeeNumber"][0] for u, v in got.items()} == {"annv": "CB1", "annv2": "CB2"}
+
+
+def test_mover_and_name_change_keep_dn_username_and_mail(env):
+    apply(env, BASIC)
+    moved = [list(r) for r in BASIC]
+    moved[0][4] = STC                      # Nguyễn Văn An moves to the finance department
+    moved[1][1] = "Lê"                     # Trần Thị Thu Hà changes her family name
+    plan, _ = apply(env, moved, "r2.csv")
+    kinds = {c.uid: (c.action, c.kinds) for c in plan.changes}
+    assert kinds == {"annv": ("update", ["move"]), "hattt": ("update", ["rename"])}
+    got = people(env, "(objectClass=inetOrgPerson)", "departmentNumber", "mail", "sn", "memberOf")
+    assert got["annv"]["departmentNumber"] == [STC] and got["annv"]["mail"] == [f"annv@{DOMAIN}"]
+    assert got["annv"]["memberOf"] == [f"cn=unit-{STC},ou=Groups,{BASE}"]
+    assert "annv" in group_members(env, STC)
+    assert "hattt" in got  # username unchanged although the initials would now be "hatlt"
+    c = ldap3.Connection(env.stack.slapd.url, env.stack.slapd.admin_dn, env.stack.slapd.admin_password, auto_bind=True)
+    c.search(f"uid=hattt,ou=People,{BASE}", "(objectClass=*)", search_scope=ldap3.BASE, attributes=["cn", "sn"])
+    assert c.entries[0].cn.value == "Lê Thị Thu Hà" and c.entries[0].sn.value == "Lê"
+    # the old unit's group had only him: it is gone, not left as an invalid empty groupOfNames
+    assert env.stack.slapd.search(f"ou=Groups,{BASE}", f"(cn=unit-{VP})", "cn").count("dn:") == 0
+
+
+def test_new_account_logs_in_with_sheet_password_and_receives_mail(env):
+    _, result = apply(env, BASIC)
+    for f in result.sheets:  # owner-only sheets in an owner-only folder
+        assert stat.S_IMODE(os.stat(f).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(f.parent).st_mode) == 0o700
+    pw = sheet_passwords(result.sheets)
+    assert set(pw) == {"annv", "hattt"}
+    assert len(pw["annv"]) >= 12 and not set(pw["annv"]) & set("0O1lIo")
+    send_mail(env.stack.postfix.smtp_port, f"annv@{DOMAIN}")
+    imap = imap_login(env.stack.dovecot.imap_port, "annv", pw["annv"])
+    try:
+        _, boxes = imap.list()
+        names = {b.decode().rsplit(" ", 1)[-1].strip('"') for b in boxes}
+        assert {"INBOX", "Sent", "Drafts", "Trash", "Junk"} <= names
+        for _ in range(50):  # delivery through Postfix -> LMTP is asynchronous
+            imap.select("INBOX")
+            if imap.search(None, "ALL")[1][0]:
+                break
+            time.sleep(0.1)
+        assert imap.search(None, "ALL")[1][0], "the message did not reach the new mailbox"
+    finally:
+        imap.logout()
+    assert not imap_can_login(env.stack.dovecot.imap_port, "annv", pw["annv"] + "x")
+
+
+def test_leaver_cannot_log_in_and_mail_bounces_then_rejoins_with_same_username(env):
+    _, result = apply(env, BASIC)
+    pw = sheet_passwords(result.sheets)["hattt"]
+    port = env.stack.dovecot.imap_port
+    assert imap_can_login(port, "hattt", pw)
+    left = [list(r) for r in BASIC]
+    left[1][7] = "Nghỉ việc"
+    plan, _ = apply(env, left, "left.csv")
+    assert [(c.action, c.uid) for c in plan.changes] == [("disable", "hattt")]
+    got = people(env, "(uid=hattt)", "mailEnabled", "govAccountState", "govDisabledAt", "pwdAccountLockedTime")
+    assert got["hattt"]["mailEnabled"] == ["FALSE"] and got["hattt"]["govAccountState"] == ["disabled"]
+    assert got["hattt"]["govDisabledAt"][0].endswith("Z")
+    assert got["hattt"]["pwdAccountLockedTime"] == ["000001010000Z"]
+    assert not imap_can_login(port, "hattt", pw)
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
+        send_mail(env.stack.postfix.smtp_port, f"hattt@{DOMAIN}")
+    assert e.value.recipients[f"hattt@{DOMAIN}"][0] == 550
+    with smtplib.SMTP("127.0.0.1", env.stack.postfix.smtp_port) as s:  # SMTP AUTH refused as well
+        s.ehlo()
+        token = base64.b64encode(f"\0hattt\0{pw}".encode()).decode()
+        assert s.docmd("AUTH", f"PLAIN {token}")[0] == 535
+    c = ldap3.Connection(env.stack.slapd.url, f"uid=hattt,ou=People,{BASE}", pw)  # and LDAP itself
+    assert not c.bind()
+    assert "hattt" not in group_members(env, SNV)
+
+    plan, result = apply(env, BASIC, "back.csv")
+    assert [(c.action, c.uid) for c in plan.changes] == [("enable", "hattt")]
+    new_pw = sheet_passwords(result.sheets)["hattt"]
+    assert imap_can_login(port, "hattt", new_pw)
+    got = people(env, "(uid=hattt)", "mailEnabled", "govDisabledAt", "pwdAccountLockedTime", "memberOf")
+    assert got["hattt"]["mailEnabled"] == ["TRUE"] and "govDisabledAt" not in got["hattt"]
+    assert "pwdAccountLockedTime" not in got["hattt"] and got["hattt"]["memberOf"]
+
+
+def test_journal_has_every_change_and_no_password(env):
+    _, result = apply(env, BASIC)
+    secrets = set(sheet_passwords(result.sheets).values())
+    journal = (env.data / env.inventory.name / "accounts" / "journal.jsonl").read_text(encoding="utf-8")
+    records = [json.loads(line) for line in journal.splitlines()]
+    creates = [r for r in records if r["action"] == "create"]
+    assert {r["uid"] for r in creates} == {"annv", "hattt"}
+    for r in records:
+        assert {"time", "operator", "action", "hr_id", "uid", "unit", "changes"} <= set(r)
+    assert creates[0]["changes"]["password"] == "issued"
+    assert not any(s in journal for s in secrets) and "$6$" not in journal and "{CRYPT}" not in journal
+    run = result.sheets[0].parent.parent
+    for f in ("plan.json", "result.json"):
+        text = (run / f).read_text(encoding="utf-8")
+        assert not any(s in text for s in secrets) and "$6$" not in text
+
+
+def test_unit_admin_can_modify_only_their_units_people(env):
+    apply(env, BASIC)
+    s = env.stack.slapd
+    s.ldapadd(f"""dn: uid=admin-snv,ou=People,{BASE}
+objectClass: inetOrgPerson
+uid: admin-snv
+cn: Quản trị Sở Nội vụ
+sn: Quản trị
+userPassword: unit-admin-pw
+
+dn: cn=admins-{SNV},ou=Groups,{BASE}
+objectClass: groupOfNames
+cn: admins-{SNV}
+member: uid=admin-snv,ou=People,{BASE}
+""")
+    c = ldap3.Connection(s.url, f"uid=admin-snv,ou=People,{BASE}", "unit-admin-pw", auto_bind=True)
+    assert c.modify(f"uid=hattt,ou=People,{BASE}", {"title": [(ldap3.MODIFY_REPLACE, ["Chuyên viên chính"])]})
+    assert not c.modify(f"uid=annv,ou=People,{BASE}", {"title": [(ldap3.MODIFY_REPLACE, ["Bị sửa"])]})
+    assert c.result["description"] == "insufficientAccessRights"
+    assert not c.modify(f"uid=annv,ou=People,{BASE}", {"userPassword": [(ldap3.MODIFY_REPLACE, ["x"])]})
+
+
+def test_invalid_roster_writes_nothing_and_exits_2(env):
+    rows = [person("", "Nguyễn", "Văn", "An", VP), person("CB2", "Trần", "", "Bình", "NOPE"),
+            person("CB3", "Lê", "Văn", "Cường", VP)]
+    path = write_roster(env.tmp / "bad.csv", rows)
+    r = cli("accounts", "apply", str(path), "-i", str(env.inventory), env=env)
+    assert r.returncode == 2
+    assert "row 2" in r.stderr and "row 3" in r.stderr and "NOPE" in r.stderr
+    assert people(env) == {}
+    assert not any(env.stack.mail_root.iterdir())
+    assert not (env.data / env.inventory.name / "accounts" / "journal.jsonl").exists()
+    with pytest.raises(RosterError):
+        service.read(service.load(env.inventory), path)
+
+
+@pytest.mark.parametrize("enc", ["utf-16", "utf-8-sig"])
+def test_cli_apply_utf16_and_bom_rosters(env, enc):
+    path = write_roster(env.tmp / "r.txt", BASIC, enc, "\t")
+    r = cli("accounts", "apply", str(path), "-i", str(env.inventory), "--lang", "en", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "annv" in r.stdout and "Password sheets" in r.stdout
+    assert set(people(env)) == {"annv", "hattt"}
+
+
+def test_legacy_tcvn3_and_vni_rosters_end_up_unicode_in_the_directory(env):
+    from test_roster import ASCII_HEADERS, TCVN3_ROWS, VNI_ROWS, _legacy_file
+
+    for enc, rows in (("tcvn3", TCVN3_ROWS), ("vni", VNI_ROWS)):
+        fixed = [[c if isinstance(c, bytes) else {"U01": VP, "U02": SNV}.get(c, c).encode() for c in r] for r in rows]
+        _legacy_file(env.tmp / f"{enc}.csv", fixed, ASCII_HEADERS)
+    ctx = service.load(env.inventory)
+    service.apply(ctx, service.read(ctx, env.tmp / "tcvn3.csv"))
+    c = ldap3.Connection(env.stack.slapd.url, env.stack.slapd.admin_dn, env.stack.slapd.admin_password, auto_bind=True)
+    c.search(f"ou=People,{BASE}", "(objectClass=inetOrgPerson)", attributes=["uid", "cn"])
+    assert {e.uid.value: e.cn.value for e in c.entries} == {"annv": "Nguyễn Văn An", "ducdd": "Đặng Đình Đức",
+                                                             "hattt": "Trần Thị Thu Hà"}
+    # the same officials in VNI: nothing to change
+    plan = service.make_plan(ctx, service.read(ctx, env.tmp / "vni.csv"))
+    assert plan.empty, plan.summary
+
+
+def test_mass_change_guard(env):
+    rows = [person(f"CB{i}", "Nguyễn", "Văn", g, VP) for i, g in enumerate(
+        ["An", "Bình", "Cường", "Dũng", "Giang", "Hải", "Hùng", "Khoa", "Long", "Minh"] * 6)]
+    apply(env, rows)
+    assert len(people(env)) == 60
+    truncated = write_roster(env.tmp / "truncated.csv", rows[:10])  # 50 would be disabled; limit is 20
+    r = cli("accounts", "apply", str(truncated), "-i", str(env.inventory), env=env)
+    assert r.returncode == 2 and "would disable 50 of 60" in r.stderr
+    assert all(v["mailEnabled"] == ["TRUE"] for v in people(env, "(uid=*)", "mailEnabled").values())
+    ctx = service.load(env.inventory)
+    for roster, kw in ((write_roster(env.tmp / "empty.csv", []), {}),           # an empty roster
+                       (truncated, {"max_disable": "50"}),                        # raising needs --yes
+                       (truncated, {"yes": True, "max_disable": "49"})):          # and enough
+        with pytest.raises(BadInput):
+            service.apply(ctx, service.read(ctx, roster), **kw)
+    assert len([v for v in people(env, "(uid=*)", "mailEnabled").values() if v["mailEnabled"] == ["TRUE"]]) == 60
+    r = cli("accounts", "apply", str(truncated), "-i", str(env.inventory), "--yes", "--max-disable", "90%", env=env)
+    assert r.returncode == 0, r.stderr
+    enabled = [u for u, v in people(env, "(uid=*)", "mailEnabled").items() if v["mailEnabled"] == ["TRUE"]]
+    assert len(enabled) == 10
+
+
+def test_slapd_killed_mid_apply_then_second_apply_converges(env):
+    rows = [person(f"CB{i:05d}", f, m, g, u) for i, (f, m, g, u) in enumerate(
+        (f, m, g, u) for f in ("Nguyễn", "Trần", "Lê", "Phạm", "Võ") for m in ("Văn", "Thị", "Minh")
+        for g in ("An", "Bình", "Hà", "Lan", "Tâm", "Vy", "Sơn", "Đức", "Hùng", "Ngọc")
+        for u in (VP, SNV, STC, PAH))]
+    assert len(rows) == 600
+    path = write_roster(env.tmp / "big.csv", rows)
+    s = env.stack.slapd
+    proc = subprocess.Popen([*cli.argv("accounts", "apply", str(path), "-i", str(env.inventory))],
+                            env={**os.environ, "PROVISION_DATA": str(env.data)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # wait until the apply is writing entries, then kill slapd
+            if s.search(f"ou=People,{BASE}", "(objectClass=inetOrgPerson)", "1.1", scope="one").count("dn:") >= 60:
+                break
+            time.sleep(0.02)
+        s.kill()
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        s.start()
+    assert proc.returncode == 1, (out, err)
+    created = len(people(env))
+    assert 60 <= created < 600
+    r = cli("accounts", "apply", str(path), "-i", str(env.inventory), env=env)
+    assert r.returncode == 0, r.stderr
+    got = people(env, "(objectClass=inetOrgPerson)", "employeeNumber")
+    hr_ids = [v["employeeNumber"][0] for v in got.values()]
+    assert len(hr_ids) == 600 and len(set(hr_ids)) == 600            # no duplicate, nobody missing
+    assert all(mailbox_complete(env, uid) for uid in got)            # no account without a mailbox
+    assert sum(len(group_members(env, u)) for u in (VP, SNV, STC, PAH)) == 600
+    assert service.make_plan(service.load(env.inventory), service.read(service.load(env.inventory), path)).empty
+    # every account has its current password on some sheet: at most those whose add answer was lost
+    # were re-issued
+    runs = env.data / env.inventory.name / "accounts" / "runs"
+    pw = sheet_passwords(sorted(runs.glob("*/sheets/*.html")))
+    assert set(pw) == set(got)
+
+
+def test_reset_password_and_purge_keep_the_username_reserved(env):
+    apply(env, BASIC)
+    r = cli("accounts", "reset-password", "annv", "-i", str(env.inventory), env=env)
+    assert r.returncode == 0, r.stderr
+    sheet = r.stdout.strip().splitlines()[-1].strip()
+    new = sheet_passwords([__import__("pathlib").Path(sheet)])["annv"]
+    assert new not in r.stdout and imap_can_login(env.stack.dovecot.imap_port, "annv", new)
+
+    left = [list(BASIC[1])]
+    apply(env, left + [person("CB1", "Nguyễn", "Văn", "An", VP, status="Nghỉ việc")], "left.csv")
+    r = cli("accounts", "purge", "-i", str(env.inventory), "--older-than", "0", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["purged"] == ["annv"]
+    assert "annv" not in people(env) and not (env.stack.mail_root / DOMAIN / "annv").exists()
+    # a newcomer with the same name does not get the purged username...
+    plan, _ = apply(env, left + [person("CB9", "Nguyễn", "Văn", "An", SNV),
+                                 person("CB1", "Nguyễn", "Văn", "An", VP, status="Nghỉ việc")], "new.csv")
+    assert [(c.action, c.uid) for c in plan.changes] == [("create", "annv2")]
+    # ...and the official who comes back after the purge gets it again
+    plan, _ = apply(env, left + [person("CB9", "Nguyễn", "Văn", "An", SNV),
+                                 person("CB1", "Nguyễn", "Văn", "An", TT)], "back.csv")
+    assert [(c.action, c.uid) for c in plan.changes] == [("create", "annv")]
+    assert mailbox_complete(env, "annv")
+
+
+def test_show_lists_entry_and_history_without_secrets(env):
+    apply(env, BASIC)
+    r = cli("accounts", "show", "CB1", "-i", str(env.inventory), "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["entry"]["uid"] == ["annv"] and "userPassword" not in info["entry"]
+    assert [h["action"] for h in info["history"]] == ["create"]
+    assert cli("accounts", "show", "nobody", "-i", str(env.inventory), env=env).returncode == 2
