@@ -57,7 +57,7 @@ for d in /sys/block/*; do
   r size "$d/size"; r rot "$d/queue/rotational"; r model "$d/device/model"
   printf '%s %s %s %s\n' "${d##*/}" "$size" "$rot" "$model"
 done
-s df; df -PTk
+s df; df -PTkl   # local file systems only: df on a stale NFS mount hangs forever
 s os_release; cat /etc/os-release || cat /usr/lib/os-release
 s uname; r v /proc/sys/kernel/osrelease; echo "$v"; uname -m
 s nics
@@ -226,6 +226,10 @@ def _known_hosts(host) -> tuple[Path | None, bool]:
     return (Path(path.group(1)) if path else None), strict
 
 
+class IncompleteOutput(Exception):
+    """The host's answer stopped before the end marker: facts would be silently missing."""
+
+
 class _AcceptUnknown(paramiko.MissingHostKeyPolicy):
     """Without a known_hosts file in the inventory, accept a host's key without storing it (Ansible's
     host_key_checking=False); with one, the inventory's StrictHostKeyChecking decides."""
@@ -252,4 +256,7 @@ def collect(host, deadline: Deadline, watchdog: Watchdog) -> dict[str, Any]:
             output = stdout.read().decode("utf-8", errors="replace")
         finally:
             client.close()
+    if "\n@@end" not in output:
+        # the session ended before the script did: cut at the deadline, or the shell died on the host
+        raise IncompleteOutput("the facts script did not run to its end")
     return parse_facts(output)

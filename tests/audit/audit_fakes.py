@@ -92,6 +92,8 @@ class FakeFleet:
 
     def _handler(self, i: int):
         async def handle(process: asyncssh.SSHServerProcess) -> None:
+            if self.profiles[i].get("hang"):     # logs in, then the command never finishes (stale NFS)
+                await asyncio.sleep(3600)
             if (process.command or "").startswith(MARKER):
                 process.stdout.write(render_output(self.profiles[i]))
                 process.exit(0)

@@ -55,6 +55,7 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
             "pc-off": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": closed},
             "pc-wrongpw": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": fleet.ports[3],
                            "ansible_password": "not-the-password"},
+            "pc-hangs": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": fleet.ports[5]},
             "pc-windows": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": 1,
                            "os_family": "windows"},
             "sw-huawei": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": 2,
@@ -62,14 +63,19 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
             "sw-wrongpw": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": switches.ports[1],
                            "ansible_password": "wrong-switch-pw"},
         })
+        fleet.profiles[5]["hang"] = True
         t0 = time.monotonic()
-        rep = audit(inv, timeout=3.0, workers=10)
+        try:
+            rep = audit(inv, timeout=3.0, workers=10)
+        finally:
+            fleet.profiles[5].pop("hang")
         wall = time.monotonic() - t0
     by = {h.host: h for h in rep.hosts}
     assert {n: by[n].status for n in linux} == {n: "audited" for n in linux}
     assert by["sw000"].status == "audited"
     assert by["pc-silent"].status == "timeout" and "3 s" in by["pc-silent"].reason
     assert by["pc-silent"].duration_s <= 3.0 + 1.0   # the hard limit holds (a margin for thread scheduling)
+    assert by["pc-hangs"].status == "timeout" and by["pc-hangs"].duration_s <= 3.0 + 1.0
     assert by["pc-off"].status == "unreachable" and str(closed) in by["pc-off"].reason
     assert by["pc-wrongpw"].status == "auth_failed" and "auditor" in by["pc-wrongpw"].reason
     assert by["sw-wrongpw"].status == "auth_failed"
