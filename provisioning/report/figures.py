@@ -57,7 +57,8 @@ class Inputs:
     forms: dict[str, Form] = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)      # previous months' report.json
     sources: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # e.g. a damaged log file
+    failed: list[str] = field(default_factory=list)     # sources that could not be collected
     webmail_hosts: list[str] = field(default_factory=list)
 
 
@@ -327,7 +328,8 @@ def compute(province: Province, month: Month, inputs: Inputs, lang: str) -> Repo
         or bool(inputs.forms) or bool(inputs.mail_events and any(month.contains(e.when) for e in inputs.mail_events))
     if not has_data:
         notices.insert(0, i18n.t("report.notice.no_data", lang, month=i18n.fmt_month(month.year, month.month, lang)))
-    notices += inputs.warnings
+    notices += [i18n.t("report.notice.failed", lang, detail=f) for f in inputs.failed]
+    notices += [i18n.t("report.notice.warning", lang, detail=w) for w in inputs.warnings]
     return Report(province.info.name, str(province.inventory_dir), str(month), lang,
                   dt.datetime.now().replace(microsecond=0), has_data, notices, units, s, targets, trend,
                   inputs.sources)

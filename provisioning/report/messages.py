@@ -117,6 +117,8 @@ register({
                                "en": "No infrastructure audit (provision audit) in the month."},
     "report.notice.no_verify": {"vi": "Chưa có kết quả kiểm tra dịch vụ (provision verify) trong tháng.",
                                 "en": "No service verification (provision verify) in the month."},
+    "report.notice.failed": {"vi": "Không thu thập được dữ liệu — {detail}", "en": "Not collected — {detail}"},
+    "report.notice.warning": {"vi": "Lưu ý về dữ liệu — {detail}", "en": "Data warning — {detail}"},
     "report.notice.no_forms": {"vi": "Chưa nhận được biểu mẫu nào của đơn vị.", "en": "No unit form received."},
     # unit form
     "form.sheet": {"vi": "Biểu mẫu", "en": "Form"},

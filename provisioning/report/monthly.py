@@ -12,7 +12,6 @@ anything is written.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import paths
@@ -23,11 +22,6 @@ from .forms import read_forms
 from .maillog import events
 from .period import Month
 from .roster import read_roster
-
-
-@dataclass
-class Gathered(figures.Inputs):
-    failed: list[str] = field(default_factory=list)
 
 
 def report_dir(province: Province, month: Month) -> Path:
@@ -54,9 +48,9 @@ def history(province: Province) -> list[dict]:
 
 
 def gather(province: Province, month: Month, *, roster: Path | None = None, forms_dir: Path | None = None,
-           logs_dir: Path | None = None, offline: bool = False) -> Gathered:
+           logs_dir: Path | None = None, offline: bool = False) -> figures.Inputs:
     cfg = settings.load(province)
-    g = Gathered(webmail_hosts=cfg.webmail_hosts)
+    g = figures.Inputs(webmail_hosts=cfg.webmail_hosts)
     if roster:
         g.roster = read_roster(roster, province)
         g.sources["roster"] = str(roster)
@@ -92,6 +86,5 @@ def gather(province: Province, month: Month, *, roster: Path | None = None, form
             pass
         except directory.DirectoryError as e:
             g.failed.append(f"directory: {e}")
-    g.warnings += g.failed
     g.history = history(province)
     return g
