@@ -17,7 +17,7 @@ from ..render.console import to_plain
 from ..render.csv import to_csv
 from ..render.files import write_text
 from ..render.html import render_html
-from .messages import FACT_LABELS  # noqa: F401  (registers the report's messages)
+from . import messages  # noqa: F401  (registers the audit's vi/en messages)
 from .runner import SCHEMA, AuditReport
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -27,7 +27,7 @@ CSV_COLUMNS = ("unit_code", "unit", "host", "role", "address", "status", "reason
                "vendor", "model", "serial", "cpu_model", "cpu_cores", "ram_mb", "disk_total_gb", "root_free_gb",
                "os", "kernel", "ipv4", "uptime_days", "config_saved", "interfaces_up", "vlan_count")
 # RAM as bought (MemTotal reads a little below the installed size): upper bound in MB -> label.
-RAM_BUCKETS = ((1900, "< 2 GB"), (3800, "2–4 GB"), (7600, "4–8 GB"), (15200, "8–16 GB"), (None, "≥ 16 GB"))
+RAM_BUCKETS = ((1750, "< 2 GB"), (3500, "2–4 GB"), (7000, "4–8 GB"), (14000, "8–16 GB"), (None, "≥ 16 GB"))
 
 
 def ram_bucket(mb: int | None) -> str | None:

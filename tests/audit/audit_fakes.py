@@ -46,7 +46,7 @@ def profile(i: int) -> dict:
     return {"hostname": f"h{i:03d}", "vendor": r.choice(["Dell Inc.", "HP", "LENOVO"]),
             "model": r.choice(["OptiPlex 3020", "ProDesk 400 G4", "ThinkCentre M72e"]), "serial": f"SN{i:06d}",
             "cpu_model": r.choice(CPUS), "cpu_cores": r.choice([1, 2, 4]),
-            "ram_mb": r.choice([1024, 2048, 3800, 4096, 8192]), "disk_gb": r.choice([80, 250, 500]),
+            "ram_mb": r.choice([1024, 2048, 3500, 3900, 8192]), "disk_gb": r.choice([80, 250, 500]),
             "root_free_gb": r.choice([3, 12, 40, 120]), "os_id": os_id, "os_version": ver, "os_name": pretty,
             "kernel": "6.1.0-18-amd64", "arch": "x86_64", "mac": "00:1a:2b:%02x:%02x:%02x" % (0, i // 256, i % 256),
             "ipv4": f"10.99.{i // 250}.{i % 250 + 1}/24", "uptime_s": 86400 * r.randint(0, 60) + 123}

@@ -4,7 +4,7 @@ import yaml
 
 from provisioning.audit.baseline import DEFAULT_BASELINE, BaselineError, load_baseline, parse_baseline
 from provisioning.audit.grading import grade
-from provisioning.audit.results import FACT_LABELS
+from provisioning.audit.messages import FACT_LABELS
 from provisioning.audit import linux, network
 
 
@@ -111,6 +111,15 @@ def test_default_baseline_covers_every_role_and_explains_every_rule():
           "os_name": "Debian GNU/Linux 12 (bookworm)"}
     assert grade(b.evaluate("workstation", pc)) == "pass"
     assert grade(b.evaluate("workstation", {**pc, "ram_mb": 1987})) == "fail"
+    # 4 GB installed with integrated graphics reports less: exactly 3500 MB still counts as 4 GB
+    assert grade(b.evaluate("workstation", {**pc, "ram_mb": 3500})) == "pass"
+    assert grade(b.evaluate("workstation", {**pc, "ram_mb": 3499})) == "fail"
+
+
+def test_ram_classes_follow_installed_size_not_memtotal():
+    from provisioning.audit.results import ram_bucket
+    assert [ram_bucket(mb) for mb in (1000, 1890, 3500, 3900, 7800, 15900, 32000)] == [
+        "< 2 GB", "2–4 GB", "4–8 GB", "4–8 GB", "8–16 GB", "≥ 16 GB", "≥ 16 GB"]
 
 
 def test_every_checkable_fact_has_a_vietnamese_and_english_label():
