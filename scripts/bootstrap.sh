@@ -17,6 +17,7 @@ APT_PKGS=(
   debootstrap dpkg-dev iproute2 openssh-client      # the lab: base image, offline repo, namespaces
   util-linux procps psmisc kmod
   ldap-utils bind9-dnsutils swaks curl openssl      # real clients: ldapsearch, dig, swaks, curl
+  smbclient                                         # real client of the unit file shares (provision verify)
   slapd postfix postfix-ldap dovecot-imapd dovecot-lmtpd dovecot-ldap  # services tests start on loopback
   poppler-utils fonts-dejavu-core                   # PDF reports: fonts with Vietnamese glyphs, pdftotext
 )
