@@ -33,6 +33,8 @@ i18n.register({
                               "en": "login refused for user {user!r} (password from the inventory)"},
     "reason.login_key": {"vi": "Đăng nhập bị từ chối với tài khoản {user!r} (khóa SSH trong danh mục)",
                          "en": "login refused for user {user!r} (key from the inventory)"},
+    "reason.enable": {"vi": "Đăng nhập được với tài khoản {user!r} nhưng mật khẩu enable trong danh mục bị từ chối",
+                      "en": "logged in as {user!r} but the enable secret from the inventory was refused"},
     "reason.key_missing": {"vi": "Không tìm thấy tệp khóa {path}", "en": "key file {path} not found"},
     "reason.silent": {"vi": "Máy nhận kết nối TCP nhưng không trả lời đủ trong {seconds} giây ({error})",
                       "en": "TCP connection accepted but no complete answer within {seconds} s ({error})"},

@@ -31,6 +31,12 @@ CHECKABLE_FACTS = frozenset({
 })
 
 
+class EnableRefused(HostProblem):
+    """Logged in, but the enable secret from the inventory was refused: facts would be partial."""
+
+    status = "auth_failed"
+
+
 class Unsupported(HostProblem):
     """No collector exists for this kind of host yet."""
 
@@ -217,7 +223,10 @@ def collect(host, deadline: Deadline, watchdog: Watchdog) -> dict[str, Any]:
             auth_timeout=deadline.remaining(), session_log=None)
         try:
             if secret is not None and not conn.check_enable_mode():
-                conn.enable()
+                try:
+                    conn.enable()
+                except (ValueError, OSError) as e:  # netmiko: "Failed to enter enable mode", or a read timeout
+                    raise EnableRefused("enable", user=host.user) from e
             return driver_cls(conn, deadline).collect()
         finally:
             conn.disconnect()

@@ -23,7 +23,7 @@ def fleet():
 
 @pytest.fixture(scope="module")
 def switches(tmp_path_factory):
-    with Switches(2, tmp_path_factory.mktemp("sw")) as s:
+    with Switches(3, tmp_path_factory.mktemp("sw")) as s:
         yield s
 
 
@@ -62,6 +62,8 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
                           "device_type": "huawei"},
             "sw-wrongpw": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": switches.ports[1],
                            "ansible_password": "wrong-switch-pw"},
+            "sw-wrongenable": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": switches.ports[2],
+                               "enable_secret": "wrong-enable"},
         })
         fleet.profiles[5]["hang"] = True
         t0 = time.monotonic()
@@ -79,6 +81,7 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
     assert by["pc-off"].status == "unreachable" and str(closed) in by["pc-off"].reason
     assert by["pc-wrongpw"].status == "auth_failed" and "auditor" in by["pc-wrongpw"].reason
     assert by["sw-wrongpw"].status == "auth_failed"
+    assert by["sw-wrongenable"].status == "auth_failed" and "enable" in by["sw-wrongenable"].reason
     assert by["pc-windows"].status == "unsupported" and "Windows" in by["pc-windows"].reason
     assert by["sw-huawei"].status == "unsupported" and "huawei" in by["sw-huawei"].reason
     assert all(h.grade is None and not h.checks for h in rep.hosts if h.status != "audited")
@@ -86,7 +89,7 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
     assert wall < 3.0 + 1.0 + 3.0
     # hosts that could not be audited are never counted as compliant
     assert rep.totals["compliant"] == sum(1 for h in rep.hosts if h.grade in ("pass", "warn"))
-    for secret in (PASSWORD, SW_PASSWORD, SW_ENABLE, "not-the-password", "wrong-switch-pw"):
+    for secret in (PASSWORD, SW_PASSWORD, SW_ENABLE, "not-the-password", "wrong-switch-pw", "wrong-enable"):
         assert all(secret not in (h.reason or "") for h in rep.hosts)
 
 
