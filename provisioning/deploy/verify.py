@@ -571,3 +571,9 @@ def verify(inventory: str | Path, limit: str | None = None, timeout: float = 5.0
 
 def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+# Checks of the unit services and operations (issue 6: file share, proxy, webmail, backups).
+from .verify_ops import CENTER_OPS, UNIT_OPS  # noqa: E402  (verify_ops uses the names above)
+
+CENTER_CHECKS += CENTER_OPS
+UNIT_CHECKS += UNIT_OPS
