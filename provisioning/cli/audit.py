@@ -126,6 +126,11 @@ def _print(data: dict, files: dict[str, Path]) -> None:
         console.print(f"  {kind}: {path}", highlight=False)
 
 
+def _short(value: Any) -> Any:
+    """Hashes shortened for the terminal (--json keeps them whole)."""
+    return value[:12] + "…" if isinstance(value, str) and len(value) == 64 and value.isalnum() else value
+
+
 def _resolve(run: str, inventory: Path) -> Path:
     """A path to audit.json or a run folder, or the name of a run under var/<inventory>/audit/."""
     p = Path(run)
@@ -135,10 +140,16 @@ def _resolve(run: str, inventory: Path) -> Path:
 
 
 @app.command("diff")
-def diff(old: str = typer.Argument(..., help="Older run: folder, audit.json, or run name in the history."),
-         new: str = typer.Argument(..., help="Newer run."),
+def diff(old: Optional[str] = typer.Argument(None, help="Older run: folder, audit.json, or run name in the "
+                                                         "history (default: the second latest run)."),
+         new: Optional[str] = typer.Argument(None, help="Newer run (default: the latest run)."),
          inventory: Path = InventoryOpt, json: bool = JsonOpt) -> int:
     """Compare two audits: hosts added/removed, status and grade changes, unit compliance, fact changes."""
+    if old is None or new is None:
+        history = sorted(d.name for d in data_dir(inventory, "audit").iterdir() if (d / "audit.json").is_file())
+        if len(history) < 2 - (old is not None):
+            raise errors.BadInput(f"{data_dir(inventory, 'audit')}: fewer than two audit runs to compare")
+        old, new = (old, history[-1]) if old is not None else (history[-2], history[-1])
     d = diff_audits(load_json(_resolve(old, inventory)), load_json(_resolve(new, inventory)))
     if json:
         print_json(d)
@@ -157,5 +168,5 @@ def diff(old: str = typer.Argument(..., help="Older run: folder, audit.json, or 
                             [(u.unit, u.name, u.old_percent, u.new_percent) for u in d.units]))
     if d.facts:
         console.print(table("Facts changed", ["host", "fact", "before", "now"],
-                            [(f.host, f.fact, f.old, f.new) for f in d.facts]))
+                            [(f.host, f.fact, _short(f.old), _short(f.new)) for f in d.facts]))
     return errors.OK

@@ -165,6 +165,13 @@ def test_diff_shows_added_removed_grade_and_fact_changes(setup, tmp_path):
     assert [f["host"] for f in d["facts"]] == ["h000"]
     text = provision("audit", "diff", old, new, data=setup["data"])
     assert text.returncode == 0 and "h099" in text.stdout and "ram_mb" in text.stdout
+    # without arguments: the two latest runs of the inventory's history
+    for _ in range(2):
+        assert provision("audit", "-i", setup["inv"], "--limit", "h001", data=setup["data"]).returncode == 0
+    latest = provision("audit", "diff", "-i", setup["inv"], "--json", data=setup["data"])
+    runs = run_dirs(setup["data"])
+    assert latest.returncode == 0 and json.loads(latest.stdout)["new_run"] == runs[-1].name
+    assert json.loads(latest.stdout)["old_run"] == runs[-2].name
     bad = provision("audit", "diff", old, tmp_path / "nothing", data=setup["data"])
     assert bad.returncode == 2 and "no such audit result" in bad.stderr
 
