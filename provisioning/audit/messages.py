@@ -73,6 +73,7 @@ i18n.register({
     "audit.why": {"vi": "Lý do", "en": "Why"},
     "audit.required": {"vi": "bắt buộc", "en": "required"},
     "audit.recommended": {"vi": "khuyến nghị", "en": "recommended"},
+    "audit.one_of": {"vi": "một trong: {values}", "en": "one of: {values}"},
     "audit.missing": {"vi": "không đọc được", "en": "missing"},
     "audit.facts": {"vi": "Thông tin thu thập", "en": "Collected facts"},
     "audit.duration": {"vi": "Thời gian rà soát: {s} giây, {n} máy", "en": "Audit time: {s} s, {n} hosts"},

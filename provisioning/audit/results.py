@@ -76,6 +76,16 @@ def reason_text(h: dict, lang: str) -> str:
     return h.get("reason") or ""
 
 
+def expected_text(text: str, lang: str) -> str:
+    """A rule's expectation (baseline.py writes it in a neutral form: operators, values, "one of: ...",
+    "yes"/"no") with its two words in the report's language."""
+    if text in ("yes", "no"):
+        return i18n.fmt_bool(text == "yes", lang)
+    if text.startswith("one of: "):
+        return i18n.t("audit.one_of", lang, values=text.removeprefix("one of: "))
+    return text
+
+
 def _os_text(f: dict) -> str | None:
     if f.get("os_name"):
         return f["os_name"]
@@ -138,6 +148,7 @@ def render_report_html(data: dict, lang: str) -> str:
         "title": i18n.t("audit.title", lang), "run": data["run"], "totals": data["totals"], "units": units,
         "by_unit": by_unit, "names": names, "het": heterogeneity(data),
         "fmt": lambda v: _fmt(v, lang), "reason": lambda h: reason_text(h, lang),
+        "expected": lambda text: expected_text(text, lang),
     }
     return render_html("audit.html.j2", ctx, lang=lang, search_path=[TEMPLATES])
 

@@ -97,6 +97,7 @@ def test_html_vietnamese_by_default_english_on_request(setup, tmp_path):
     en = (tmp_path / "en" / "audit.html").read_text(encoding="utf-8")
     assert '<html lang="vi">' in vi and "Mức độ đồng bộ thiết bị" in vi and "Tỷ lệ đạt" in vi
     assert '<html lang="en">' in en and "How uniform each unit" in en and "Sở Nội vụ" in en
+    assert "một trong: x86_64, aarch64" in vi and "one of: x86_64, aarch64" in en
     # the heterogeneity view lists each unit's CPU models with counts
     cpus = {p["cpu_model"] for p in setup["fleet"].profiles}
     assert any(f"{c} × " in vi for c in cpus)
