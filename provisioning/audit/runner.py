@@ -114,6 +114,16 @@ def audit_host(host: Host, baseline: Baseline, timeout: float, watchdog: Watchdo
                       duration_s=round(time.monotonic() - start, 2))
 
 
+def interleave_units(hosts: list[Host]) -> list[Host]:
+    """Hosts in round-robin order over their units: the pool then works on many units at once, so one
+    unit's slow WAN link carries a few connections at a time instead of all the pool's workers."""
+    by_unit: dict[str, list[Host]] = {}
+    for h in hosts:
+        by_unit.setdefault(h.unit, []).append(h)
+    queues = list(by_unit.values())
+    return [q[i] for i in range(max((len(q) for q in queues), default=0)) for q in queues if i < len(q)]
+
+
 def run_audit(province: Province, hosts: list[Host], baseline: Baseline, *, workers: int = DEFAULT_WORKERS,
               timeout: float = DEFAULT_TIMEOUT, limit: str | None = None, run_id: str | None = None,
               progress: Callable[[HostResult], None] | None = None) -> AuditReport:
@@ -123,7 +133,7 @@ def run_audit(province: Province, hosts: list[Host], baseline: Baseline, *, work
     results: list[HostResult] = []
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="audit") as pool:
-            futures = [pool.submit(audit_host, h, baseline, timeout, watchdog) for h in hosts]
+            futures = [pool.submit(audit_host, h, baseline, timeout, watchdog) for h in interleave_units(hosts)]
             for f in as_completed(futures):
                 r = f.result()
                 results.append(r)

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import errors
 from ..audit.baseline import load_baseline
@@ -18,7 +19,7 @@ from ..audit.diff import diff_audits
 from ..audit.results import load_json, report_data, write_all
 from ..audit.runner import DEFAULT_TIMEOUT, DEFAULT_WORKERS, run_audit
 from ..paths import data_dir, run_stamp
-from ..render.console import console, print_json, table
+from ..render.console import console, err_console, print_json, table
 from .common import InventoryOpt, JsonOpt, LimitOpt, province
 
 app = typer.Typer(help="Audit unit LAN hardware (hosts over SSH, switches over netmiko) against a baseline.",
@@ -94,7 +95,11 @@ def audit(ctx: typer.Context,
     timeout = timeout or float(settings.get("timeout", DEFAULT_TIMEOUT))
     out_dir = _out_dir(inventory, out)
 
-    report = run_audit(p, hosts, base, workers=workers, timeout=timeout, limit=limit, run_id=out_dir.name)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=json or not err_console.is_terminal) as bar:
+        task = bar.add_task("audit", total=len(hosts))
+        report = run_audit(p, hosts, base, workers=workers, timeout=timeout, limit=limit, run_id=out_dir.name,
+                           progress=lambda r: bar.update(task, advance=1, description=r.host))
     files = write_all(report, out_dir, lang)
     data = report_data(report)
     if json:

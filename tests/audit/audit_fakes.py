@@ -114,6 +114,9 @@ class FakeFleet:
         for s in self._servers:
             s.close()
             await s.wait_closed()
+        for task in asyncio.all_tasks():   # sessions still "hanging" on purpose
+            if task is not asyncio.current_task():
+                task.cancel()
 
     def __enter__(self) -> "FakeFleet":
         self._thread.start()

@@ -124,3 +124,4 @@ def test_ram_classes_follow_installed_size_not_memtotal():
 
 def test_every_checkable_fact_has_a_vietnamese_and_english_label():
     assert set(linux.CHECKABLE_FACTS) | set(network.CHECKABLE_FACTS) <= set(FACT_LABELS)
+

@@ -156,3 +156,11 @@ def test_watchdog_cuts_a_blocked_read_at_the_deadline():
             assert sock.recv(10) == b""   # blocked until the watchdog shut the socket down
         assert 0.4 < time.monotonic() - t0 < 2.0
         w.stop()
+
+
+def test_hosts_are_audited_round_robin_over_units():
+    from types import SimpleNamespace as H
+    from provisioning.audit.runner import interleave_units
+    hosts = [H(name=f"{u}{i}", unit=u) for u, n in (("a", 3), ("b", 1), ("c", 2)) for i in range(n)]
+    assert [h.name for h in interleave_units(hosts)] == ["a0", "b0", "c0", "a1", "c1", "a2"]
+    assert interleave_units([]) == []
