@@ -145,6 +145,7 @@ class PdfDocument:
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EDF3")),
             ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         ]
         if total_row and rows:
             style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#F4F4F4")))

@@ -96,7 +96,7 @@ def build_views(r: Report) -> list[View]:
             Column(t("report.c.mail_users_internet"), "int", lambda f: f.mail_users_internet),
             Column(t("report.c.mail_users_webmail"), "int", lambda f: f.mail_users_webmail),
             Column(t("report.c.mail_use_ratio"), "pct", lambda f: f.mail_use_ratio),
-        ], r.units, total, widths=[0.19] + [0.09] * 9),
+        ], r.units, total, widths=[0.17] + [0.0922] * 9),
         _view("hardware", t("report.s.hardware"), [
             unit,
             Column(t("report.c.hosts"), "int", lambda f: f.hosts),
