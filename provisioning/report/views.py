@@ -105,8 +105,7 @@ def build_views(r: Report) -> list[View]:
             Column(t("report.c.hardware_ratio"), "pct", lambda f: f.hardware_ratio),
             Column(t("report.c.hardware_change"), "change", lambda f: f.hardware_change),
             Column(t("report.c.services"), "text", lambda f: _services(f)),
-            Column(t("report.c.services_failing"), "text",
-                   lambda f: "; ".join(f.failing_checks) if isinstance(f, UnitFigures) else None),
+            Column(t("report.c.services_failing"), "text", lambda f: "; ".join(f.failing_checks or []) or None),
         ], r.units, total, widths=[0.22, 0.08, 0.09, 0.08, 0.09, 0.16, 0.1, 0.18]),
         _view("admins", t("report.s.admins"), [
             unit,
@@ -140,10 +139,11 @@ def _extra_targets(r: Report) -> list:
 
 
 def _services(f) -> str | None:
-    if not isinstance(f, UnitFigures):
-        s = f._s
-        return None if s.services_deployed is None else f"{s.services_passing}/{s.services_deployed}"
-    return None if f.services_deployed is None else f"{len(f.services_passing)}/{len(f.services_deployed)}"
+    """"passing/deployed": lists of service names for a unit, counts for the province total."""
+    deployed, passing = f.services_deployed, f.services_passing
+    if deployed is None:
+        return None
+    return f"{len(passing)}/{len(deployed)}" if isinstance(deployed, list) else f"{passing}/{deployed}"
 
 
 def _training(f: UnitFigures, lang: str) -> str | None:
