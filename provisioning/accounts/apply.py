@@ -41,7 +41,7 @@ from .plan import Change, Plan
 from .sheets import Slip, write_sheets
 
 LOCKED_FOREVER = "000001010000Z"  # ppolicy: locked until an administrator removes it
-GROUP_CHUNK = 2000
+GROUP_CHUNK = 20000               # members per request: one request per unit group in practice
 PARALLEL_MIN = 200                # below this many officials, one connection in this process
 
 
@@ -182,19 +182,17 @@ def group_ops(plan: Plan, t: Target, failed_dns: set[str]) -> list[tuple[str, Op
     for g in plan.groups:
         dn = t.unit_group_dn(g.unit)
         add = [m for m in g.add if m not in failed_dns]
-        if g.delete:
-            ops.append((g.unit, ("delete", dn, {})))
-        elif g.create:
-            if add:
-                ops.append((g.unit, ("add", dn, {"objectClass": ["groupOfNames"], "cn": [f"unit-{g.unit}"],
-                                                "member": add[:GROUP_CHUNK]})))
-                for i in range(GROUP_CHUNK, len(add), GROUP_CHUNK):
-                    ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_ADD, add[i:i + GROUP_CHUNK])]})))
-        else:
-            for i in range(0, len(add), GROUP_CHUNK):
-                ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_ADD, add[i:i + GROUP_CHUNK])]})))
-            for i in range(0, len(g.remove), GROUP_CHUNK):
-                ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_DELETE, g.remove[i:i + GROUP_CHUNK])]})))
+        if g.create:
+            first = [t.placeholder_member] + add[:GROUP_CHUNK]
+            ops.append((g.unit, ("add", dn, {"objectClass": ["groupOfNames"], "cn": [f"unit-{g.unit}"],
+                                            "member": first})))
+            add = add[GROUP_CHUNK:]
+        elif g.add_placeholder:
+            ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_ADD, [t.placeholder_member])]})))
+        for i in range(0, len(add), GROUP_CHUNK):
+            ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_ADD, add[i:i + GROUP_CHUNK])]})))
+        for i in range(0, len(g.remove), GROUP_CHUNK):
+            ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_DELETE, g.remove[i:i + GROUP_CHUNK])]})))
     return ops
 
 
@@ -265,7 +263,7 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
             failed.append(Failure(c.action, c.hr_id, c.uid, err))
         else:
             ok_idx.add(i)
-    failed_dns = {target.person_dn(plan.changes[i].uid).lower() for i in range(len(plan.changes))
+    failed_dns = {target.person_dn(plan.changes[i].uid) for i in range(len(plan.changes))
                   if i not in ok_idx and plan.changes[i].action == "create"}
 
     # 5. groups

@@ -10,7 +10,9 @@ attributes the diff needs.
 """
 from __future__ import annotations
 
+import multiprocessing
 import ssl
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +50,12 @@ class Target:
     def groups(self) -> str:
         return f"ou=Groups,{self.base_dn}"
 
+    @property
+    def placeholder_member(self) -> str:
+        """The member every unit group keeps so that it is never empty (the rootDN, no entry),
+        as the directory role creates the groups."""
+        return f"cn=admin,{self.base_dn}"
+
     def person_dn(self, uid: str) -> str:
         return f"uid={uid},{self.people}"
 
@@ -71,13 +79,33 @@ def resolve_target(province: Province, settings: AccountsSettings) -> Target:
         from ..deploy.secrets import load_secrets
 
         password = load_secrets(province.inventory_dir)["ldap_provisioner"]
-    ca = cfg.ca_file or (data_dir(province.inventory_dir, "secrets") / "ca.crt")
+    ca = cfg.ca_file or (_center_ca(province, center) if cfg.starttls else None)
     names = []
     if center:
         names = [f"{center.name}.{province.dns_zone}", f"ldap.{province.dns_zone}"]
     return Target(url=url, base_dn=base, bind_dn=cfg.bind_dn or f"cn=provisioner,ou=Services,{base}",
                   password=SecretStr(password), starttls=cfg.starttls, ca_file=ca if cfg.starttls else None,
                   tls_names=names)
+
+
+CA_ON_SERVERS = "/usr/local/share/ca-certificates/provision-ca.crt"  # the pki role's trust file
+
+
+def _center_ca(province: Province, center) -> Path:
+    """The provincial CA certificate: the deploy's copy in var/<inventory>/secrets/ca.crt, else a copy
+    fetched once from the center server (a public certificate, cached in the accounts folder)."""
+    kept = data_dir(province.inventory_dir, "secrets") / "ca.crt"
+    if kept.is_file() or center is None:
+        return kept
+    cached = data_dir(province.inventory_dir, "accounts") / "ca.crt"
+    if not cached.is_file():
+        from ..report.collect import CollectError, read_file
+
+        try:
+            cached.write_bytes(read_file(center, CA_ON_SERVERS))
+        except CollectError as e:
+            raise OperationFailed(f"provincial CA certificate: {e} (or set accounts.ldap.ca_file)") from None
+    return cached
 
 
 def connect(t: Target, strategy=ldap3.SYNC) -> ldap3.Connection:
@@ -130,7 +158,7 @@ class Person:
 @dataclass
 class DirectoryState:
     people: dict[str, Person]                 # by uid
-    groups: dict[str, set[str]]               # unit code -> member DNs (lower-case)
+    groups: dict[str, set[str]]               # unit code -> member DNs as stored
     foreign_uids: set[str] = field(default_factory=set)  # entries not managed by us: their uids are taken
 
     def by_hr_id(self) -> dict[str, Person]:
@@ -171,34 +199,62 @@ def parse_hr_tombstone(description: str | None) -> str | None:
     return None
 
 
-def read_state(conn: ldap3.Connection, t: Target) -> DirectoryState:
+# ldap3 decodes about 1 ms of Python per entry: the people are read by two processes, each over its
+# own connection, on two halves of the usernames (by first letter; the second half is the complement,
+# so nothing can fall between them).
+_FIRST_HALF = "(|" + "".join(f"(uid={c}*)" for c in "abcdefghijkl") + ")"
+PARTITIONS = (f"(&(uid=*){_FIRST_HALF})", f"(&(uid=*)(!{_FIRST_HALF}))")
+
+
+def _read_people(t: Target, filt: str) -> tuple[dict[str, Person], set[str]]:
     people: dict[str, Person] = {}
     foreign: set[str] = set()
-    for e in _paged(conn, t.people, "(uid=*)", PERSON_ATTRS):
-        a = e["attributes"]
-        uid = _first(a, "uid")
-        if not uid:
-            continue
-        ocs = {o.lower() for o in a.get("objectClass", [])}
-        if "govmailaccount" in ocs and _first(a, "employeeNumber"):
-            quota = _first(a, "mailQuotaMB")
-            people[uid] = Person(
-                dn=e["dn"], uid=uid, hr_id=_first(a, "employeeNumber"), unit=_first(a, "departmentNumber"),
-                title=_first(a, "title", ""), cn=_first(a, "cn", ""), sn=_first(a, "sn", ""),
-                given_name=_first(a, "givenName", ""), display_name=_first(a, "displayName", ""),
-                mail_enabled=_bool(_first(a, "mailEnabled")), state=_first(a, "govAccountState", ACTIVE),
-                disabled_at=_gt(_first(a, "govDisabledAt")), quota_mb=int(quota) if quota is not None else None,
-                pwd_reset=_bool(_first(a, "pwdReset")))
-        elif "account" in ocs and (hr := parse_hr_tombstone(_first(a, "description"))):
-            people[uid] = Person(dn=e["dn"], uid=uid, hr_id=hr, unit=None, title="", cn="", sn="", given_name="",
-                                 display_name="", mail_enabled=False, state=DISABLED, disabled_at=None,
-                                 quota_mb=None, pwd_reset=False, tombstone=True)
-        else:
-            foreign.add(uid)
-    groups: dict[str, set[str]] = {}
-    for e in _paged(conn, t.groups, "(&(objectClass=groupOfNames)(cn=unit-*))", ["cn", "member"]):
-        cn = _first(e["attributes"], "cn", "")
-        groups[cn.removeprefix("unit-")] = {m.lower() for m in e["attributes"].get("member", [])}
+    conn = connect(t)
+    try:
+        for e in _paged(conn, t.people, filt, PERSON_ATTRS):
+            a = e["attributes"]
+            uid = _first(a, "uid")
+            if not uid:
+                continue
+            ocs = {o.lower() for o in a.get("objectClass", [])}
+            if "govmailaccount" in ocs and _first(a, "employeeNumber"):
+                quota = _first(a, "mailQuotaMB")
+                people[uid] = Person(
+                    dn=e["dn"], uid=uid, hr_id=_first(a, "employeeNumber"), unit=_first(a, "departmentNumber"),
+                    title=_first(a, "title", ""), cn=_first(a, "cn", ""), sn=_first(a, "sn", ""),
+                    given_name=_first(a, "givenName", ""), display_name=_first(a, "displayName", ""),
+                    mail_enabled=_bool(_first(a, "mailEnabled")), state=_first(a, "govAccountState", ACTIVE),
+                    disabled_at=_gt(_first(a, "govDisabledAt")), quota_mb=int(quota) if quota is not None else None,
+                    pwd_reset=_bool(_first(a, "pwdReset")))
+            elif "account" in ocs and (hr := parse_hr_tombstone(_first(a, "description"))):
+                people[uid] = Person(dn=e["dn"], uid=uid, hr_id=hr, unit=None, title="", cn="", sn="",
+                                     given_name="", display_name="", mail_enabled=False, state=DISABLED,
+                                     disabled_at=None, quota_mb=None, pwd_reset=False, tombstone=True)
+            else:
+                foreign.add(uid)
+    finally:
+        conn.unbind()
+    return people, foreign
+
+
+def read_state(t: Target) -> DirectoryState:
+    """People (two processes in parallel) and unit groups (this process meanwhile)."""
+    with ProcessPoolExecutor(max_workers=len(PARTITIONS), mp_context=multiprocessing.get_context("fork")) as ex:
+        parts = [ex.submit(_read_people, t, f) for f in PARTITIONS]
+        groups: dict[str, set[str]] = {}
+        conn = connect(t)
+        try:
+            for e in _paged(conn, t.groups, "(&(objectClass=groupOfNames)(cn=unit-*))", ["cn", "member"]):
+                cn = _first(e["attributes"], "cn", "")
+                groups[cn.removeprefix("unit-")] = set(e["attributes"].get("member", []))
+        finally:
+            conn.unbind()
+        people: dict[str, Person] = {}
+        foreign: set[str] = set()
+        for f in parts:
+            p, fo = f.result()
+            people.update(p)
+            foreign |= fo
     return DirectoryState(people=people, groups=groups, foreign_uids=foreign)
 
 

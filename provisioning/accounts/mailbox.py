@@ -13,8 +13,10 @@ import posixpath
 from pathlib import Path
 from typing import Protocol
 
+import paramiko
+
 from ..errors import OperationFailed
-from ..model import Province
+from ..model import Host, Province
 from . import maildir_ops
 from .config import AccountsSettings
 
@@ -72,20 +74,18 @@ class LocalStore(_Base):
 
 
 class SshStore(_Base):
-    def __init__(self, root: str, domain: str, uid: int, gid: int, host: str, port: int, user: str,
-                 key_file: Path | None, password: str | None):
+    def __init__(self, root: str, domain: str, uid: int, gid: int, host: Host):
         super().__init__(root, domain, uid, gid)
-        self.host, self.port, self.user, self.key_file, self._password = host, port, user, key_file, password
+        self.host = host
 
     def _call(self, req: dict):
-        import paramiko
+        from ..report.collect import CollectError, connect  # same host-key and credential rules as the report
 
-        client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # lab/fresh hosts; the deploy pins keys
         try:
-            client.connect(self.host, port=self.port, username=self.user,
-                           key_filename=str(self.key_file) if self.key_file else None, password=self._password,
-                           timeout=15, allow_agent=False, look_for_keys=self.key_file is None)
+            client = connect(self.host, timeout=15)
+        except CollectError as e:
+            raise OperationFailed(f"mail store: {e}") from None
+        try:
             # The script comes first on stdin, then the request after a separator line.
             stdin, stdout, stderr = client.exec_command(
                 "python3 -c 'import sys; src, _, req = sys.stdin.read().partition(\"\\n#--REQUEST--\\n\"); "
@@ -96,11 +96,11 @@ class SshStore(_Base):
             out = stdout.read().decode()
             status = stdout.channel.recv_exit_status()
             if status != 0:
-                raise OperationFailed(f"mail store on {self.host}: {req['op']} failed: "
+                raise OperationFailed(f"mail store on {self.host.name}: {req['op']} failed: "
                                       f"{stderr.read().decode(errors='replace')[-500:]}")
             return json.loads(out)["result"]
         except (OSError, paramiko.SSHException) as e:
-            raise OperationFailed(f"mail store on {self.host}: {type(e).__name__}: {e}") from None
+            raise OperationFailed(f"mail store on {self.host.name}: {type(e).__name__}: {e}") from None
         finally:
             client.close()
 
@@ -113,6 +113,4 @@ def open_store(province: Province, settings: AccountsSettings) -> _Base:
     name = cfg.host or next((h.name for h in province.hosts.values() if "center_servers" in h.groups), None)
     if not name:
         raise OperationFailed("no mail store: set accounts.mail_store.host in province.yml")
-    h = province.hosts[name]
-    return SshStore(cfg.root, domain, cfg.uid, cfg.gid, host=h.address, port=h.port, user=h.user,
-                    key_file=h.key_file, password=h.password.get_secret_value() if h.password else None)
+    return SshStore(cfg.root, domain, cfg.uid, cfg.gid, province.hosts[name])

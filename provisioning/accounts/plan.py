@@ -46,7 +46,7 @@ class GroupChange:
     add: list[str]
     remove: list[str]
     create: bool = False
-    delete: bool = False
+    add_placeholder: bool = False  # groupOfNames needs a member: keep the directory role's placeholder
 
 
 @dataclass
@@ -152,22 +152,32 @@ def compute(roster: Roster, state: DirectoryState, target: Target, settings: Acc
                 if delivered is not None and p.pwd_reset and uid not in delivered:
                     changes.append(Change("reissue", o.hr_id, uid, o.unit, o.full_name,
                                           reason="first password never delivered (interrupted apply)"))
-        members[o.unit].add(target.person_dn(uid).lower())
+        members[o.unit].add(target.person_dn(uid))
 
     for p in state.people.values():
         if p.active and p.hr_id not in roster_ids:
             changes.append(_disable(p, "not in the roster"))
 
     groups = []
+    people_suffix = "," + target.people.lower()
+    placeholder = target.placeholder_member.lower()
     for unit in sorted(set(members) | set(state.groups)):
         want_m, have = members.get(unit, set()), state.groups.get(unit)
         if have is None:
             if want_m:
                 groups.append(GroupChange(unit, sorted(want_m), [], create=True))
-        elif not want_m:
-            groups.append(GroupChange(unit, [], sorted(have), delete=True))
-        elif want_m != have:
-            groups.append(GroupChange(unit, sorted(want_m - have), sorted(have - want_m)))
+            continue
+        # DNs compare case-insensitively. Only people are ours: the placeholder (and anything else
+        # not in ou=People) stays.
+        want_l = {m.lower(): m for m in want_m}
+        have_people = {m.lower(): m for m in have if m.lower().endswith(people_suffix)}
+        add = sorted(want_l[k] for k in want_l.keys() - have_people.keys())
+        remove = sorted(have_people[k] for k in have_people.keys() - want_l.keys())
+        if add or remove:
+            emptied = not want_m and len(have) == len(have_people)
+            has_placeholder = placeholder in {m.lower() for m in have}
+            groups.append(GroupChange(unit, add, remove, add_placeholder=emptied and not has_placeholder))
+
     enabled = sum(1 for p in state.people.values() if p.active)
     return Plan(changes=changes, groups=groups, enabled_before=enabled, roster_rows=len(roster.officials),
                 eligible=eligible, source_encoding=roster.source_encoding, converted_from=roster.converted_from)

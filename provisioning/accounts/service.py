@@ -59,11 +59,7 @@ def observe(ctx: Context) -> Observed:
     import time
 
     t0 = time.perf_counter()
-    conn = connect(ctx.target)
-    try:
-        state = read_state(conn, ctx.target)
-    finally:
-        conn.unbind()
+    state = read_state(ctx.target)
     t1 = time.perf_counter()
     boxes = ctx.store.existing()
     return Observed(state, boxes, {"read_directory": t1 - t0, "list_mailboxes": time.perf_counter() - t1})

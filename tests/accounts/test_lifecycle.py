@@ -46,7 +46,8 @@ def people(env, filt="(objectClass=inetOrgPerson)", *attrs):
 def group_members(env, unit):
     """Usernames in the unit's group (empty if the group does not exist)."""
     out = env.stack.slapd.search(f"ou=Groups,{BASE}", f"(cn=unit-{unit})", "member", scope="one")
-    return {line.split("=", 1)[1].split(",", 1)[0] for line in out.splitlines() if line.startswith("member: ")}
+    return {line.split("=", 1)[1].split(",", 1)[0] for line in out.splitlines()
+            if line.startswith("member: ") and line.endswith(f",ou=People,{BASE}")}
 
 
 def mailbox_complete(env, uid):
@@ -117,8 +118,9 @@ def test_mover_and_name_change_keep_dn_username_and_mail(env):
     c = ldap3.Connection(env.stack.slapd.url, env.stack.slapd.admin_dn, env.stack.slapd.admin_password, auto_bind=True)
     c.search(f"uid=hattt,ou=People,{BASE}", "(objectClass=*)", search_scope=ldap3.BASE, attributes=["cn", "sn"])
     assert c.entries[0].cn.value == "Lê Thị Thu Hà" and c.entries[0].sn.value == "Lê"
-    # the old unit's group had only him: it is gone, not left as an invalid empty groupOfNames
-    assert env.stack.slapd.search(f"ou=Groups,{BASE}", f"(cn=unit-{VP})", "cn").count("dn:") == 0
+    # the old unit's group had only him: it keeps the placeholder member, as the directory role makes it
+    assert group_members(env, VP) == set()
+    assert f"member: cn=admin,{BASE}" in env.stack.slapd.search(f"ou=Groups,{BASE}", f"(cn=unit-{VP})", "member")
 
 
 def test_new_account_logs_in_with_sheet_password_and_receives_mail(env):
@@ -354,3 +356,17 @@ def test_show_lists_entry_and_history_without_secrets(env):
     assert info["entry"]["uid"] == ["annv"] and "userPassword" not in info["entry"]
     assert [h["action"] for h in info["history"]] == ["create"]
     assert cli("accounts", "show", "nobody", "-i", str(env.inventory), env=env).returncode == 2
+
+
+def test_groups_made_by_the_directory_role_keep_their_placeholder(env):
+    env.stack.slapd.ldapadd(f"dn: cn=unit-{SNV},ou=Groups,{BASE}\nobjectClass: groupOfNames\ncn: unit-{SNV}\n"
+                            f"member: cn=admin,{BASE}\n")
+    apply(env, BASIC)
+    assert group_members(env, SNV) == {"hattt"}
+    assert service.make_plan(service.load(env.inventory), service.read(service.load(env.inventory),
+                                                                       env.tmp / "roster.csv")).empty
+    left = [list(r) for r in BASIC]
+    left[1][7] = "Nghỉ việc"
+    apply(env, left, "left.csv")
+    out = env.stack.slapd.search(f"ou=Groups,{BASE}", f"(cn=unit-{SNV})", "member")
+    assert group_members(env, SNV) == set() and f"member: cn=admin,{BASE}" in out

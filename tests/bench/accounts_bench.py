@@ -1,0 +1,220 @@
+"""Benchmark of `provision accounts` with generated officials against a real slapd and a real mail
+store, each figure printed next to its reference measured in the same run (issue 5, "Performance").
+
+    sudo .venv/bin/python tests/bench/accounts_bench.py [--count 10000] [--doveadm-sample 200]
+
+(a) identities: the directory phase of the initial apply vs `ldapadd` of an LDIF holding the same
+    entries with the same hashes (and the same unit groups), into an identical fresh slapd;
+(b) a no-change apply and a 1%-changed apply, as ratios to the initial apply;
+(c) mailbox creation vs the same folders made directly with os.mkdir in one process on the same disk,
+    and vs one `doveadm mailbox create` process per user (timed on a sample, extrapolated);
+    hashing (SHA-512-crypt) is reported on its own, one thread vs all cores.
+Targets (2-core machine): (a) <= 1.5x ldapadd; (b) <= 0.1x and <= 0.15x; (c) <= 1.5x direct and
+>= 10x faster than doveadm per user. Prints a table; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from fixtures.mailstack import MailStack, start_dovecot, start_slapd  # noqa: E402
+
+from provisioning.accounts import maildir_ops, passwords, sample, service  # noqa: E402
+from provisioning.accounts.apply import person_ops  # noqa: E402
+
+BASE = "dc=bentre,dc=gov,dc=vn"
+DOMAIN = "bentre.gov.vn"
+
+
+def ldif_value(attr: str, v: str) -> str:
+    if v.isascii() and not v.startswith((" ", ":", "<")):
+        return f"{attr}: {v}"
+    return f"{attr}:: {base64.b64encode(v.encode()).decode()}"
+
+
+def reference_ldif(plan, ctx, hashes: dict[int, str]) -> str:
+    """The entries of the initial apply, with the same hashes, and the unit groups with their members."""
+    now = dt.datetime.now().astimezone()
+    out = []
+    for i, c in enumerate(plan.changes):
+        if c.action != "create":
+            continue
+        (_, dn, attrs), = person_ops(c, ctx.target, ctx.store, DOMAIN, hashes[i], now)
+        lines = [f"dn: {dn}"] + [ldif_value(k, v) for k, vals in attrs.items() for v in vals]
+        out.append("\n".join(lines))
+    for g in plan.groups:
+        lines = [f"dn: {ctx.target.unit_group_dn(g.unit)}", "objectClass: groupOfNames", f"cn: unit-{g.unit}"]
+        lines += [f"member: {m}" for m in g.add]
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def inventory(path: Path, slapd, mail_root: Path, units_src: Path) -> Path:
+    """The example province's units, pointed at the bench slapd and a local mail store."""
+    import yaml
+
+    path.mkdir(parents=True, exist_ok=True)
+    prov = yaml.safe_load((units_src / "province.yml").read_text(encoding="utf-8"))
+    (path / "pw").write_text(slapd.passwords["provisioner"])
+    prov["accounts"] = {"ldap": {"url": slapd.url, "starttls": False, "password_file": "pw"},
+                        "mail_store": {"host": "local", "root": str(mail_root)}}
+    (path / "province.yml").write_text(yaml.safe_dump(prov, allow_unicode=True), encoding="utf-8")
+    center = next(u["code"] for u in prov["units"] if u["kind"] == "integration_center")
+    (path / "hosts.yml").write_text(
+        "all:\n  children:\n    center_servers:\n      hosts:\n"
+        f"        tthdl-srv01: {{ansible_host: 127.0.0.1, unit: '{center}'}}\n")
+    return path
+
+
+def change_one_percent(rows: list[dict], units: list[str], seed: int = 7) -> list[dict]:
+    """1% of the officials change: a third move, a third change name, a third leave."""
+    rng = random.Random(seed)
+    rows = [dict(r) for r in rows]
+    active = [r for r in rows if r["status"] == "Đang công tác" and r["uses_computer"] == "Có"]
+    for n, r in enumerate(rng.sample(active, max(3, len(rows) // 100))):
+        if n % 3 == 0:
+            r["unit"] = rng.choice([u for u in units if u != r["unit"]])
+        elif n % 3 == 1:
+            r["family_name"] = "Lê" if r["family_name"] != "Lê" else "Trần"
+        else:
+            r["status"] = "Nghỉ hưu"
+    return rows
+
+
+def timed(fn, *a, **kw):
+    t0 = time.perf_counter()
+    out = fn(*a, **kw)
+    return time.perf_counter() - t0, out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=10000)
+    ap.add_argument("--doveadm-sample", type=int, default=200)
+    ap.add_argument("--workdir", type=Path, default=None, help="on the disk to measure (default: a dir in /var/tmp)")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="acct-bench-", dir=args.workdir or "/var/tmp"))
+    os.chmod(work, 0o755)
+    os.environ["PROVISION_DATA"] = str(work / "var")
+    rows_out: list[tuple[str, str, str, str]] = []
+
+    def report(what: str, value: float, ref_name: str = "", ref: float | None = None, target: str = "") -> None:
+        ratio = f"{value / ref:.2f}x" if ref else ""
+        rows_out.append((what, f"{value:8.2f} s", f"{ref_name} {ref:.2f} s" if ref is not None else "", ratio, target))
+        print(f"  {what:<46} {value:8.2f} s   {ref_name:<28} {'' if ref is None else f'{ref:8.2f} s'}  {ratio:>7}  {target}",
+              flush=True)
+
+    slapd_ref = slapd = dovecot = None
+    try:
+        print(f"accounts benchmark: {args.count} officials, work dir {work} ({os.cpu_count()} cores)")
+        import yaml
+
+        units = [u["code"] for u in yaml.safe_load((ROOT / "inventory/example/province.yml").read_text())["units"]]
+        slapd_ref = start_slapd(work / "ldap-ref", BASE, units)
+        mail = work / "vmail"
+        mail.mkdir()
+        os.chmod(mail, 0o755)
+        slapd = start_slapd(work / "ldap", BASE, units)
+        dovecot = start_dovecot(work / "dovecot", slapd, mail)
+        inv = inventory(work / "inv", slapd, mail, ROOT / "inventory" / "example")
+        ctx = service.load(inv)
+        rows = sample.generate(ctx.province, args.count)
+        roster_path = sample.write(rows, work / "roster.csv")
+        t_read, roster = timed(service.read, ctx, roster_path)
+        print(f"  roster: {len(roster.officials)} rows read and validated in {t_read:.2f} s")
+
+        # Hashing alone.
+        pws = [passwords.generate() for _ in range(len(roster.officials))]
+        t1, _ = timed(passwords.hash_many, pws[:2000], workers=1)
+        t_all, hashes_all = timed(passwords.hash_many, pws)
+        report(f"hash {len(pws)} SHA-512-crypt, all cores", t_all, "one thread (extrapolated)",
+               t1 * len(pws) / 2000)
+
+        # (a) reference: ldapadd of the same entries and groups.
+        plan0 = service.make_plan(ctx, roster)
+        creates = [i for i, c in enumerate(plan0.changes) if c.action == "create"]
+        hashes = {i: hashes_all[n] for n, i in enumerate(creates)}
+        ldif = reference_ldif(plan0, ctx, hashes)
+        (work / "ref.ldif").write_text(ldif, encoding="utf-8")
+        # Bound as the provisioner, like the apply: the same ACLs and overlays on every write.
+        (work / "prov.pw").write_text(slapd_ref.passwords["provisioner"])
+        t_ldapadd, _ = timed(subprocess.run, ["ldapadd", "-x", "-H", slapd_ref.url, "-D",
+                                              slapd_ref.service_dn("provisioner"), "-y", str(work / "prov.pw"),
+                                              "-f", str(work / "ref.ldif")], check=True, capture_output=True)
+        slapd_ref.stop()
+
+        # Initial apply.
+        t_init, (plan, res, _) = timed(service.apply, ctx, roster)
+        assert res and res.ok, res.failed[:3] if res else "nothing applied"
+        ident = res.timings["directory"] + res.timings["groups"]
+        print(f"  initial apply: {plan.count('create')} accounts, phases "
+              + ", ".join(f"{k} {v:.2f}s" for k, v in res.timings.items()))
+        report("(a) identities (entries + groups), ours", ident, "ldapadd same LDIF", t_ldapadd, "target <= 1.5x")
+        report("    person entries only, ours", res.timings["directory"])
+        report("    initial apply, everything", t_init)
+
+        # (b) no change, 1% change.
+        t_none, (p2, r2, _) = timed(service.apply, ctx, service.read(ctx, roster_path))
+        assert p2.empty, p2.summary
+        report("(b) no-change apply", t_none, "initial apply", t_init, "target <= 0.10x")
+        changed = sample.write(change_one_percent(rows, list(ctx.province.units)), work / "roster-1pct.csv")
+        t_one, (p3, r3, _) = timed(service.apply, ctx, service.read(ctx, changed))
+        assert r3 and r3.ok
+        print(f"  1% change: {p3.summary}")
+        report("(b) 1%-changed apply", t_one, "initial apply", t_init, "target <= 0.15x")
+
+        # (c) mailboxes: ours (from the initial apply) vs direct mkdir vs doveadm per user.
+        n_boxes = plan.count("create")
+        direct_root = work / "direct" / DOMAIN
+        homes = [str(direct_root / f"u{i}") for i in range(n_boxes)]
+
+        def direct_mkdirs() -> None:  # the file system's own speed: the same 20 directories per user
+            for h in homes:
+                os.makedirs(os.path.join(h, "Maildir", "cur"))
+                os.mkdir(os.path.join(h, "Maildir", "new"))
+                os.mkdir(os.path.join(h, "Maildir", "tmp"))
+                for f in maildir_ops.FOLDERS:
+                    for sub in ("cur", "new", "tmp"):
+                        os.makedirs(os.path.join(h, "Maildir", "." + f, sub))
+
+        t_direct, _ = timed(direct_mkdirs)
+        report(f"(c) mailboxes, ours ({n_boxes})", res.timings["mailbox"], "os.mkdir direct", t_direct,
+               "target <= 1.5x")
+        sample_uids = [c.uid for c in plan.changes if c.action == "create"][: args.doveadm_sample]
+        dv_root = work / "doveadm-mail"
+        # doveadm creates under each user's mailHomeDirectory: remove ours first for those users
+        for u in sample_uids:
+            shutil.rmtree(mail / DOMAIN / u)
+        t0 = time.perf_counter()
+        for u in sample_uids:
+            subprocess.run(["doveadm", "-c", str(dovecot.config), "mailbox", "create", "-u", u,
+                            "Sent", "Drafts", "Trash", "Junk"], check=True, capture_output=True)
+        per_user = (time.perf_counter() - t0) / len(sample_uids)
+        report(f"    doveadm per user ({per_user * 1000:.1f} ms, x{n_boxes})", per_user * n_boxes,
+               "ours", res.timings["mailbox"], "target >= 10x")
+        del dv_root
+        print("\nsummary")
+        for r in rows_out:
+            print("  " + " | ".join(r))
+    finally:
+        for svc in (dovecot, slapd, slapd_ref):
+            if svc:
+                svc.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
