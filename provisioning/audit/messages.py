@@ -73,6 +73,8 @@ i18n.register({
     "audit.why": {"vi": "Lý do", "en": "Why"},
     "audit.required": {"vi": "bắt buộc", "en": "required"},
     "audit.recommended": {"vi": "khuyến nghị", "en": "recommended"},
+    "audit.disk": {"vi": "Đĩa", "en": "Disk"},
+    "audit.free": {"vi": "còn trống {free}/{size} GB", "en": "{free} of {size} GB free"},
     "audit.one_of": {"vi": "một trong: {values}", "en": "one of: {values}"},
     "audit.missing": {"vi": "không đọc được", "en": "missing"},
     "audit.facts": {"vi": "Thông tin thu thập", "en": "Collected facts"},
