@@ -242,6 +242,16 @@ def test_cli_apply_utf16_and_bom_rosters(env, enc):
     assert r.returncode == 0, r.stderr
     assert "annv" in r.stdout and "Password sheets" in r.stdout
     assert set(people(env)) == {"annv", "hattt"}
+    runs = env.data / env.inventory.name / "accounts" / "runs"
+    secrets = sheet_passwords(sorted(runs.glob("*/sheets/*.html")))
+    assert len(secrets) == 2 and not any(pw in r.stdout + r.stderr for pw in secrets.values())
+    # a password reaches the terminal neither as text nor in --json
+    again = cli("accounts", "apply", str(write_roster(env.tmp / "more.txt", BASIC + [person(
+        "CB9", "Võ", "Thành", "Nhân", VP)], enc, "\t")), "-i", str(env.inventory), "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    new = sheet_passwords(sorted(runs.glob("*/sheets/*.html")))["nhanvt"]
+    assert json.loads(again.stdout)["result"]["done"] == {"create": 1}
+    assert new not in again.stdout + again.stderr and "$6$" not in again.stdout
 
 
 def test_legacy_tcvn3_and_vni_rosters_end_up_unicode_in_the_directory(env):
