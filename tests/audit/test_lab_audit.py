@@ -151,3 +151,23 @@ def test_unsaved_switch_change_is_flagged(lab):
         conn.send_command("write memory")
         conn.disconnect()
     assert audit(lab.inventory_dir, limit=sw.name).hosts[0].facts["config_saved"] is True
+
+
+def test_host_key_not_in_known_hosts_is_refused(lab, tmp_path):
+    """With StrictHostKeyChecking=yes (the lab's inventory), a host presenting another key is not trusted:
+    the audit must not send it the password or run anything there."""
+    ws, other = [h for h in lab.hosts() if h.kind == "workstation"][:2]
+    known = tmp_path / "known_hosts"
+    lines = (lab.dir / "known_hosts").read_text().splitlines()
+    other_key = next(line for line in lines if line.split()[0].split(",")[0] == other.ip).split(None, 1)[1]
+    known.write_text("\n".join(f"{line.split()[0]} {other_key}" if line.split()[0].split(",")[0] == ws.ip else line
+                               for line in lines) + "\n")
+
+    def edit(inv):
+        _hosts_of(inv, "workstations")[ws.name]["ansible_ssh_common_args"] = (
+            f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes")
+    inv = _inventory_copy(lab, tmp_path, edit)
+    rep = audit(inv, limit=f"{ws.name},{other.name}")
+    by = {h.host: h for h in rep.hosts}
+    assert by[ws.name].status == "auth_failed" and by[ws.name].reason_code == "host_key"
+    assert by[other.name].status == "audited"
