@@ -35,6 +35,9 @@ i18n.register({
                          "en": "login refused for user {user!r} (key from the inventory)"},
     "reason.enable": {"vi": "Đăng nhập được với tài khoản {user!r} nhưng mật khẩu enable trong danh mục bị từ chối",
                       "en": "logged in as {user!r} but the enable secret from the inventory was refused"},
+    "reason.templated_secret": {
+        "vi": "Mật khẩu trong danh mục là biểu thức Ansible ({{ ... }}); lệnh rà soát chỉ dùng giá trị trực tiếp",
+        "en": "the inventory's password is an Ansible expression ({{ ... }}); the audit uses literal values only"},
     "reason.key_missing": {"vi": "Không tìm thấy tệp khóa {path}", "en": "key file {path} not found"},
     "reason.silent": {"vi": "Máy nhận kết nối TCP nhưng không trả lời đủ trong {seconds} giây ({error})",
                       "en": "TCP connection accepted but no complete answer within {seconds} s ({error})"},

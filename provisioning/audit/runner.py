@@ -59,6 +59,10 @@ class AuditReport:
     totals: dict[str, Any] = field(default_factory=dict)
 
 
+class TemplatedSecret(HostProblem):
+    status = "auth_failed"
+
+
 def _names(exc: BaseException) -> set[str]:
     return {c.__name__ for c in type(exc).__mro__}
 
@@ -103,6 +107,8 @@ def audit_host(host: Host, baseline: Baseline, timeout: float, watchdog: Watchdo
     try:
         if host.os_family == "windows":
             raise network.Unsupported("windows")
+        if host.password and "{{" in host.password.get_secret_value():
+            raise TemplatedSecret("templated_secret")  # sending "{{ vault_pw }}" as a password helps no one
         facts = (network if host.is_network else linux).collect(host, deadline, watchdog)
     except Exception as e:  # noqa: BLE001 - any failure of one host becomes that host's status
         status, code, params = classify(e, deadline, host)

@@ -55,6 +55,8 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
             "pc-off": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": closed},
             "pc-wrongpw": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": fleet.ports[3],
                            "ansible_password": "not-the-password"},
+            "pc-templated": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": fleet.ports[4],
+                             "ansible_password": "{{ vault_unit_pc_password }}"},
             "pc-hangs": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": fleet.ports[5]},
             "pc-windows": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": 1,
                            "os_family": "windows"},
@@ -77,6 +79,7 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
     assert by["sw000"].status == "audited"
     assert by["pc-silent"].status == "timeout" and "3 s" in by["pc-silent"].reason
     assert by["pc-silent"].duration_s <= 3.0 + 1.0   # the hard limit holds (a margin for thread scheduling)
+    assert by["pc-templated"].status == "auth_failed" and by["pc-templated"].reason_code == "templated_secret"
     assert by["pc-hangs"].status == "timeout" and by["pc-hangs"].duration_s <= 3.0 + 1.0
     assert by["pc-off"].status == "unreachable" and str(closed) in by["pc-off"].reason
     assert by["pc-wrongpw"].status == "auth_failed" and "auditor" in by["pc-wrongpw"].reason
