@@ -573,7 +573,4 @@ def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 # Checks of the unit services and operations (issue 6: file share, proxy, webmail, backups).
-from .verify_ops import CENTER_OPS, UNIT_OPS  # noqa: E402  (verify_ops uses the names above)
-
-CENTER_CHECKS += CENTER_OPS
-UNIT_CHECKS += UNIT_OPS
+from . import verify_ops  # noqa: E402,F401  (it appends its checks to the two lists above)
