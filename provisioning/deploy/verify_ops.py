@@ -1,5 +1,5 @@
 """`provision verify` checks of the unit services and operations (issue 6): file share, proxy, webmail,
-backups. Added to verify's check lists at import (see the end of verify.py).
+backups. verify.py imports this module last; it then appends its checks to verify's two lists.
 
 They reuse verify's service mailbox `verify-probe` (its password is new on every run): for the unit
 checks it also gets a Samba NT hash and joins the unit's group cn=unit-<code> through the provisioner
@@ -26,7 +26,7 @@ import time
 import urllib.parse
 
 from .. import smb
-from .verify import PROBE_UID, REPLICA_WAIT, Context, Server, _HTTPS, _ldap, _svc_dn
+from .verify import CENTER_CHECKS, PROBE_UID, REPLICA_WAIT, UNIT_CHECKS, Context, Server, _HTTPS, _ldap, _svc_dn
 
 SHARE = "tailieu"               # roles/fileshare fileshare_share
 PROXY_PORT = 3128               # roles/proxy proxy_port
@@ -291,3 +291,5 @@ UNIT_OPS = [
     ("directory", "probe-leaves-unit-group", withdraw_probe),
     ("backup", "last-snapshot-age", check_backup_age),
 ]
+CENTER_CHECKS.extend(CENTER_OPS)
+UNIT_CHECKS.extend(UNIT_OPS)
