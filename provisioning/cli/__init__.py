@@ -30,16 +30,25 @@ app.command("deploy")(deploy.run)
 app.command("verify")(verify.run)
 
 
+# typer >= 0.2x raises its own copies of click's exceptions; older typer raises click's.
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_ABORT = (click.exceptions.Abort, typer.Abort)
+_USAGE = (click.ClickException, typer.TyperException)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         rv = app(args=argv, standalone_mode=False, prog_name="provision")
-    except click.exceptions.Exit as e:
+    except _EXIT as e:
         rv = e.exit_code
-    except click.exceptions.Abort:
+    except _ABORT:
         error("aborted")
         rv = errors.FAILED
-    except click.ClickException as e:
-        e.show()
+    except _USAGE as e:  # bad flags or arguments: usage message, exit 2
+        if hasattr(e, "show"):
+            e.show()
+        else:
+            error(str(e))
         rv = errors.BAD_INPUT
     except InventoryError as e:
         err_console.print(f"[bold red]invalid inventory: {len(e.issues)} problem(s)[/]")
