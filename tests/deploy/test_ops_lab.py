@@ -1,0 +1,352 @@
+"""Unit services and operations on the deployed lab province (issue 6), used from this machine with real
+clients: smbclient on the unit file shares, curl through the unit proxies, a Roundcube login over
+HTTPS, apt on a unit server fed only by the center's mirror, and a backup/restore round trip that
+destroys the center's directory database and a mailbox and finds every entry and message again.
+
+Officials are created through the provisioner account (with their Samba NT hash, as the accounts code
+writes them) and removed at the end, so later modules find the province as it was."""
+from __future__ import annotations
+
+import email
+import json
+import os
+import smtplib
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unicodedata
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from types import SimpleNamespace
+
+import pytest
+from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
+
+from provisioning import smb
+from provisioning.deploy import secrets
+from provisioning.deploy.verify_ops import _Browser, smbclient
+from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+ZONE = DOMAIN = "bentre.gov.vn"
+BASE_DN = "dc=bentre,dc=gov,dc=vn"
+PEOPLE = f"ou=People,{BASE_DN}"
+GROUPS = f"ou=Groups,{BASE_DN}"
+PROXY_PORT = 3128
+
+
+@pytest.fixture(scope="module")
+def ca_pem(deployed_lab) -> str:
+    return deployed_lab.lab.ssh(deployed_lab.center.name, "cat /usr/local/share/ca-certificates/provision-ca.crt",
+                                check=True).stdout
+
+
+def ldap(address: str, ca_pem: str, dn: str, password: str, name: str) -> Connection:
+    tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_data=ca_pem, valid_names=[name])
+    conn = Connection(Server(address, port=389, tls=tls, connect_timeout=5), user=dn, password=password)
+    conn.open()
+    assert conn.start_tls() and conn.bind(), conn.result
+    return conn
+
+
+def sync_shares(deployed_lab) -> None:
+    """Run the unit servers' Samba sync now (cron runs it every 5 minutes)."""
+    for unit in deployed_lab.units:
+        deployed_lab.lab.ssh(unit.name, "/usr/local/sbin/provision-smb-sync", check=True)
+
+
+def wait_replicas(deployed_lab, ca_pem, s, dn: str, present: bool, attr_filter: str = "(objectClass=*)") -> None:
+    """Wait until every unit replica shows (or no longer shows) `dn` matching the filter."""
+    for unit in deployed_lab.units:
+        conn = ldap(unit.address, ca_pem, f"cn=replicator,ou=Services,{BASE_DN}", s["ldap_replicator"],
+                    f"{unit.name}.{ZONE}")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                found = conn.search(dn, attr_filter, BASE, attributes=["1.1"]) and bool(conn.entries)
+            except Exception:
+                found = False
+            if found == present:
+                break
+            assert time.monotonic() < deadline, f"replica {unit.name} did not follow {dn}"
+            time.sleep(0.3)
+        conn.unbind()
+
+
+@pytest.fixture(scope="module")
+def officials(deployed_lab, ca_pem):
+    """Three officials: two of the first unit (one will leave), one of the second unit."""
+    s = secrets.load_secrets(deployed_lab.inventory)
+    conn = ldap(deployed_lab.center.address, ca_pem, f"cn=provisioner,ou=Services,{BASE_DN}",
+                s["ldap_provisioner"], f"ldap.{ZONE}")
+    a, b = deployed_lab.units[0], deployed_lab.units[1]
+    people = {
+        "anpv": ("Phạm Văn An", a, "Tai-lieu-An-2026!"),
+        "cuongdd": ("Đặng Đình Cường", a, "Tai-lieu-Cuong-2026!"),
+        "hoatt": ("Trần Thị Hoa", b, "Tai-lieu-Hoa-2026!"),
+    }
+    # A number on the usernames (as on a clash): Roundcube remembers users, each run must be a first login.
+    suffix = str(int(time.time()) % 10000)
+    out = {}
+    for key, (name, server, password) in people.items():
+        uid = key + suffix
+        dn = f"uid={uid},{PEOPLE}"
+        samba = smb.samba_attributes(BASE_DN, uid, password)
+        family, given = name.split()[0], name.split()[-1]
+        assert conn.add(dn, ["inetOrgPerson", "govMailAccount", *samba.pop("objectClass")], {
+            "uid": uid, "cn": unicodedata.normalize("NFC", name), "sn": family, "givenName": given,
+            "departmentNumber": server.unit, "mail": f"{uid}@{DOMAIN}", "mailEnabled": "TRUE",
+            "mailQuotaMB": "20", "mailHomeDirectory": f"/var/vmail/{DOMAIN}/{uid}", "govAccountState": "active",
+            "userPassword": secrets.sha512_crypt(password), **samba}), conn.result
+        assert conn.modify(f"cn=unit-{server.unit},{GROUPS}", {"member": [(MODIFY_ADD, [dn])]}), conn.result
+        out[key] = SimpleNamespace(uid=uid, dn=dn, password=password, server=server)
+    for o in out.values():
+        wait_replicas(deployed_lab, ca_pem, s, f"cn=unit-{o.server.unit},{GROUPS}", True, f"(member={o.dn})")
+    sync_shares(deployed_lab)
+    yield SimpleNamespace(people=out, conn=conn, secrets=s, a=a, b=b)
+    conn.unbind()
+    conn = ldap(deployed_lab.center.address, ca_pem, f"cn=provisioner,ou=Services,{BASE_DN}",  # slapd restarted
+                s["ldap_provisioner"], f"ldap.{ZONE}")
+    for o in out.values():
+        conn.modify(f"cn=unit-{o.server.unit},{GROUPS}", {"member": [(MODIFY_DELETE, [o.dn])]})
+        conn.delete(o.dn)
+    for o in out.values():
+        wait_replicas(deployed_lab, ca_pem, s, o.dn, False)
+    sync_shares(deployed_lab)
+    conn.unbind()
+
+
+# ------------------------------------------------------------------------------------------ file share
+
+def test_member_writes_a_file_and_reads_it_back(deployed_lab, officials):
+    an = officials.people["anpv"]
+    name = unicodedata.normalize("NFC", "Báo cáo tháng 11 – Văn phòng.txt")
+    content = "Số liệu cập nhật văn bản đến/đi tháng 11\n".encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        src, back = os.path.join(tmp, "src.txt"), os.path.join(tmp, "back.txt")
+        with open(src, "wb") as fh:
+            fh.write(content)
+        r = smbclient(an.server.address, an.uid, an.password, f'put "{src}" "{name}"; get "{name}" "{back}"', 5)
+        assert r.returncode == 0, r.stdout + r.stderr
+        with open(back, "rb") as fh:
+            assert fh.read() == content
+    # On the server: the name is stored as UTF-8 NFC, the file belongs to the share's group.
+    ls = deployed_lab.lab.ssh(an.server.name, "stat -c '%n %G' /srv/samba/tailieu/*", check=True).stdout
+    assert f"/srv/samba/tailieu/{name} smb-unit" in ls, ls
+    r = smbclient(an.server.address, an.uid, an.password, f'del "{name}"', 5)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_other_units_officials_and_wrong_passwords_are_refused(officials):
+    an, hoa = officials.people["anpv"], officials.people["hoatt"]
+    for user, password in ((hoa.uid, hoa.password), (an.uid, an.password + "x"), ("nobody", "x")):
+        r = smbclient(officials.a.address, user, password, "ls", 5)
+        assert r.returncode != 0 and "NT_STATUS_LOGON_FAILURE" in r.stdout + r.stderr, (user, r.stdout + r.stderr)
+    r = smbclient(officials.b.address, hoa.uid, hoa.password, "ls", 5)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_leaver_loses_the_share(deployed_lab, ca_pem, officials):
+    cuong = officials.people["cuongdd"]
+    assert smbclient(cuong.server.address, cuong.uid, cuong.password, "ls", 5).returncode == 0
+    assert officials.conn.modify(cuong.dn, {"govAccountState": [(MODIFY_REPLACE, ["disabled"])],
+                                            "mailEnabled": [(MODIFY_REPLACE, ["FALSE"])]}), officials.conn.result
+    wait_replicas(deployed_lab, ca_pem, officials.secrets, cuong.dn, True, "(govAccountState=disabled)")
+    out = json.loads(deployed_lab.lab.ssh(cuong.server.name, "/usr/local/sbin/provision-smb-sync", check=True).stdout)
+    assert out["removed"] == [cuong.uid], out
+    r = smbclient(cuong.server.address, cuong.uid, cuong.password, "ls", 5)
+    assert r.returncode != 0 and "NT_STATUS_LOGON_FAILURE" in r.stdout + r.stderr
+
+
+# ---------------------------------------------------------------------------------------------- proxy
+
+def curl_proxy(proxy: str, user: str | None = None, password: str | None = None) -> int:
+    """Real curl through the proxy to the portal on the center; credentials through a config on stdin."""
+    config = f'proxy = "http://{proxy}:{PROXY_PORT}"\nurl = "http://www.{ZONE}/"\n'
+    if user:
+        config += f'proxy-user = "{user}:{password}"\n'
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "20", "-K", "-"],
+                       input=config, capture_output=True, text=True, timeout=30)
+    return int(r.stdout or 0)
+
+
+def test_proxy_asks_for_credentials_and_allows_only_the_units_officials(deployed_lab, officials):
+    an, hoa = officials.people["anpv"], officials.people["hoatt"]
+    a, b = officials.a.address, officials.b.address
+    assert curl_proxy(a) == 407
+    assert curl_proxy(a, an.uid, "wrong password") == 407
+    assert curl_proxy(a, an.uid, an.password) == 301      # the portal's redirect to HTTPS, through the proxy
+    assert curl_proxy(a, hoa.uid, hoa.password) == 403    # an official of another unit
+    assert curl_proxy(b, hoa.uid, hoa.password) == 301
+    # Usage is logged per user for the report.
+    log = deployed_lab.lab.ssh(officials.a.name, "cat /var/log/squid/access.log", check=True).stdout
+    assert any(f" {an.uid} " in line and "http://www.bentre.gov.vn/" in line for line in log.splitlines()), log[-500:]
+    rot = deployed_lab.lab.ssh(officials.a.name, "logrotate -d /etc/logrotate.d/squid 2>&1", check=True).stdout
+    assert "access.log" in rot
+
+
+# -------------------------------------------------------------------------------------------- webmail
+
+@pytest.fixture(scope="module")
+def browser(deployed_lab, ca_pem):
+    ctx = SimpleNamespace(name=lambda service: f"{service}.{ZONE}", tls=ssl.create_default_context(cadata=ca_pem),
+                          timeout=5.0)
+    server = SimpleNamespace(address=deployed_lab.center.address)
+    return lambda: _Browser(ctx, server)
+
+
+def _login(browser, user: str, password: str) -> tuple[int, str]:
+    import re
+
+    b = browser()
+    status, _, page = b.request("GET", "/")
+    assert status == 200 and 'name="_user"' in page, status
+    token = re.search(r'name="_token" value="([^"]+)"', page).group(1)
+    status, headers, _ = b.request("POST", "/?_task=login", {"_token": token, "_task": "login", "_action": "login",
+                                                             "_timezone": "Asia/Ho_Chi_Minh", "_url": "",
+                                                             "_user": user, "_pass": password})
+    return status, headers.get("location", "")
+
+
+def test_webmail_login_sends_a_new_official_to_the_password_page(officials, browser):
+    an = officials.people["anpv"]
+    status, location = _login(browser, an.uid, an.password + "x")
+    assert status != 302 or "_task=login" in location, location
+    status, location = _login(browser, an.uid, an.password)
+    assert status == 302 and "_action=plugin.password" in location and "_first=true" in location, (status, location)
+    status, location = _login(browser, an.uid, an.password)   # second login: straight to the mailbox
+    assert status == 302 and "_task=mail" in location, (status, location)
+
+
+# --------------------------------------------------------------------------------------- package mirror
+
+def test_unit_server_installs_from_the_centers_mirror_only(deployed_lab):
+    unit = deployed_lab.units[0]
+    only_mirror = ("-o Dir::Etc::sourcelist=/etc/apt/sources.list.d/provision-mirror.list "
+                   "-o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0")
+    r = deployed_lab.lab.ssh(unit.name, f"apt-get clean && apt-get {only_mirror} update && DEBIAN_FRONTEND=noninteractive "
+                                        f"apt-get {only_mirror} install -y --reinstall --no-install-recommends rsync")
+    assert r.returncode == 0, r.stdout[-1500:] + r.stderr[-1500:]
+    assert f"https://{deployed_lab.center.name}.{ZONE}:8443/debian ./ rsync" in r.stdout, r.stdout[-1500:]
+    # The index is signed: apt refuses the repository without the mirror's key.
+    r = deployed_lab.lab.ssh(unit.name, "sed 's/signed-by=[^]]*/signed-by=\\/dev\\/null/' "
+                                        "/etc/apt/sources.list.d/provision-mirror.list >/tmp/unsigned.list && "
+                                        "apt-get -o Dir::Etc::sourcelist=/tmp/unsigned.list -o Dir::Etc::sourceparts=- "
+                                        "-o APT::Get::List-Cleanup=0 update 2>&1")
+    assert "NO_PUBKEY" in r.stdout or "not signed" in r.stdout or r.returncode != 0, r.stdout
+
+
+# --------------------------------------------------------------------------------------------- backup
+
+def _imap_subjects(address: str, ca_pem: str, user: str, password: str) -> list[str]:
+    import imaplib
+
+    class IMAPS(imaplib.IMAP4_SSL):
+        def _create_socket(self, timeout):
+            return self.ssl_context.wrap_socket(socket.create_connection((address, 993), timeout),
+                                                server_hostname=self.host)
+
+    imap = IMAPS(f"imap.{ZONE}", 993, ssl_context=ssl.create_default_context(cadata=ca_pem), timeout=10)
+    try:
+        imap.login(user, password)
+        imap.select("INBOX", readonly=True)
+        _, data = imap.search(None, "ALL")
+        subjects = []
+        for num in data[0].split():
+            _, msg = imap.fetch(num, "(BODY.PEEK[HEADER])")
+            subjects.append(str(email.message_from_bytes(msg[0][1], policy=default_policy)["Subject"]))
+        return subjects
+    finally:
+        imap.logout()
+
+
+def _all_dns(deployed_lab, ca_pem) -> set[str]:
+    s = secrets.load_secrets(deployed_lab.inventory)
+    conn = ldap(deployed_lab.center.address, ca_pem, f"cn=admin,{BASE_DN}", s["ldap_admin"], f"ldap.{ZONE}")
+    conn.search(BASE_DN, "(objectClass=*)", SUBTREE, attributes=["1.1"])
+    dns = {e.entry_dn for e in conn.entries}
+    conn.unbind()
+    return dns
+
+
+class SMTP(smtplib.SMTP):
+    """smtplib to the lab address while TLS checks the service name (no resolver involved)."""
+
+    def __init__(self, address: str):
+        self._address = address
+        super().__init__(f"mail.{ZONE}", 25, timeout=10)
+
+    def _get_socket(self, host, port, timeout):
+        return socket.create_connection((self._address, port), timeout)
+
+
+def test_backup_then_restore_the_directory_and_a_destroyed_mailbox(deployed_lab, ca_pem, officials):
+    center, an = deployed_lab.center, officials.people["anpv"]
+    tokens = [f"Công văn số {i}/2026 – kiểm tra sao lưu" for i in (101, 102, 103)]
+    with SMTP(center.address) as smtp:
+        smtp.ehlo()
+        smtp.starttls(context=ssl.create_default_context(cadata=ca_pem))
+        smtp.ehlo()
+        for subject in tokens:
+            msg = EmailMessage()
+            msg["From"], msg["To"], msg["Subject"] = f"vanphong@{DOMAIN}", f"{an.uid}@{DOMAIN}", subject
+            msg.set_content("Kính gửi đồng chí Phạm Văn An.\n")
+            assert smtp.send_message(msg) == {}
+    deadline = time.monotonic() + 30
+    while len(_imap_subjects(center.address, ca_pem, an.uid, an.password)) < 3:
+        assert time.monotonic() < deadline, "the three messages were not delivered"
+        time.sleep(0.5)
+    entries = _all_dns(deployed_lab, ca_pem)
+    assert f"uid={an.uid},{PEOPLE}".lower() in {d.lower() for d in entries}
+
+    r = run_cli("backup", "run", "-i", str(deployed_lab.inventory), "--limit", center.name, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    snap = json.loads(r.stdout)[0]["snapshots"][0]
+    assert snap["entries"] >= len(entries) and snap["messages"] >= 3, snap
+
+    # Disaster: the directory database wiped with slapd stopped, the official's mailbox deleted.
+    deployed_lab.lab.ssh(center.name, "service slapd stop >/dev/null; sleep 1; rm -rf /var/lib/ldap/* "
+                                      f"/var/vmail/{DOMAIN}/{an.uid}", check=True)
+    with pytest.raises(Exception):
+        _all_dns(deployed_lab, ca_pem)
+
+    r = run_cli("backup", "restore", "-i", str(deployed_lab.inventory), "--host", center.name,
+                "--from", snap["snapshot"], "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    done = json.loads(r.stdout)
+    assert done["ok"] and done["entries"] == snap["entries"] and done["messages"] >= 3, done
+    assert _all_dns(deployed_lab, ca_pem) == entries
+    assert sorted(_imap_subjects(center.address, ca_pem, an.uid, an.password)) == sorted(tokens)
+
+
+def test_backup_cli_lists_snapshots_and_refuses_bad_input(deployed_lab):
+    inv = str(deployed_lab.inventory)
+    r = run_cli("backup", "list", "-i", inv, "--json")
+    assert r.returncode == 0, r.stderr
+    hosts = {h["host"]: h for h in json.loads(r.stdout)}
+    assert set(hosts) == {deployed_lab.center.name, *(u.name for u in deployed_lab.units)}
+    assert all(h["ok"] and h["snapshots"] for h in hosts.values()), hosts   # the deploy's first snapshot
+    center = hosts[deployed_lab.center.name]["snapshots"][-1]
+    assert center["entries"] and center["entries"] > 0
+    r = run_cli("backup", "restore", "-i", inv, "--host", deployed_lab.center.name, "--from", "yesterday")
+    assert r.returncode == 2 and "--from" in r.stderr
+    r = run_cli("backup", "restore", "-i", inv, "--host", deployed_lab.center.name, "--from", "2001-01-01T00-00-00")
+    assert r.returncode == 1 and "no snapshot" in r.stdout + r.stderr
+    r = run_cli("backup", "restore", "-i", inv, "--host", "no-such-host", "--from", "latest")
+    assert r.returncode == 2 and "no-such-host" in r.stderr
+
+
+# --------------------------------------------------------------------------------------------- verify
+
+def test_verify_checks_the_unit_services(deployed_lab):
+    r = run_cli("verify", "-i", str(deployed_lab.inventory), "--json")
+    checks = json.loads(r.stdout)["checks"] if r.stdout.strip().startswith("{") else []
+    ops = [c for c in checks if c["service"] in ("fileshare", "proxy", "webmail", "backup")]
+    services = {(c["host"], c["service"]) for c in ops}
+    for unit in deployed_lab.units:
+        assert {(unit.name, "fileshare"), (unit.name, "proxy"), (unit.name, "backup")} <= services
+    assert (deployed_lab.center.name, "webmail") in services
+    assert all(c["ok"] for c in ops), [c for c in ops if not c["ok"]]
