@@ -18,6 +18,6 @@ LAB_PACKAGES = [
     "nginx",
     "chrony", "nftables", "openssl", "rsync", "sudo",
     # unit services and operations (issue 6): file share, proxy, webmail, package mirror
-    "samba", "squid", "roundcube-core", "roundcube-sqlite3", "roundcube-plugins", "php-fpm",
+    "samba", "squid", "roundcube-core", "roundcube-sqlite3", "roundcube-plugins", "php-fpm", "php-ldap",
     "apt-utils", "gpg", "gpg-agent",
 ]
