@@ -1,4 +1,5 @@
-"""A small province with hand-countable inputs for the monthly report (data for test_monthly.py).
+"""A small province with hand-countable inputs for the monthly report (data for test_monthly.py), and
+a real OpenSSH server on loopback serving its mail server's logs (fixture `sshd`).
 
 Units (codes *.H99): the integration center C, Sở Tư pháp (A), UBND xã Phú Túc (B), Sở Giáo dục (D).
 Every figure the tests expect is derived in the comments of test_monthly.py from the data here."""
@@ -8,10 +9,16 @@ import datetime as dt
 import gzip
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 C, A, B, D = "000.01.01.H99", "000.00.05.H99", "000.20.02.H99", "000.00.06.H99"
 NAMES = {C: "Trung tâm Tích hợp dữ liệu tỉnh", A: "Sở Tư pháp", B: "Ủy ban nhân dân xã Phú Túc",
@@ -175,3 +182,46 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("provision")
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
                           timeout=300)
+
+
+@dataclass
+class Sshd:
+    port: int
+    client_key: Path
+    known_hosts: Path
+    proc: subprocess.Popen
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory):
+    """A real OpenSSH server on 127.0.0.1 (root login by key only), for log collection over SSH."""
+    d = tmp_path_factory.mktemp("sshd")
+    for key in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / key)], check=True)
+    (d / "authorized_keys").write_text((d / "client.pub").read_text())
+    os.chmod(d / "authorized_keys", 0o600)
+    port = free_port()
+    (d / "sshd_config").write_text(
+        f"ListenAddress 127.0.0.1:{port}\nHostKey {d / 'host'}\nPidFile {d / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {d / 'authorized_keys'}\nPermitRootLogin prohibit-password\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+        "Subsystem sftp internal-sftp\n")
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)   # sshd's privilege separation directory
+    proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")],
+                            stdout=subprocess.DEVNULL, stderr=open(d / "sshd.log", "w"))
+    host_pub = (d / "host.pub").read_text().split()
+    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
+    end = time.time() + 10
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        raise RuntimeError("sshd did not start: " + (d / "sshd.log").read_text())
+    yield Sshd(port, d / "client", d / "known_hosts", proc)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    shutil.rmtree(d, ignore_errors=True)

@@ -35,7 +35,8 @@ from provisioning.report import figures, monthly, outputs
 from provisioning.report.directory import Person
 from provisioning.report.period import Month
 
-from reportdata import A, B, C, D, MONTH, NAMES, ROSTER, run_cli, write_forms, write_logs, write_province, write_runs
+from reportdata import (A, B, C, D, MONTH, NAMES, ROSTER, run_cli, sshd, write_forms, write_logs,  # noqa: F401
+                        write_province, write_runs)
 
 PEOPLE = [Person("a1", A, "A1", True, True), Person("a2", A, "A2", True, True), Person("a3", A, "A3", True, False),
           Person("a5", A, "A5", True, True), Person("a9", A, "A9", False, False), Person("b1", B, "B1", True, True),
