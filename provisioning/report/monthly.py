@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from .. import paths
-from ..errors import OperationFailed
+from ..errors import BadInput, OperationFailed
 from ..model import Province
 from . import collect, directory, figures, runs, settings
 from .forms import read_forms
@@ -50,6 +50,9 @@ def history(province: Province) -> list[dict]:
 def gather(province: Province, month: Month, *, roster: Path | None = None, forms_dir: Path | None = None,
            logs_dir: Path | None = None, offline: bool = False) -> figures.Inputs:
     cfg = settings.load(province)
+    for flag, d in (("--forms", forms_dir), ("--logs", logs_dir)):
+        if d is not None and not Path(d).is_dir():
+            raise BadInput(f"{flag} {d}: no such directory")
     g = figures.Inputs(webmail_hosts=cfg.webmail_hosts)
     if roster:
         g.roster = read_roster(roster, province)

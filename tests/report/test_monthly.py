@@ -181,6 +181,8 @@ def test_month_without_data_is_a_clear_statement(tmp_path):
     (["--month", "2026-13"], "expected YYYY-MM"),
     (["--month", "2026-11", "--lang", "fr"], "unsupported language"),
     (["--month", "2026-11", "--roster", "missing.csv"], "missing.csv: 1 problem(s), nothing was changed"),
+    (["--month", "2026-11", "--logs", "no-such-dir"], "--logs no-such-dir: no such directory"),
+    (["--month", "2026-11", "--forms", "no-such-dir"], "--forms no-such-dir: no such directory"),
 ])
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, args, message):
     inv = tmp_path / "rep"
