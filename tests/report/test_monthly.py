@@ -24,8 +24,10 @@ Hand count, November 2026 (units C = center, A = Sở Tư pháp, B = xã Phú T�
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import unicodedata
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -157,6 +159,9 @@ def test_html_has_charts_and_tables(built):
     _, files, _ = built
     html = files["report.html"].read_text(encoding="utf-8")
     assert html.count("<svg") == 3 and "<script" not in html
+    for svg in re.findall(r"<svg.*?</svg>", html, re.S):     # every chart is well-formed XML
+        root = ElementTree.fromstring(svg)
+        assert root.tag.endswith("svg") and len(root) > 3
     assert NAMES[B] in html and "66,7%" in html and "Trễ hạn" in html
 
 
