@@ -6,7 +6,8 @@ register({
     "report.title": {"vi": "BÁO CÁO TIẾN ĐỘ TRIỂN KHAI TIN HỌC HÓA QUẢN LÝ HÀNH CHÍNH NHÀ NƯỚC",
                      "en": "PROGRESS REPORT ON COMPUTERISING STATE ADMINISTRATION"},
     "report.subtitle": {"vi": "{province} — {month}", "en": "{province} — {month}"},
-    "report.agency": {"vi": "ỦY BAN NHÂN DÂN {province_upper}", "en": "PEOPLE'S COMMITTEE OF {province_upper}"},
+    # {place}: the name without "Tỉnh"/"Thành phố"; {kind}: PROVINCE or CITY (centrally run city)
+    "report.agency": {"vi": "ỦY BAN NHÂN DÂN {province_upper}", "en": "PEOPLE'S COMMITTEE OF {place_upper} {kind}"},
     "report.office": {"vi": "VĂN PHÒNG", "en": "OFFICE"},
     "report.s.summary": {"vi": "I. Tổng hợp toàn tỉnh so với mục tiêu", "en": "I. Province summary against the targets"},
     "report.s.accounts": {"vi": "II. Hộp thư điện tử và sử dụng thư", "en": "II. Mailboxes and mail use"},

@@ -76,8 +76,10 @@ def write_pdf(r: Report, views: list[View], path: Path) -> None:
     lang = r.lang
     month = i18n.fmt_month(*map(int, r.month.split("-")), lang)
     place = r.province.removeprefix("Tỉnh ").removeprefix("Thành phố ")
+    kind = "CITY" if r.province.startswith("Thành phố ") else "PROVINCE"
     doc = PdfDocument(f"{i18n.t('report.title', lang)} — {month}", lang=lang)
-    doc.state_header([i18n.t("report.agency", lang, province_upper=r.province.upper()),
+    doc.state_header([i18n.t("report.agency", lang, province_upper=r.province.upper(), place_upper=place.upper(),
+                             kind=kind),
                       i18n.t("report.office", lang)],
                      i18n.fmt_place_date(place, r.generated.date(), lang))
     doc.heading(i18n.t("report.title", lang))
