@@ -85,18 +85,24 @@ def build_views(r: Report) -> list[View]:
             Column(t("report.met"), "text",
                    lambda x: None if x.met is None else t("report.met" if x.met else "report.not_met")),
         ], r.targets + _extra_targets(r), widths=[0.55, 0.15, 0.15, 0.15]),
-        _view("mail", t("report.s.accounts"), [
+        _view("accounts", t("report.s.accounts"), [
             unit,
+            Column(t("report.c.on_roster"), "int", lambda f: f.on_roster),
             Column(t("report.c.eligible"), "int", lambda f: f.eligible),
+            Column(t("report.c.accounts"), "int", lambda f: f.accounts),
             Column(t("report.c.mailboxes"), "int", lambda f: f.mailboxes),
             Column(t("report.c.eligible_with_mailbox"), "int", lambda f: f.eligible_with_mailbox),
             Column(t("report.c.mailbox_ratio"), "pct", lambda f: f.mailbox_ratio),
+        ], r.units, total, widths=[0.34] + [0.11] * 6),
+        _view("mail", t("report.s.mail"), [
+            unit,
+            Column(t("report.c.mailboxes"), "int", lambda f: f.mailboxes),
             Column(t("report.c.mail_users"), "int", lambda f: f.mail_users),
             Column(t("report.c.mail_users_wan"), "int", lambda f: f.mail_users_wan),
             Column(t("report.c.mail_users_internet"), "int", lambda f: f.mail_users_internet),
             Column(t("report.c.mail_users_webmail"), "int", lambda f: f.mail_users_webmail),
             Column(t("report.c.mail_use_ratio"), "pct", lambda f: f.mail_use_ratio),
-        ], r.units, total, widths=[0.17] + [0.0922] * 9),
+        ], r.units, total, widths=[0.34] + [0.11] * 6),
         _view("hardware", t("report.s.hardware"), [
             unit,
             Column(t("report.c.hosts"), "int", lambda f: f.hosts),

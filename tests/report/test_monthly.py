@@ -140,16 +140,23 @@ def test_pdf_shows_vietnamese_unit_names(built):
 def test_xlsx_holds_the_same_numbers(built):
     report, files, _ = built
     wb = openpyxl.load_workbook(files["report.xlsx"])
-    assert len(wb.sheetnames) == 7
-    ws = wb.worksheets[1]                                     # mailboxes and mail use
-    header = [c.value for c in ws[3]]
-    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=4, values_only=True) if r[0]}
-    a = rows[NAMES[A]]
-    assert (a["Đủ điều kiện"], a["Hộp thư"], a["Tỷ lệ có hộp thư"], a["Có sử dụng thư"], a["Tỷ lệ sử dụng"]) == (
-        4, 3, 0.5, 2, 0.6667)
-    total = rows["Tổng cộng"]
-    assert (total["Hộp thư"], total["Có sử dụng thư"], total["Tỷ lệ sử dụng"]) == (7, 4, 0.5714)
-    assert ws.cell(row=4, column=header.index("Tỷ lệ sử dụng") + 1).number_format == "0.0%"
+    assert len(wb.sheetnames) == 8
+
+    def table(ws):
+        header = [c.value for c in ws[3]]
+        return header, {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=4, values_only=True) if r[0]}
+
+    _, accounts = table(wb.worksheets[1])
+    a = accounts[NAMES[A]]
+    assert (a["Trong danh sách"], a["Đủ điều kiện"], a["Tài khoản"], a["Hộp thư"], a["Đủ ĐK có hộp thư"],
+            a["Tỷ lệ có hộp thư"]) == (5, 4, 4, 3, 2, 0.5)
+    assert accounts["Tổng cộng"]["Tỷ lệ có hộp thư"] == 0.6667
+    header, mail = table(wb.worksheets[2])
+    assert (mail[NAMES[A]]["Có sử dụng thư"], mail[NAMES[A]]["Tỷ lệ sử dụng"]) == (2, 0.6667)
+    total = mail["Tổng cộng"]
+    assert (total["Hộp thư"], total["Có sử dụng thư"], total["Mạng diện rộng"], total["Internet"], total["Webmail"],
+            total["Tỷ lệ sử dụng"]) == (7, 4, 2, 2, 2, 0.5714)
+    assert wb.worksheets[2].cell(row=4, column=header.index("Tỷ lệ sử dụng") + 1).number_format == "0.0%"
     summary = {r[0]: r[1] for r in wb.worksheets[0].iter_rows(min_row=4, values_only=True) if r[0]}
     assert summary["Đơn vị soạn thảo, trình ký văn bản trên mạng"] == 0.25
     assert wb.worksheets[0].page_setup.fitToWidth == 1
