@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 import ldap3
 from pydantic import SecretStr
@@ -215,7 +216,7 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
                progress: Callable[[str, int, int], None] | None = None) -> ApplyResult:
     """Carry out `plan`. Raises nothing for per-official failures: they are in the result."""
     timings: dict[str, float] = {}
-    now = dt.datetime.now().astimezone()
+    now = dt.datetime.now(ZoneInfo(province.info.timezone))  # the journal reads in the province's time
     inv = province.inventory_dir
     domain = province.info.mail_domain
     workers = workers or max(2, (os.cpu_count() or 1) * 2)

@@ -169,8 +169,15 @@ def reset_password(ctx: Context, uid: str, out: Path | None = None, lang: str = 
                                               _one(entry, "mail") or "", secret)],
                          f"imap.{ctx.province.dns_zone} / smtp.{ctx.province.dns_zone}", lang=lang)
     journal.append(ctx.inventory_dir, [journal.record("reset-password", _one(entry, "employeeNumber"), uid, unit,
-                                                      {"userPassword": "new", "pwdReset": [None, True]})])
+                                                      {"userPassword": "new", "pwdReset": [None, True]},
+                                                      now=_now(ctx))])
     return files[0]
+
+
+def _now(ctx: Context) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(ctx.province.info.timezone))
 
 
 def _one(entry: dict, attr: str):
@@ -232,6 +239,6 @@ def purge(ctx: Context, older_than_days: int | None = None, now: dt.datetime | N
         failed = [f"{p.uid}: {results[i]}" for i, p in enumerate(victims) if results.get(i)]
         ctx.store.remove(purged)  # mail goes only with an identity that is gone
         journal.append(ctx.inventory_dir, [journal.record("purge", p.hr_id, p.uid, p.unit,
-                                                          {"disabled_at": p.disabled_at})
+                                                          {"disabled_at": p.disabled_at}, now=_now(ctx))
                                            for i, p in enumerate(victims) if not results.get(i)])
     return PurgeResult(cutoff=cutoff.isoformat(timespec="seconds"), purged=purged, failed=failed, kept_recent=recent)
