@@ -7,6 +7,7 @@ order: full deploy, no-change run, check mode, LDAP behaviour, then a unit serve
 from __future__ import annotations
 
 import json
+import shutil
 import ssl
 import time
 from pathlib import Path
@@ -29,8 +30,11 @@ PEOPLE = f"ou=People,{BASE_DN}"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("deploy")
+def lab():
+    # Not under pytest's tmp dir: concurrent pytest runs rotate it away, and the run's artifacts
+    # (var/tdep/deploy/) are worth keeping after a failure. Cleaned when the next run starts.
+    root = Path("/var/tmp/provision-test-deploy")
+    shutil.rmtree(root, ignore_errors=True)
     inv = root / "inventory" / LAB
     lab = Lab(LAB, inventory_dir=inv)
     lab.down()
@@ -182,6 +186,9 @@ def test_unit_admin_writes_only_own_unit(lab, hosts, ca_file, people):
     assert conn.modify(own, {"title": [(MODIFY_REPLACE, ["Chuyên viên"])]}), conn.result
     assert not conn.modify(other, {"title": [(MODIFY_REPLACE, ["Chuyên viên"])]})
     assert conn.result["description"] == "insufficientAccessRights"
+    # identity keys stay with HR (provision accounts): no moving people to another unit
+    assert not conn.modify(own, {"departmentNumber": [(MODIFY_REPLACE, ["000.00.02.H09"])]})
+    assert conn.result["description"] == "insufficientAccessRights"
 
 
 def _context_csn(host, ca_file, pw) -> str:
@@ -222,6 +229,37 @@ def test_leaver_cannot_bind_anywhere(lab, hosts, ca_file, people):
         while _context_csn(host, ca_file, s["ldap_replicator"]) != want and time.monotonic() < deadline:
             time.sleep(0.5)
         assert not connect(host, ca_file, dn, upw).bound, host.name
+
+
+def _cert_names(lab, host) -> str:
+    return lab.ssh(host.name, f"openssl x509 -noout -ext subjectAltName -in /etc/ssl/provision/{host.name}.bentre.gov.vn.crt",
+                   check=True).stdout
+
+
+def test_certificates_follow_their_names_and_the_ca_key_stays_on_the_center(lab, first, hosts):
+    center, units = hosts
+    unit = units[0]
+    assert "DNS:ldap.bentre.gov.vn" in _cert_names(lab, center) and "DNS:mail.bentre.gov.vn" in _cert_names(lab, center)
+    assert f"DNS:{unit.name}.bentre.gov.vn" in _cert_names(lab, unit)
+    key = lab.ssh(center.name, "head -1 /etc/ssl/provision-ca/ca.key; stat -c %a /etc/ssl/provision-ca/ca.key",
+                  check=True).stdout.split("\n")
+    assert key[:2] == ["-----BEGIN ENCRYPTED PRIVATE KEY-----", "600"]
+    assert lab.ssh(unit.name, "ls /etc/ssl/provision-ca").returncode != 0, "the CA key never leaves the center"
+
+    host_vars = lab.inventory_dir / "host_vars"
+    host_vars.mkdir(exist_ok=True)
+    (host_vars / f"{unit.name}.yml").write_text("pki_extra_names: [hoso.bentre.gov.vn]\n")
+    try:
+        r = deploy(lab.inventory_dir, limit=unit.name, tags="pki")
+        assert r.ok and r.changed > 0, [(h.host, h.error) for h in r.hosts]
+        assert "DNS:hoso.bentre.gov.vn" in _cert_names(lab, unit)
+    finally:
+        (host_vars / f"{unit.name}.yml").unlink()
+    r = deploy(lab.inventory_dir, limit=unit.name, tags="pki")
+    assert r.ok and r.changed > 0
+    assert "hoso" not in _cert_names(lab, unit)
+    assert lab.ssh(unit.name, f"openssl verify -CAfile /etc/ssl/certs/ca-certificates.crt "
+                              f"/etc/ssl/provision/{unit.name}.bentre.gov.vn.crt").returncode == 0
 
 
 def test_unreachable_unit_server_fails_only_itself(lab, hosts):
