@@ -11,7 +11,9 @@ Connections go to the inventory's addresses, never through the system resolver: 
 Mail is tested end to end with a dedicated service mailbox `uid=verify-probe` in ou=People (employeeType
 `service`), which verify itself creates or updates through the provisioner account, with a new random
 password on every run (no stored secret): a message sent on port 25 must arrive in its INBOX over IMAP,
-and is then deleted. The probe never sends anything outside the province: the relay check stops at RCPT.
+and is then deleted. The probe has no employeeNumber (HR id) and no departmentNumber (unit), so the
+accounts reconciliation and the monthly report, which work on officials, leave it out. The probe
+never sends anything outside the province: the relay check stops at RCPT.
 
 Results: a list of `Check` (host, unit, service, check, ok, detail), saved as
 `var/<inventory>/verify/<run>.json`: {"run": {"started", "finished", "inventory"}, "checks": [...]}.
@@ -34,6 +36,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Callable
+
+import ldap3
 
 from .. import paths
 from ..errors import BadInput, OperationFailed
@@ -194,8 +198,6 @@ class _HTTP(http.client.HTTPConnection):
 
 def _ldap(ctx: Context, server: Server, user: str | None, password: str | None):
     """An ldap3 connection over StartTLS, verified against the CA and the server's names."""
-    import ldap3
-
     names = [server.fqdn] + ([ctx.name("ldap")] if server.center else [])
     tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_data=ctx.ca_pem, valid_names=names,
                     version=ssl.PROTOCOL_TLS_CLIENT)
@@ -251,8 +253,6 @@ CheckFn = Callable[[Context, Server], str]
 
 
 def check_ldap_bind(ctx: Context, server: Server) -> str:
-    import ldap3
-
     conn = _ldap(ctx, server, _svc_dn(ctx, "mail-reader"), ctx.secrets["ldap_mail_reader"])
     try:
         conn.search(f"ou=People,{ctx.base_dn}", "(objectClass=govMailAccount)", ldap3.LEVEL,
@@ -263,8 +263,6 @@ def check_ldap_bind(ctx: Context, server: Server) -> str:
 
 
 def check_ldap_anonymous(ctx: Context, server: Server) -> str:
-    import ldap3
-
     conn = _ldap(ctx, server, None, None)
     try:
         try:
@@ -280,8 +278,6 @@ def check_ldap_anonymous(ctx: Context, server: Server) -> str:
 
 
 def _context_csn(ctx: Context, server: Server) -> set[str]:
-    import ldap3
-
     conn = _ldap(ctx, server, _svc_dn(ctx, "mail-reader"), ctx.secrets["ldap_mail_reader"])
     try:
         conn.search(ctx.base_dn, "(objectClass=*)", ldap3.BASE, attributes=["contextCSN"])
@@ -306,15 +302,13 @@ def check_replica_csn(ctx: Context, server: Server) -> str:
 
 def ensure_probe(ctx: Context, server: Server) -> str:
     """Create or refresh the verify-probe mailbox with a new random password (provisioner account)."""
-    import ldap3
-
     password = _random.token_urlsafe(18)
     dn = f"uid={PROBE_UID},ou=People,{ctx.base_dn}"
     attrs = {
         "cn": "Hộp thư kiểm tra dịch vụ", "sn": "Kiểm tra", "displayName": "Hộp thư kiểm tra dịch vụ",
         "mail": ctx.probe_mail, "mailEnabled": "TRUE", "mailQuotaMB": "10",
         "mailHomeDirectory": f"/var/vmail/{ctx.domain}/{PROBE_UID}", "govAccountState": "active",
-        "departmentNumber": server.unit, "employeeType": "service",
+        "employeeType": "service",
         "description": "Service mailbox of `provision verify` (not an official; password changes every run)",
     }
     conn = _ldap(ctx, server, _svc_dn(ctx, "provisioner"), ctx.secrets["ldap_provisioner"])
@@ -335,8 +329,6 @@ def ensure_probe(ctx: Context, server: Server) -> str:
 
 
 def _exists(conn, dn: str) -> bool:
-    import ldap3
-
     try:
         return bool(conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=["1.1"]))
     except ldap3.core.exceptions.LDAPNoSuchObjectResult:
@@ -552,8 +544,9 @@ def verify(inventory: str | Path, limit: str | None = None, timeout: float = 5.0
     if not selected:
         raise BadInput(f"--limit {limit!r} selects no server (verify checks center_servers and unit_servers)")
     center_host = next(h for h in province.hosts.values() if _is_server(h) and "center_servers" in h.groups)
+    service_secrets = secrets.load_secrets(inventory)  # a never-deployed province stops here, offline
     run = VerifyRun(inventory=str(inventory), started=_now())
-    ctx = Context(province, fetch_ca(center_host), secrets.load_secrets(inventory), timeout)
+    ctx = Context(province, fetch_ca(center_host), service_secrets, timeout)
     plan = [(ctx.center, CENTER_CHECKS)] if ctx.center.name in selected else []
     plan += [(s, UNIT_CHECKS) for s in ctx.servers if not s.center and s.name in selected]
     for server, checks in plan:
