@@ -1,0 +1,45 @@
+"""One deployed lab province for the whole test session (building and converging it is the expensive
+part): a fresh lab `tdl` (center + 2 unit servers), `provision deploy` run once. Modules that need a
+converged province use `deployed_lab`; each must leave the services running as it found them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from provisioning.deploy.runner import DeployResult, deploy
+from provisioning.lab import Lab
+from provisioning.model import Host, Province, load_province
+
+LAB = "tdl"
+
+
+@dataclass
+class DeployedLab:
+    lab: Lab
+    inventory: Path
+    province: Province
+    first: DeployResult      # the first deploy (from bare hosts)
+    center: Host
+    units: list[Host]        # unit servers, by name
+
+
+@pytest.fixture(scope="session")
+def deployed_lab(tmp_path_factory) -> DeployedLab:
+    inv = tmp_path_factory.mktemp("deployed") / "inventory" / LAB
+    lab = Lab(LAB, inventory_dir=inv)
+    lab.down()
+    lab.up(units=2, workstations=0, switches=0)
+    # Lab hosts share the machine's kernel clock: chronyd must not steer it.
+    (inv / "group_vars").mkdir(exist_ok=True)
+    (inv / "group_vars" / "servers.yml").write_text("common_chrony_set_clock: false\n")
+    try:
+        province = load_province(inv)
+        first = deploy(inv)
+        servers = [h for h in province.hosts.values() if set(h.groups) & {"center_servers", "unit_servers"}]
+        center = next(h for h in servers if "center_servers" in h.groups)
+        units = sorted((h for h in servers if "unit_servers" in h.groups), key=lambda h: h.name)
+        yield DeployedLab(lab, inv, province, first, center, units)
+    finally:
+        lab.down()

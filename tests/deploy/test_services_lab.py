@@ -1,0 +1,229 @@
+"""Mail, DNS and web on a deployed lab province, used from this machine as officials and outsiders
+would: `provision verify`, then real SMTP/IMAP sessions (smtplib/imaplib, TLS verified against the
+provincial CA), a unit server relaying through the center, and verify failing when services stop."""
+from __future__ import annotations
+
+import email
+import imaplib
+import json
+import smtplib
+import socket
+import ssl
+import time
+import unicodedata
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from ldap3 import MODIFY_REPLACE, Connection, Server, Tls
+
+from provisioning.deploy import secrets
+from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+ZONE = DOMAIN = "bentre.gov.vn"
+BASE_DN = "dc=bentre,dc=gov,dc=vn"
+PEOPLE = f"ou=People,{BASE_DN}"
+SUBJECT = "Giấy mời họp giao ban tháng 11 – Sở Nội vụ"
+BODY = "Kính gửi đồng chí Trần Thị Bình,\nĐề nghị đồng chí dự họp lúc 8 giờ sáng thứ Hai.\n"
+
+
+@pytest.fixture(scope="module")
+def ca_pem(deployed_lab) -> str:
+    return deployed_lab.lab.ssh(deployed_lab.center.name, "cat /usr/local/share/ca-certificates/provision-ca.crt",
+                                check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def tls(ca_pem) -> ssl.SSLContext:
+    """Only the provincial CA is trusted."""
+    return ssl.create_default_context(cadata=ca_pem)
+
+
+class SMTP(smtplib.SMTP):
+    """smtplib to the lab address while TLS checks the service name (no resolver involved)."""
+
+    def __init__(self, address: str, port: int, name: str = f"mail.{ZONE}"):
+        self._address = address
+        super().__init__(name, port, timeout=10)
+
+    def _get_socket(self, host, port, timeout):
+        return socket.create_connection((self._address, port), timeout)
+
+
+class IMAPS(imaplib.IMAP4_SSL):
+    def __init__(self, address: str, ctx: ssl.SSLContext, name: str = f"imap.{ZONE}"):
+        self._address = address
+        super().__init__(name, 993, ssl_context=ctx, timeout=10)
+
+    def _create_socket(self, timeout):
+        return self.ssl_context.wrap_socket(socket.create_connection((self._address, 993), timeout),
+                                            server_hostname=self.host)
+
+
+@pytest.fixture(scope="module")
+def mailbox(deployed_lab, ca_pem):
+    """An official's mailbox (as the accounts code writes it), created through the provisioner."""
+    s = secrets.load_secrets(deployed_lab.inventory)
+    tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_data=ca_pem, valid_names=[f"ldap.{ZONE}"])
+    conn = Connection(Server(deployed_lab.center.address, port=389, tls=tls),
+                      user=f"cn=provisioner,ou=Services,{BASE_DN}", password=s["ldap_provisioner"])
+    conn.open()
+    assert conn.start_tls() and conn.bind(), conn.result
+    uid, password = "binhtt", "Mat-khau-thu-2026"  # IMAP LOGIN and SMTP AUTH take ASCII
+    dn = f"uid={uid},{PEOPLE}"
+    assert conn.add(dn, ["inetOrgPerson", "govMailAccount"], {
+        "uid": uid, "cn": "Trần Thị Bình", "sn": "Trần", "givenName": "Bình", "employeeNumber": "HR-T-0001",
+        "departmentNumber": deployed_lab.units[0].unit, "mail": f"{uid}@{DOMAIN}", "mailAlias": f"vanthu@{DOMAIN}",
+        "mailEnabled": "TRUE", "mailQuotaMB": "5", "mailHomeDirectory": f"/var/vmail/{DOMAIN}/{uid}",
+        "govAccountState": "active", "userPassword": secrets.sha512_crypt(password)}), conn.result
+    yield {"uid": uid, "password": password, "dn": dn, "conn": conn}
+    conn.unbind()
+
+
+def _wait_for(imap: imaplib.IMAP4, subject_token: str, seconds: float = 20) -> bytes:
+    deadline = time.monotonic() + seconds
+    while True:
+        imap.select("INBOX")
+        _, data = imap.search(None, "SUBJECT", subject_token)
+        if data and data[0]:
+            _, msg = imap.fetch(data[0].split()[-1], "(RFC822)")
+            return msg[0][1]
+        assert time.monotonic() < deadline, f"no message {subject_token!r} after {seconds} s"
+        time.sleep(0.5)
+
+
+def test_verify_passes_every_check(deployed_lab):
+    assert deployed_lab.first.ok, [(h.host, h.error) for h in deployed_lab.first.hosts]
+    r = run_cli("verify", "-i", str(deployed_lab.inventory), "--json")
+    out = json.loads(r.stdout)
+    failed = [c for c in out["checks"] if not c["ok"]]
+    assert r.returncode == 0 and not failed, failed or r.stderr
+    # every service on the center, replicas and resolvers on each unit server
+    center, units = deployed_lab.center.name, [u.name for u in deployed_lab.units]
+    seen = {(c["host"], c["service"]) for c in out["checks"]}
+    for service in ("ldap", "mail", "smtp", "submission", "imap", "dns", "web", "ntp"):
+        assert (center, service) in seen, service
+    for u in units:
+        assert {(u, "ldap"), (u, "dns")} <= seen
+    saved = json.loads(Path(out["saved"]).read_text())
+    assert set(saved) == {"run", "checks"} and set(saved["run"]) == {"started", "finished", "inventory"}
+    assert saved["checks"] == out["checks"]
+    assert set(saved["checks"][0]) == {"host", "unit", "service", "check", "ok", "detail"}
+
+
+def test_mail_sent_on_25_is_read_back_over_imap(deployed_lab, tls, mailbox):
+    center = deployed_lab.center
+    token = f"t{time.monotonic_ns()}"
+    msg = EmailMessage()
+    msg["From"] = f"vanphong@{DOMAIN}"
+    msg["To"] = f"vanthu@{DOMAIN}"          # the alias (mailAlias) of the mailbox
+    msg["Subject"] = f"{SUBJECT} {token}"
+    msg.set_content(BODY)
+    with SMTP(center.address, 25) as s:
+        s.ehlo()
+        s.starttls(context=tls)             # verified: mail.<zone> chains to the provincial CA
+        s.ehlo()
+        assert s.send_message(msg) == {}
+    with IMAPS(center.address, tls) as m:
+        m.login(f"{mailbox['uid']}@{DOMAIN}", mailbox["password"])   # uid@domain logs in as uid
+        raw = _wait_for(m, token)
+    got = email.message_from_bytes(raw, policy=default_policy)
+    assert got["Subject"] == f"{SUBJECT} {token}"
+    body = got.get_content().replace("\r\n", "\n")
+    assert body == BODY and unicodedata.is_normalized("NFC", body)
+
+
+def test_open_relay_is_refused(deployed_lab, tls):
+    with SMTP(deployed_lab.center.address, 25) as s:
+        s.ehlo()
+        s.starttls(context=tls)
+        s.ehlo()
+        assert s.mail(f"binhtt@{DOMAIN}")[0] == 250
+        code, reply = s.rcpt("someone@example.com")   # reserved domain; never DATA
+        s.rset()
+    assert code == 554 and b"Relay access denied" in reply
+
+
+def test_unknown_recipient_is_refused(deployed_lab):
+    with SMTP(deployed_lab.center.address, 25) as s:
+        s.ehlo()
+        s.mail(f"vanphong@{DOMAIN}")
+        code, reply = s.rcpt(f"khongtontai@{DOMAIN}")
+        s.rset()
+    assert code == 550 and b"User unknown" in reply
+
+
+def test_submission_refuses_auth_before_starttls_and_accepts_it_after(deployed_lab, tls, mailbox):
+    with SMTP(deployed_lab.center.address, 587, name=f"smtp.{ZONE}") as s:
+        s.ehlo()
+        assert not s.has_extn("auth")
+        code, reply = s.docmd("AUTH", "PLAIN")        # no credentials sent in clear
+        assert code == 530, reply
+        s.starttls(context=tls)
+        s.ehlo()
+        assert s.has_extn("auth")
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            s.login(mailbox["uid"], "wrong-password")
+        assert s.login(mailbox["uid"], mailbox["password"])[0] == 235
+
+
+def test_quota_comes_from_the_directory(deployed_lab, mailbox):
+    out = deployed_lab.lab.ssh(deployed_lab.center.name, f"doveadm quota get -u {mailbox['uid']}", check=True).stdout
+    storage = next(line.split() for line in out.splitlines() if "STORAGE" in line)
+    assert storage[-2] == str(5 * 1024), out           # mailQuotaMB 5 -> limit in KiB
+
+
+def test_unit_server_relays_through_the_center(deployed_lab, tls, mailbox):
+    unit = deployed_lab.units[0]
+    token = f"r{time.monotonic_ns()}"
+    deployed_lab.lab.ssh(unit.name, f"printf 'Subject: relay {token}\\n\\nbao cao\\n' | "
+                                    f"/usr/sbin/sendmail {mailbox['uid']}@{DOMAIN}", check=True)
+    with IMAPS(deployed_lab.center.address, tls) as m:
+        m.login(mailbox["uid"], mailbox["password"])
+        raw = _wait_for(m, token)
+    received = " ".join(email.message_from_bytes(raw).get_all("Received") or [])
+    assert f"{unit.name}.{ZONE}" in received and "TLS" in received, received
+
+
+def test_disabled_mailbox_bounces_and_cannot_log_in(deployed_lab, tls, mailbox):
+    conn = mailbox["conn"]
+    assert conn.modify(mailbox["dn"], {"mailEnabled": [(MODIFY_REPLACE, ["FALSE"])]}), conn.result
+    try:
+        with SMTP(deployed_lab.center.address, 25) as s:
+            s.ehlo()
+            s.mail(f"vanphong@{DOMAIN}")
+            assert s.rcpt(f"{mailbox['uid']}@{DOMAIN}")[0] == 550
+            assert s.rcpt(f"vanthu@{DOMAIN}")[0] == 550
+            s.rset()
+        with IMAPS(deployed_lab.center.address, tls) as m, pytest.raises(imaplib.IMAP4.error):
+            m.login(mailbox["uid"], mailbox["password"])
+    finally:
+        assert conn.modify(mailbox["dn"], {"mailEnabled": [(MODIFY_REPLACE, ["TRUE"])]}), conn.result
+
+
+def test_verify_fails_when_services_stop(deployed_lab):
+    """verify reports exactly what is broken: Dovecot stopped on the center, named on a unit server."""
+    lab, center, unit = deployed_lab.lab, deployed_lab.center, deployed_lab.units[0]
+    quiet = " >/dev/null 2>&1 </dev/null"   # a daemon keeping the session's output open would hang ssh
+    lab.ssh(center.name, "service dovecot stop" + quiet, check=True)
+    lab.ssh(unit.name, "service named stop" + quiet, check=True)
+    try:
+        r = run_cli("verify", "-i", str(deployed_lab.inventory), "--json", "--timeout", "2")
+    finally:
+        lab.ssh(center.name, "service dovecot start" + quiet, check=True)
+        lab.ssh(unit.name, "service named start" + quiet, check=True)
+    assert r.returncode == 1, r.stdout + r.stderr
+    checks = json.loads(r.stdout)["checks"]
+    failed = {(c["host"], c["service"], c["check"]) for c in checks if not c["ok"]}
+    assert (center.name, "imap", "143-starttls-login") in failed
+    assert (center.name, "imap", "993-login-message-delivered") in failed
+    assert (center.name, "submission", "587-auth-after-starttls") in failed   # SASL goes through Dovecot
+    assert (unit.name, "dns", "records") in failed
+    assert not [f for f in failed if f[1] in ("ldap", "web", "ntp")]
+    assert not [f for f in failed if f[0] == deployed_lab.units[1].name]
+    # and once the services are back, everything passes again
+    r = run_cli("verify", "-i", str(deployed_lab.inventory), "--json")
+    assert r.returncode == 0, [c for c in json.loads(r.stdout)["checks"] if not c["ok"]]
