@@ -20,7 +20,7 @@ import paramiko
 from ..model import Host
 from .maillog import LogFile
 
-DEFAULT_PATTERNS = ("/var/log/dovecot.log*", "/var/log/mail.log*")
+DEFAULT_PATTERNS = ("/var/log/dovecot.log*", "/var/log/mail.log*", "/var/log/roundcube/userlogins.log*")
 # Rotated copies are named <log>.<n> or <log>.<n>.gz (logrotate) or <log>-YYYYMMDD[.gz] (dateext).
 _ROTATED = re.compile(r"^(\.\d+|-\d{8})?(\.gz)?$")
 
@@ -89,6 +89,8 @@ def from_host(host: Host, patterns=DEFAULT_PATTERNS, timeout: float = 10) -> lis
             directory = posixpath.dirname(pattern)
             try:
                 entries = sftp.listdir_attr(directory)
+            except FileNotFoundError:
+                continue        # e.g. no webmail on this server: nothing to read there
             except OSError as e:
                 raise CollectError(f"{host.name}: cannot list {directory}: {e}") from None
             for e in sorted(entries, key=lambda e: e.filename):

@@ -7,7 +7,7 @@ notice. Definitions (the directive's targets in brackets):
 - mailbox: an active directory account with mailEnabled TRUE; *eligible with a mailbox* joins the roster
   and the directory on the HR id (employeeNumber) [100% of eligible officials have a mailbox];
 - mail users: officials holding a mailbox who logged in (IMAP, webmail) or sent a message this month,
-  split by origin (maillog.py); the ratio is over officials holding a mailbox, as the directive's
+  split by origin (maillog.py): WAN and Internet by where the official was, webmail by the tool; the ratio is over officials holding a mailbox, as the directive's
   "cán bộ công chức có địa chỉ" [50% exchange mail over the WAN and the Internet];
 - drafting/signing on the network: the unit's form says yes [at least 30% of units]; units without a
   form count as "no";
@@ -185,6 +185,8 @@ def _mail(unit_figs: dict[str, UnitFigures], people: list[Person], events: list[
             continue
         if e.user in holders:
             used[e.user].add(origins.origin(e.address))
+            if e.kind == "webmail":        # Roundcube's own line: the real place, and a webmail use
+                used[e.user].add("webmail")
         elif e.user not in known:
             unknown.add(e.user)
     for f in unit_figs.values():

@@ -4,13 +4,17 @@ A use is one of:
 - a Dovecot login: `imap-login: Login: user=<annv>, method=PLAIN, rip=10.20.2.31, lip=...` (also
   pop3-login); failed logins ("auth failed", "Disconnected") are not uses;
 - a message sent through authenticated submission: Postfix
-  `postfix/submission/smtpd[..]: 4F3A1: client=host[10.20.2.31], sasl_method=PLAIN, sasl_username=annv`.
+  `postfix/submission/smtpd[..]: 4F3A1: client=host[10.20.2.31], sasl_method=PLAIN, sasl_username=annv`;
+- a webmail login, when Roundcube logs them (`log_logins`, /var/log/roundcube/userlogins.log):
+  `[25-Nov-2026 14:05:01 +0700]: <sess> Successful login for annv (ID: 3) from 10.20.1.5 in session ...`
+  — this one carries the official's own address, which Dovecot cannot see behind the webmail.
 The user is the login name without `@<mail_domain>` (Dovecot accepts uid or uid@domain).
 
-Where from (`origin()`), by the client address (`rip=` / `client=[...]`):
+Where from (`origin()`), by the client address (`rip=` / `client=[...]` / Roundcube's `from`):
 - `webmail`: loopback, the mail server's own addresses, or an address listed in province.yml
   `report.webmail_hosts` — the webmail application logs in on the user's behalf, so the user's real
-  place is unknown; it is a use, counted in neither WAN nor Internet;
+  place is unknown; it is a use, counted in neither WAN nor Internet (a Roundcube login line, when
+  logged, supplies the real place and counts as webmail use as well);
 - `wan`: inside any unit's `wan` ranges of province.yml (the provincial WAN joins every unit, so an
   official of unit A logging in from unit B's office is on the WAN too);
 - `internet`: any other address.
@@ -36,6 +40,8 @@ _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun",
 _SYSLOG_TS = re.compile(r"^(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)\b")
 _ISO_TS = re.compile(r"^(?P<date>\d{4}-\d\d-\d\d)[T ](?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)")
 _DOVECOT_LOGIN = re.compile(r"\b(?:imap|pop3)-login: (?:Info: )?Login: user=<(?P<user>[^>]+)>.*?\brip=(?P<ip>[0-9A-Fa-f:.]+)")
+_ROUNDCUBE_TS = re.compile(r"^\[(?P<day>\d{2})-(?P<mon>[A-Z][a-z]{2})-(?P<year>\d{4}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)")
+_ROUNDCUBE_LOGIN = re.compile(r"\bSuccessful login for (?P<user>\S+) \(ID: \d+\) from (?P<ip>[0-9A-Fa-f:.]+)")
 _POSTFIX_SENT = re.compile(r"\bpostfix/[\w/.-]*smtpd\[\d+\]: \w+: client=[^\[\s]*\[(?P<ip>[^\]]+)\]"
                            r".*?\bsasl_username=(?P<user>[^\s,]+)")
 
@@ -43,7 +49,7 @@ _POSTFIX_SENT = re.compile(r"\bpostfix/[\w/.-]*smtpd\[\d+\]: \w+: client=[^\[\s]
 @dataclass(frozen=True)
 class MailEvent:
     when: dt.datetime
-    kind: str          # login | sent
+    kind: str          # login | sent | webmail
     user: str
     address: str
 
@@ -73,6 +79,10 @@ def decode(log: LogFile, warnings: list[str]) -> str:
 
 
 def _timestamp(line: str, mtime: dt.datetime) -> dt.datetime | None:
+    m = _ROUNDCUBE_TS.match(line)
+    if m and m.group("mon") in _MONTHS:
+        return dt.datetime(int(m.group("year")), _MONTHS[m.group("mon")], int(m.group("day")),
+                           int(m.group("h")), int(m.group("m")), int(m.group("s")))
     m = _ISO_TS.match(line)
     if m:
         try:
@@ -102,6 +112,8 @@ def parse(text: str, mtime: dt.datetime, mail_domain: str) -> Iterator[MailEvent
             m, kind = _DOVECOT_LOGIN.search(line), "login"
         elif "sasl_username=" in line:
             m, kind = _POSTFIX_SENT.search(line), "sent"
+        elif "Successful login for " in line:
+            m, kind = _ROUNDCUBE_LOGIN.search(line), "webmail"
         else:
             continue
         if not m:

@@ -2,7 +2,8 @@
 
     report:
       mail_hosts: [tthdl-srv01]              # inventory hosts whose mail logs are read (default: center servers)
-      mail_logs: [/var/log/dovecot.log*, /var/log/mail.log*]   # absolute paths; '*' = rotated copies
+      mail_logs: [/var/log/dovecot.log*, /var/log/mail.log*, /var/log/roundcube/userlogins.log*]
+                                             # absolute paths; '*' = rotated copies
       webmail_hosts: [10.20.0.15]            # addresses the webmail logs in from (besides loopback and
                                              # the center servers' own addresses)
       ldap_url: ldap://10.20.0.10            # default ldap://<center server address>

@@ -194,3 +194,22 @@ def test_bad_report_settings_name_the_key(tmp_path):
     r = run_cli("report", "monthly", "--month", "2026-11", "-i", str(inv), "--offline",
                 env={"PROVISION_DATA": str(tmp_path / "v")})
     assert r.returncode == 2 and "report.mail_hosts: unknown host(s) nope" in r.stderr
+
+
+def test_roundcube_login_lines_give_the_officials_own_place(tmp_path):
+    from provisioning.report import figures
+    from provisioning.report.directory import Person
+
+    evs, _ = _events(
+        "[20-Nov-2026 10:00:00 +0700]: <a1b2c3> Successful login for annv (ID: 3) from 10.31.1.7 in session a1b2c3\n"
+        "[21-Nov-2026 10:00:00 +0700]: <d4e5f6> Failed login for binhtt from 203.0.113.9 in session d4e5f6\n"
+        "Nov 21 10:00:01 imap-login: Info: Login: user=<binhtt>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1\n")
+    assert [(e.kind, e.user, e.address) for e in evs] == [("webmail", "annv", "10.31.1.7"),
+                                                         ("login", "binhtt", "127.0.0.1")]
+    inv = tmp_path / "rep"
+    write_province(inv)
+    people = [Person("annv", A, "A1", True, True), Person("binhtt", A, "A2", True, True)]
+    r = figures.compute(load_province(inv), Month.parse("2026-11"), figures.Inputs(people=people, mail_events=evs), "en")
+    a = next(u for u in r.units if u.code == A)
+    # annv: webmail, from A's WAN; binhtt: webmail seen only by Dovecot, place unknown
+    assert (a.mail_users, a.mail_users_wan, a.mail_users_internet, a.mail_users_webmail) == (2, 1, 0, 2)
