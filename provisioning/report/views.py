@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..render import i18n
-from .figures import Report, UnitFigures
+from .figures import Report, Target, UnitFigures
 
 
 @dataclass
@@ -140,7 +140,6 @@ def build_views(r: Report) -> list[View]:
 
 def _extra_targets(r: Report) -> list:
     """Hardware and services have no numeric target in the directive: shown without one."""
-    from .figures import Target
     return [Target(k, getattr(r.summary, k), None, None) for k in ("hardware_ratio", "services_ratio")]
 
 
