@@ -25,14 +25,20 @@ def _pct(v: float | None) -> float | None:
     return None if v is None else v * 100
 
 
+CHART_UNITS = 30   # units per bar chart: one chart must fit a printed A4 page
+
+
 def charts(r: Report) -> dict:
-    """Series for the SVG charts, in percent."""
+    """Series for the SVG charts, in percent; the per-unit bars in chunks of CHART_UNITS units."""
     t = lambda key, **kw: i18n.t(key, r.lang, **kw)  # noqa: E731
+    chunks = [r.units[i:i + CHART_UNITS] for i in range(0, len(r.units), CHART_UNITS)]
     return {
-        "labels": [u.name for u in r.units],
-        "mail": {t("report.c.mailbox_ratio"): [_pct(u.mailbox_ratio) for u in r.units],
-                 t("report.c.mail_use_ratio"): [_pct(u.mail_use_ratio) for u in r.units]},
-        "hardware": {t("report.c.hardware_ratio"): [_pct(u.hardware_ratio) for u in r.units]},
+        "units": [{
+            "labels": [u.name for u in units],
+            "mail": {t("report.c.mailbox_ratio"): [_pct(u.mailbox_ratio) for u in units],
+                     t("report.c.mail_use_ratio"): [_pct(u.mail_use_ratio) for u in units]},
+            "hardware": {t("report.c.hardware_ratio"): [_pct(u.hardware_ratio) for u in units]},
+        } for units in chunks],
         "months": [p["month"] for p in r.trend],
         "trend": {t(f"report.t.{k}"): [_pct(p.get(k)) for p in r.trend]
                   for k in ("mailbox_ratio", "mail_use_ratio", "drafting_ratio", "admin_ratio")},
