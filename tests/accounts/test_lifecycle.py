@@ -78,6 +78,9 @@ def test_create_then_second_apply_changes_nothing(env):
     assert an["pwdReset"] == ["TRUE"]
     assert an["memberOf"] == [f"cn=unit-{VP},ou=Groups,{BASE}"]
     assert mailbox_complete(env, "annv") and mailbox_complete(env, "hattt")
+    userdb = subprocess.run(["doveadm", "-c", str(env.stack.dovecot.config), "user", "annv"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "quota_rule\t*:storage=4096M" in userdb and f"home\t{env.stack.mail_root}/{DOMAIN}/annv" in userdb
     st = os.stat(env.stack.mail_root / DOMAIN / "annv" / "Maildir")
     assert (st.st_uid, st.st_gid) == (5000, 5000)
 
@@ -227,13 +230,17 @@ member: uid=admin-snv,ou=People,{BASE}
     assert not c.modify(f"uid=annv,ou=People,{BASE}", {"userPassword": [(ldap3.MODIFY_REPLACE, ["x"])]})
 
 
-def test_invalid_roster_writes_nothing_and_exits_2(env):
-    rows = [person("", "Nguyễn", "Văn", "An", VP), person("CB2", "Trần", "", "Bình", "NOPE"),
-            person("CB3", "Lê", "Văn", "Cường", VP)]
-    path = write_roster(env.tmp / "bad.csv", rows)
+def test_roster_with_20_defects_reports_all_and_writes_nothing(env):
+    from test_roster import broken_rows
+
+    path = write_roster(env.tmp / "bad.csv", broken_rows(VP, SNV))
     r = cli("accounts", "apply", str(path), "-i", str(env.inventory), env=env)
     assert r.returncode == 2
-    assert "row 2" in r.stderr and "row 3" in r.stderr and "NOPE" in r.stderr
+    problems = [line for line in r.stderr.splitlines() if line.startswith("  row ")]
+    assert len(problems) >= 21 and "nothing was changed" in r.stderr
+    assert {p.split(",")[0] for p in problems} == {f"  row {n}" for n in range(2, 24) if n != 3}
+    j = cli("accounts", "plan", str(path), "-i", str(env.inventory), "--json", env=env)
+    assert j.returncode == 2 and len(json.loads(j.stdout)["problems"]) == len(problems)
     assert people(env) == {}
     assert not any(env.stack.mail_root.iterdir())
     assert not (env.data / env.inventory.name / "accounts" / "journal.jsonl").exists()

@@ -105,32 +105,37 @@ def test_unicode_file_with_one_odd_name_is_not_mistaken_for_legacy():
     assert legacy.detect(["Nguyễn", "Văn", "An", "Trần", "Thị", "Hà", "H'Hen", "Niê"]).encoding is None
 
 
+def broken_rows(u1: str = "U01", u2: str = "U02") -> list[list[str]]:
+    """A roster with 21 broken rows (at least 20 distinct defects) and one good row (file row 3)."""
+    return [
+        person("", "Nguyễn", "Văn", "An", u1),                        # 1 missing hr_id
+        person("CB1", "Nguyễn", "Văn", "Bình", u1),
+        person("CB1", "Trần", "", "Cường", u1),                       # 2 duplicate hr_id
+        person("CB3", "", "Văn", "Dũng", u1),                         # 3 empty family name
+        person("CB4", "Lê", "Văn", "", u1),                           # 4 empty given name
+        person("CB5", "Lê", "Văn", "Em", "U99"),                         # 5 unknown unit
+        person("CB6", "Lê", "Văn", "Phúc", u1, status="Đi học"),      # 6 unknown status
+        person("CB7", "Lê", "Văn", "Giang", u1, computer="Có lẽ"),    # 7 unknown computer value
+        person("CB8", "Lê2", "Văn", "Hải", u1),                       # 8 digit in a name
+        person("CB9", "Lê", "V@n", "Hùng", u1),                       # 9 impossible char in middle
+        person("CB10", "Lê", "Văn", "Kh\ufffdi", u1),                 # 10 replacement char (lossy export)
+        person("CB 11", "Lê", "Văn", "Lâm", u1),                      # 11 bad hr_id characters
+        person("CB12", "Lê", "Văn", "Minh", ""),                         # 12 missing unit
+        person("CB13", "Lê", "Văn", "Nam", u1, status=""),            # 13 empty status
+        person("CB14", "Lê", "Văn", "Oanh", u1, computer=""),         # 14 empty computer value
+        person("CB15", "Lê", "Văn", "Phong" * 15, u1),                # 15 name too long
+        person("CB16", "Nguyá»…n", "Văn", "Quân", u1),                # 16 UTF-8 read as Windows-1252
+        person("CB17", "Lê", "Văn\t", "Sơn;", u1),                    # 17 punctuation in a name
+        person("CB18", "Lê", "Văn", "Tâm", "u01"),                       # 18 unit code in the wrong case
+        person("CB19", "Lê", "Văn", "Uyên", u1, position="Chuyên\x07viên"),  # 19 control char in position
+        person("CB20", "Lê", "Văn", "Vy", u1, status="left?"),        # 20 unknown status (English)
+        person("CB1", "Lê", "Văn", "Xuân", u2),                       # 21 duplicate hr_id again
+    ]
+
+
 def test_every_problem_is_reported_at_once(tmp_path):
     """At least 20 distinct defects, each with row, column, value and reason."""
-    rows = [
-        person("", "Nguyễn", "Văn", "An", "U01"),                        # 1 missing hr_id
-        person("CB1", "Nguyễn", "Văn", "Bình", "U01"),
-        person("CB1", "Trần", "", "Cường", "U01"),                       # 2 duplicate hr_id
-        person("CB3", "", "Văn", "Dũng", "U01"),                         # 3 empty family name
-        person("CB4", "Lê", "Văn", "", "U01"),                           # 4 empty given name
-        person("CB5", "Lê", "Văn", "Em", "U99"),                         # 5 unknown unit
-        person("CB6", "Lê", "Văn", "Phúc", "U01", status="Đi học"),      # 6 unknown status
-        person("CB7", "Lê", "Văn", "Giang", "U01", computer="Có lẽ"),    # 7 unknown computer value
-        person("CB8", "Lê2", "Văn", "Hải", "U01"),                       # 8 digit in a name
-        person("CB9", "Lê", "V@n", "Hùng", "U01"),                       # 9 impossible char in middle
-        person("CB10", "Lê", "Văn", "Kh\ufffdi", "U01"),                 # 10 replacement char (lossy export)
-        person("CB 11", "Lê", "Văn", "Lâm", "U01"),                      # 11 bad hr_id characters
-        person("CB12", "Lê", "Văn", "Minh", ""),                         # 12 missing unit
-        person("CB13", "Lê", "Văn", "Nam", "U01", status=""),            # 13 empty status
-        person("CB14", "Lê", "Văn", "Oanh", "U01", computer=""),         # 14 empty computer value
-        person("CB15", "Lê", "Văn", "Phong" * 15, "U01"),                # 15 name too long
-        person("CB16", "Nguyá»…n", "Văn", "Quân", "U01"),                # 16 UTF-8 read as Windows-1252
-        person("CB17", "Lê", "Văn\t", "Sơn;", "U01"),                    # 17 punctuation in a name
-        person("CB18", "Lê", "Văn", "Tâm", "u01"),                       # 18 unit code in the wrong case
-        person("CB19", "Lê", "Văn", "Uyên", "U01", position="Chuyên\x07viên"),  # 19 control char in position
-        person("CB20", "Lê", "Văn", "Vy", "U01", status="left?"),        # 20 unknown status (English)
-        person("CB1", "Lê", "Văn", "Xuân", "U02"),                       # 21 duplicate hr_id again
-    ]
+    rows = broken_rows()
     path = write_roster(tmp_path / "broken.csv", rows)
     with pytest.raises(RosterError) as e:
         read_roster(path, UNITS)
