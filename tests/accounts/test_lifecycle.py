@@ -308,10 +308,11 @@ def test_mass_change_guard(env):
 
 def test_slapd_killed_mid_apply_then_second_apply_converges(env):
     rows = [person(f"CB{i:05d}", f, m, g, u) for i, (f, m, g, u) in enumerate(
-        (f, m, g, u) for f in ("Nguyễn", "Trần", "Lê", "Phạm", "Võ") for m in ("Văn", "Thị", "Minh")
-        for g in ("An", "Bình", "Hà", "Lan", "Tâm", "Vy", "Sơn", "Đức", "Hùng", "Ngọc")
+        (f, m, g, u) for f in ("Nguyễn", "Trần", "Lê", "Phạm", "Võ") for m in ("Văn", "Thị", "Minh", "Thu Hồng")
+        for g in ("An", "Bình", "Hà", "Lan", "Tâm", "Vy", "Sơn", "Đức", "Hùng", "Ngọc", "Khoa", "Yến", "Nam", "Quý",
+                  "Mai")
         for u in (VP, SNV, STC, PAH))]
-    assert len(rows) == 600
+    assert len(rows) == 1200
     path = write_roster(env.tmp / "big.csv", rows)
     s = env.stack.slapd
     proc = subprocess.Popen([*cli.argv("accounts", "apply", str(path), "-i", str(env.inventory))],
@@ -330,14 +331,14 @@ def test_slapd_killed_mid_apply_then_second_apply_converges(env):
         s.start()
     assert proc.returncode == 1, (out, err)
     created = len(people(env))
-    assert 60 <= created < 600
+    assert 60 <= created < 1200
     r = cli("accounts", "apply", str(path), "-i", str(env.inventory), env=env)
     assert r.returncode == 0, r.stderr
     got = people(env, "(objectClass=inetOrgPerson)", "employeeNumber")
     hr_ids = [v["employeeNumber"][0] for v in got.values()]
-    assert len(hr_ids) == 600 and len(set(hr_ids)) == 600            # no duplicate, nobody missing
+    assert len(hr_ids) == 1200 and len(set(hr_ids)) == 1200          # no duplicate, nobody missing
     assert all(mailbox_complete(env, uid) for uid in got)            # no account without a mailbox
-    assert sum(len(group_members(env, u)) for u in (VP, SNV, STC, PAH)) == 600
+    assert sum(len(group_members(env, u)) for u in (VP, SNV, STC, PAH)) == 1200
     assert service.make_plan(service.load(env.inventory), service.read(service.load(env.inventory), path)).empty
     # every account has its current password on some sheet: at most those whose add answer was lost
     # were re-issued
