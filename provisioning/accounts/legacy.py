@@ -1,4 +1,5 @@
-"""Vietnamese text from old HR files: TCVN3 (ABC, ".VnTime" fonts) and VNI-Windows detection and conversion.
+"""Vietnamese text from old HR files: TCVN3 (ABC, ".VnTime" fonts), VNI-Windows and Windows-1258
+detection and conversion.
 
 Both legacy encodings are 8-bit and rely on special fonts: the bytes are Windows-1252 characters that
 the font draws as Vietnamese letters. Such text reaches us in two shapes:
@@ -112,6 +113,7 @@ def text_1252(data: bytes) -> str:
 
 
 def from_vni(text: str) -> str:
+    """VNI-Windows: longest match of base letter + mark character, left to right."""
     _legacy_bytes(text)  # refuses characters an 8-bit file cannot hold
     s = text
     out, i = [], 0
@@ -128,7 +130,12 @@ def from_vni(text: str) -> str:
     return "".join(out)
 
 
-CONVERTERS = {"TCVN3": from_tcvn3, "VNI": from_vni}
+def from_cp1258(text: str) -> str:
+    """Windows-1258, the Vietnamese Windows code page (tone marks as combining characters)."""
+    return unicodedata.normalize("NFC", _legacy_bytes(text).decode("cp1258", errors="strict"))
+
+
+CONVERTERS = {"TCVN3": from_tcvn3, "VNI": from_vni, "Windows-1258": from_cp1258}
 
 # --- What a Vietnamese name may contain -----------------------------------------------------------
 _VN_LOWER = ("aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệfghiìíỉĩịjklmnoòóỏõọôồốổỗộơờớởỡợpqrstu"

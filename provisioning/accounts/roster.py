@@ -238,7 +238,7 @@ def read_roster(path: str | Path, unit_codes: Iterable[str], header_aliases: dic
     elif det.encoding:
         notes.append(f"{det.detail} to Unicode")
     elif enc == "8-bit":
-        problems.append(Problem(None, "", "", "the file is neither UTF-8/UTF-16 nor TCVN3/VNI text; "
+        problems.append(Problem(None, "", "", "the file is neither UTF-8/UTF-16 nor TCVN3/VNI/Windows-1258 text; "
                                 "save it as CSV UTF-8 or as XLSX"))
         raise RosterError(path, problems)
 

@@ -81,6 +81,25 @@ def test_legacy_8bit_files_are_detected_and_converted(tmp_path, enc, rows):
     assert r.officials[0].position == "Chuyên viên"
 
 
+def _cp1258(text: str) -> bytes:
+    """Windows-1258 bytes as Vietnamese Windows writes them: base letter (â, ơ...) + combining tone."""
+    out = ""
+    for ch in text:
+        d = unicodedata.normalize("NFD", ch)
+        tones = "".join(c for c in d if c in "\u0300\u0301\u0303\u0309\u0323")
+        out += unicodedata.normalize("NFC", "".join(c for c in d if c not in tones)) + tones
+    return out.encode("cp1258")
+
+
+def test_windows_1258_file_is_converted(tmp_path):
+    rows = [["CB1", _cp1258("Nguyễn"), _cp1258("Văn"), b"An", "U01", _cp1258("Chuyên viên"), _cp1258("Có"),
+             _cp1258("Đang công tác")],
+            ["CB2", _cp1258("Đặng"), _cp1258("Đình"), _cp1258("Đức"), "U02", b"", b"yes", b"active"]]
+    r = read_roster(_legacy_file(tmp_path / "cp1258.csv", rows, ASCII_HEADERS), UNITS)
+    assert r.converted_from == "Windows-1258"
+    assert names(r) == ["Nguyễn Văn An", "Đặng Đình Đức"] and r.officials[0].eligible
+
+
 def test_legacy_text_inside_a_unicode_xlsx_is_converted(tmp_path):
     """Excel shows .VnTime text as Windows-1252 letters; saving as XLSX keeps that mojibake."""
     wb = Workbook()
