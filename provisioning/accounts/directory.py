@@ -74,7 +74,8 @@ def resolve_target(province: Province, settings: AccountsSettings) -> Target:
         try:
             password = cfg.password_file.read_text(encoding="utf-8").strip()
         except OSError as e:
-            raise OperationFailed(f"accounts.ldap.password_file: cannot read {cfg.password_file}: {e.strerror}") from None
+            raise OperationFailed(f"accounts.ldap.password_file: cannot read {cfg.password_file}: "
+                                  f"{e.strerror}") from None
     else:
         from ..deploy.secrets import load_secrets
 

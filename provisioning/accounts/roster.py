@@ -196,7 +196,8 @@ def _bad_chars_reason(chars: Iterable[str]) -> str:
     return f"impossible character(s) in a name: {shown}"
 
 
-def read_roster(path: str | Path, unit_codes: Iterable[str], header_aliases: dict[str, list[str]] | None = None) -> Roster:
+def read_roster(path: str | Path, unit_codes: Iterable[str],
+                header_aliases: dict[str, list[str]] | None = None) -> Roster:
     """Read, convert and validate the roster; raise RosterError listing every problem found."""
     path = Path(path)
     aliases = {f: list(v) for f, v in DEFAULT_HEADERS.items()}

@@ -115,7 +115,8 @@ def plan_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv (UTF-8, UT
 @app.command("apply")
 def apply_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv or .xlsx"),
               inventory: Path = InventoryOpt,
-              yes: bool = typer.Option(False, "--yes", help="Confirm; with --max-disable, raise the mass-change guard."),
+              yes: bool = typer.Option(False, "--yes",
+                                       help="Confirm; with --max-disable, raise the mass-change guard."),
               max_disable: str = typer.Option(None, "--max-disable",
                                               help="Most accounts one run may disable: a count or N%% of enabled "
                                                    "ones (default: 5%% or 20, whichever is larger). Needs --yes."),
