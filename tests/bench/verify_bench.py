@@ -51,7 +51,7 @@ def main() -> int:
 
     median = statistics.median(totals)
     figures = {"inventory": args.inventory, "checks": len(run.checks), "median_s": round(median, 2),
-               "cpus": os.cpu_count(), "machine": platform.node()}
+               "cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 1), "machine": platform.node()}
     print(json.dumps(figures))
     if REFERENCE.exists():
         ref = json.loads(REFERENCE.read_text())
