@@ -394,3 +394,15 @@ def test_groups_made_by_the_directory_role_keep_their_placeholder(env):
     apply(env, left, "left.csv")
     out = env.stack.slapd.search(f"ou=Groups,{BASE}", f"(cn=unit-{SNV})", "member")
     assert group_members(env, SNV) == set() and f"member: cn=admin,{BASE}" in out
+
+
+def test_plan_changes_nothing_and_saves_the_plan(env):
+    path = write_roster(env.tmp / "r.csv", BASIC)
+    out = env.tmp / "plan-out"
+    r = cli("accounts", "plan", str(path), "-i", str(env.inventory), "--out", str(out), "--lang", "en", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "2 to create" in r.stdout and "annv" in r.stdout
+    saved = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert [(c["action"], c["uid"]) for c in saved["changes"]] == [("create", "annv"), ("create", "hattt")]
+    assert people(env) == {} and not any(env.stack.mail_root.iterdir())
+    assert not (env.data / env.inventory.name / "accounts" / "journal.jsonl").exists()
