@@ -49,6 +49,7 @@ CA_PATH = "/usr/local/share/ca-certificates/provision-ca.crt"
 PROBE_UID = "verify-probe"
 # A reserved domain (RFC 2606): the relay check must be refused at RCPT; nothing is ever sent there.
 OUTSIDE_RECIPIENT = "relay-probe@example.com"
+OUTSIDE_SENDER = "sender-probe@example.com"
 DELIVERY_WAIT = 20.0     # seconds for a message to reach the probe's INBOX
 REPLICA_WAIT = 15.0      # seconds for a replica to catch up with the probe's new password
 
@@ -346,7 +347,7 @@ def check_smtp_deliver(ctx: Context, server: Server) -> str:
     _need_probe(ctx)
     token = _random.token_hex(8)
     msg = EmailMessage()
-    msg["From"] = ctx.probe_mail
+    msg["From"] = OUTSIDE_SENDER      # mail from outside, as the MX receives it
     msg["To"] = ctx.probe_mail
     msg["Subject"] = f"provision verify {token}"
     msg.set_content("Thư kiểm tra tự động của `provision verify`; sẽ được xóa ngay.\n", charset="utf-8")
@@ -369,7 +370,7 @@ def check_smtp_relay_refused(ctx: Context, server: Server) -> str:
         s.ehlo()
         s.starttls(context=ctx.tls)
         s.ehlo()
-        code, reply = s.mail(ctx.probe_mail)
+        code, reply = s.mail(OUTSIDE_SENDER)
         if code != 250:
             raise AssertionError(f"MAIL FROM refused: {code} {reply.decode(errors='replace')}")
         code, reply = s.rcpt(OUTSIDE_RECIPIENT)
@@ -378,6 +379,21 @@ def check_smtp_relay_refused(ctx: Context, server: Server) -> str:
         if code < 500:
             raise AssertionError(f"RCPT TO:<{OUTSIDE_RECIPIENT}> not refused: {text}")
         return f"RCPT TO:<{OUTSIDE_RECIPIENT}> refused: {text}"
+
+
+def check_smtp_spoofed_sender_refused(ctx: Context, server: Server) -> str:
+    """Port 25 without login: an official's address as sender is refused (anti-spoofing)."""
+    with _SMTP(ctx.name("mail"), server.address, 25, ctx.timeout) as s:
+        s.ehlo()
+        s.starttls(context=ctx.tls)
+        s.ehlo()
+        s.mail(ctx.probe_mail)
+        code, reply = s.rcpt(ctx.probe_mail)
+        s.rset()
+        text = f"{code} {reply.decode(errors='replace')}"
+        if code < 500:
+            raise AssertionError(f"MAIL FROM:<{ctx.probe_mail}> without login not refused: {text}")
+        return f"MAIL FROM:<{ctx.probe_mail}> without login refused: {text}"
 
 
 def check_submission_plain_auth_refused(ctx: Context, server: Server) -> str:
@@ -505,6 +521,7 @@ CENTER_CHECKS: list[tuple[str, str, CheckFn]] = [
     ("mail", "probe-mailbox", ensure_probe),
     ("smtp", "25-starttls-accept-local", check_smtp_deliver),
     ("smtp", "25-relay-refused", check_smtp_relay_refused),
+    ("smtp", "25-spoofed-sender-refused", check_smtp_spoofed_sender_refused),
     ("submission", "587-auth-before-starttls-refused", check_submission_plain_auth_refused),
     ("submission", "587-auth-after-starttls", check_submission_auth),
     ("imap", "143-starttls-login", check_imap_starttls),
