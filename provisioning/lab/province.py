@@ -107,6 +107,8 @@ def write_province(lab: "Lab", st: dict, inv: Path) -> None:
         "ansible_ssh_private_key_file": str(lab.dir / "id_ed25519"),
         "ansible_ssh_common_args": f"-o UserKnownHostsFile={lab.dir / 'known_hosts'} -o StrictHostKeyChecking=yes",
         "ansible_python_interpreter": "/usr/bin/python3",
+        # lab hosts share the machine's kernel clock: chronyd runs with -x (never sets it)
+        "common_chrony_set_clock": False,
     }
     hosts_yml = {"all": {"children": {
         "linux": {"vars": linux_vars, "children": {
