@@ -14,45 +14,65 @@ import shutil
 import sys
 
 FOLDERS = ("Sent", "Drafts", "Trash", "Junk")
+SUBSCRIPTIONS = ("V\t2\n\n" + "".join(f + "\n" for f in FOLDERS)).encode()
 
 
-def _mkdir(path, uid, gid):
+def _mkdir(path):
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:
+        pass
+
+
+def _build(home):
+    """One mailbox; runs as its owner, so everything belongs to vmail without a chown per entry.
+    No `maildirfolder` files: Dovecot recognises Maildir++ folders by their leading dot."""
+    md = os.path.join(home, "Maildir")
+    for d in (home, md, os.path.join(md, "cur"), os.path.join(md, "new"), os.path.join(md, "tmp")):
+        _mkdir(d)
+    for folder in FOLDERS:
+        fd = os.path.join(md, "." + folder)
+        for d in (fd, os.path.join(fd, "cur"), os.path.join(fd, "new"), os.path.join(fd, "tmp")):
+            _mkdir(d)
+    try:  # last: the "complete" marker, and the folders mail clients show (subscribed)
+        fh = os.open(os.path.join(md, "subscriptions"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
         return
-    os.chown(path, uid, gid)
+    try:
+        os.write(fh, SUBSCRIPTIONS)
+    finally:
+        os.close(fh)
 
 
 def create(homes, uid, gid):
-    """Create the mailboxes (idempotent). Returns the number of homes completed."""
-    for home in homes:
-        parent = os.path.dirname(home)
+    """Create the mailboxes (idempotent). Returns the number of homes completed.
+    As root, a child process switches to the vmail user and builds them all."""
+    for parent in sorted({os.path.dirname(h) for h in homes}):
         if not os.path.isdir(parent):
             os.makedirs(parent, 0o755, exist_ok=True)
             os.chown(parent, uid, gid)
-        _mkdir(home, uid, gid)
-        md = os.path.join(home, "Maildir")
-        _mkdir(md, uid, gid)
-        for sub in ("cur", "new", "tmp"):
-            _mkdir(os.path.join(md, sub), uid, gid)
-        for folder in FOLDERS:
-            fd = os.path.join(md, "." + folder)
-            _mkdir(fd, uid, gid)
-            for sub in ("cur", "new", "tmp"):
-                _mkdir(os.path.join(fd, sub), uid, gid)
-            marker = os.path.join(fd, "maildirfolder")
-            if not os.path.exists(marker):
-                open(marker, "w").close()
-                os.chown(marker, uid, gid)
-        subs = os.path.join(md, "subscriptions")
-        if not os.path.exists(subs):
-            tmp = subs + ".tmp"
-            with open(tmp, "w") as fh:
-                fh.write("V\t2\n\n" + "".join(f + "\n" for f in FOLDERS))
-            os.chown(tmp, uid, gid)
-            os.chmod(tmp, 0o600)
-            os.rename(tmp, subs)
+    if os.geteuid() != 0 or uid == 0:
+        for home in homes:
+            _build(home)
+        return len(homes)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            os.umask(0o077)
+            for home in homes:
+                _build(home)
+            code = 0
+        except BaseException as e:  # reported by the parent; a child must never return into the caller
+            sys.stderr.write(f"mailbox creation as uid {uid} failed: {type(e).__name__}: {e}\n")
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError(f"mailbox creation as uid {uid} failed (see the error above)")
     return len(homes)
 
 
