@@ -68,6 +68,7 @@ def create(homes, uid, gid):
             code = 0
         except BaseException as e:  # reported by the parent; a child must never return into the caller
             sys.stderr.write(f"mailbox creation as uid {uid} failed: {type(e).__name__}: {e}\n")
+            sys.stderr.flush()
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
