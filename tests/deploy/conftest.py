@@ -1,8 +1,10 @@
 """One deployed lab province for the whole test session (building and converging it is the expensive
 part): a fresh lab `tdl` (center + 2 unit servers), `provision deploy` run once. Modules that need a
-converged province use `deployed_lab`; each must leave the services running as it found them."""
+converged province use `deployed_lab`; each must leave the services running as it found them.
+$PROVISION_TEST_LAB names the lab instead (two sessions on one machine must not share a lab)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from provisioning.deploy.runner import DeployResult, deploy
 from provisioning.lab import Lab
 from provisioning.model import Host, Province, load_province
 
-LAB = "tdl"
+LAB = os.environ.get("PROVISION_TEST_LAB", "tdl")
 
 
 @dataclass
