@@ -1,6 +1,6 @@
 """Benchmark of `provision deploy` (not a test: prints figures, asserts nothing).
 
-    sudo .venv/bin/python tests/bench/deploy_bench.py [--units 2] [--save-reference]
+    sudo .venv/bin/python tests/bench/deploy_bench.py [--units 2] [--tags common,pki,directory] [--save-reference]
 
 Builds a bare lab province (its own lab `bdep`: center + N unit servers), then times
 1. bare -> converged (first deploy), 2. the no-change run, 3. `--check` on the converged province,
@@ -29,6 +29,7 @@ TARGETS = {"converge_s": 300.0, "no_change_s": 60.0}
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--units", type=int, default=2, help="unit servers besides the center (default 2)")
+    ap.add_argument("--tags", help="only these role tags (default: the whole site.yml)")
     ap.add_argument("--save-reference", action="store_true", help="store these figures as the reference run")
     args = ap.parse_args()
 
@@ -37,12 +38,10 @@ def main() -> int:
     lab = Lab("bdep", inventory_dir=inv)
     lab.down()
     lab.up(units=args.units, workstations=0, switches=0)
-    (inv / "group_vars").mkdir(exist_ok=True)
-    (inv / "group_vars" / "servers.yml").write_text("common_chrony_set_clock: false\n")
     try:
         runs = {}
         for key, check in (("converge_s", False), ("no_change_s", False), ("check_s", True)):
-            r = deploy(inv, check=check)
+            r = deploy(inv, check=check, tags=args.tags)
             runs[key] = r.seconds
             changed = sum(h.changed for h in r.hosts)
             print(f"{key:12} {r.seconds:7.1f} s   ok={r.ok} changed={changed} hosts={len(r.hosts)}", flush=True)
@@ -52,7 +51,7 @@ def main() -> int:
     finally:
         lab.down()
 
-    figures = {"hosts": args.units + 1, **runs, "cpus": os.cpu_count(), "machine": platform.node()}
+    figures = {"hosts": args.units + 1, "tags": args.tags or "all", **runs, "cpus": os.cpu_count(), "machine": platform.node()}
     print(json.dumps(figures))
     for key, target in TARGETS.items():
         print(f"{key}: {runs[key]:.1f} s, target < {target:.0f} s: {'met' if runs[key] < target else 'MISSED'}")
@@ -60,7 +59,8 @@ def main() -> int:
         ref = json.loads(REFERENCE.read_text())
         for key in runs:
             if ref.get(key):
-                print(f"{key}: {runs[key] / ref[key]:.2f} x the reference ({ref[key]:.1f} s, {ref.get('hosts')} hosts)")
+                print(f"{key}: {runs[key] / ref[key]:.2f} x the reference ({ref[key]:.1f} s, {ref.get('hosts')} hosts, "
+                      f"tags {ref.get('tags', 'all')})")
     if args.save_reference:
         REFERENCE.write_text(json.dumps(figures, indent=2) + "\n")
         print(f"saved {REFERENCE}")

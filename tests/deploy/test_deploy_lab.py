@@ -39,9 +39,6 @@ def lab():
     lab = Lab(LAB, inventory_dir=inv)
     lab.down()
     lab.up(units=2, workstations=0, switches=0)
-    # Lab hosts share the machine's kernel clock: chronyd must not steer it.
-    (inv / "group_vars").mkdir(exist_ok=True)
-    (inv / "group_vars" / "servers.yml").write_text("common_chrony_set_clock: false\n")
     try:
         yield lab
     finally:
@@ -77,8 +74,9 @@ def ca_file(lab, first, hosts, tmp_path_factory):
 def connect(host, ca_file: Path, dn: str | None = None, password: str | None = None, tls: bool = True) -> Connection:
     """StartTLS on 389, certificate checked against the provincial CA and the host's FQDN."""
     t = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(ca_file), valid_names=[f"{host.name}.bentre.gov.vn"])
+    # auto_referrals off: following a replica's referral would resolve the center's name outside the lab
     conn = Connection(Server(host.address, port=389, tls=t, connect_timeout=5), user=dn, password=password,
-                      receive_timeout=10, raise_exceptions=False)
+                      receive_timeout=10, raise_exceptions=False, auto_referrals=False)
     conn.open()
     if tls:
         assert conn.start_tls(), conn.result
