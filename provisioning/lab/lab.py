@@ -255,7 +255,7 @@ class Lab:
         root.mkdir(parents=True, exist_ok=True)
         rw.mkdir(parents=True, exist_ok=True)
         if not os.path.ismount(rw):
-            _sh(["mount", "-t", "tmpfs", "-o", "size=4g,mode=755", f"plab-{h.name}", str(rw)])
+            _sh(["mount", "-t", "tmpfs", "-o", f"size={h.disk_gb}g,mode=755", f"plab-{h.name}", str(rw)])
             (rw / "upper").mkdir()
             (rw / "work").mkdir()
         if not os.path.ismount(root):

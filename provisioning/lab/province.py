@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventory" / "example"
 MAX_UNITS, MAX_WS, MAX_SW = 40, 30, 9
+WORKSTATION_DISKS_GB = (24, 6, 16)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class LabHost:
     kind: str          # server | workstation | switch
     unit: str
     group: str
+    disk_gb: int = 4   # size limit of the host's tmpfs layer (RAM is used only for what is written)
     pid: int | None = None
 
 
@@ -81,9 +83,11 @@ def plan_hosts(shape: LabShape, net: ipaddress.IPv4Network) -> list[LabHost]:
         base = _block(net, i).network_address
         center = u["kind"] == UnitKind.integration_center.value
         hosts.append(LabHost(f"{u['prefix']}-srv01", str(base + 10), "server", u["code"],
-                             "center_servers" if center else "unit_servers"))
+                             "center_servers" if center else "unit_servers", disk_gb=40))
         for w in range(shape.workstations):
-            hosts.append(LabHost(f"{u['prefix']}-ws{w + 1:02d}", str(base + 20 + w), "workstation", u["code"], "workstations"))
+            # Unit PCs are "weak and not uniform": disk sizes vary, so audits see mixed grades.
+            hosts.append(LabHost(f"{u['prefix']}-ws{w + 1:02d}", str(base + 20 + w), "workstation", u["code"],
+                                 "workstations", disk_gb=WORKSTATION_DISKS_GB[(i + w) % len(WORKSTATION_DISKS_GB)]))
         for s in range(shape.switches):
             hosts.append(LabHost(f"{u['prefix']}-sw{s + 1:02d}", str(base + 50 + s), "switch", u["code"], "switches"))
     return hosts
