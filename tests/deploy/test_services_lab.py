@@ -141,10 +141,21 @@ def test_open_relay_is_refused(deployed_lab, tls):
         s.ehlo()
         s.starttls(context=tls)
         s.ehlo()
-        assert s.mail(f"binhtt@{DOMAIN}")[0] == 250
+        assert s.mail("someone@example.org")[0] == 250
         code, reply = s.rcpt("someone@example.com")   # reserved domain; never DATA
         s.rset()
     assert code == 554 and b"Relay access denied" in reply
+
+
+def test_outsider_cannot_send_as_an_official(deployed_lab, tls, mailbox):
+    with SMTP(deployed_lab.center.address, 25) as s:
+        s.ehlo()
+        s.starttls(context=tls)
+        s.ehlo()
+        s.mail(f"vanthu@{DOMAIN}")                   # an alias of the mailbox, no login on port 25
+        code, reply = s.rcpt(f"{mailbox['uid']}@{DOMAIN}")
+        s.rset()
+    assert code == 554 and b"only send after login on port 587" in reply, reply
 
 
 def test_unknown_recipient_is_refused(deployed_lab):
