@@ -148,6 +148,21 @@ def fetch_ca(host: Host, timeout: float = 10.0) -> str:
     return r.stdout
 
 
+def provincial_ca(inventory: str | Path, center: Host, timeout: float) -> tuple[str, str]:
+    """The CA from the center, kept in var/<inventory>/verify/ca.crt for the next run. When the center
+    cannot be reached, the kept copy lets the unit servers still be checked (WAN outage); the second
+    value then says why (empty when the CA came from the center)."""
+    kept = paths.data_dir(inventory, "verify") / "ca.crt"
+    try:
+        pem = fetch_ca(center, timeout)
+    except OperationFailed as e:
+        if not kept.exists():
+            raise
+        return kept.read_text(), f"{e}; using the copy kept at {kept}"
+    kept.write_text(pem)
+    return pem, ""
+
+
 class _SMTP(smtplib.SMTP):
     """SMTP to an address, with TLS checked against the service name (no resolver involved)."""
 
@@ -563,7 +578,12 @@ def verify(inventory: str | Path, limit: str | None = None, timeout: float = 5.0
     center_host = next(h for h in province.hosts.values() if _is_server(h) and "center_servers" in h.groups)
     service_secrets = secrets.load_secrets(inventory)  # a never-deployed province stops here, offline
     run = VerifyRun(inventory=str(inventory), started=_now())
-    ctx = Context(province, fetch_ca(center_host), service_secrets, timeout)
+    ca_pem, ca_problem = provincial_ca(inventory, center_host, timeout)
+    if ca_problem:
+        run.checks.append(Check(center_host.name, center_host.unit, "pki", "ca-from-center", False, ca_problem))
+        if on_check:
+            on_check(run.checks[-1])
+    ctx = Context(province, ca_pem, service_secrets, timeout)
     plan = [(ctx.center, CENTER_CHECKS)] if ctx.center.name in selected else []
     plan += [(s, UNIT_CHECKS) for s in ctx.servers if not s.center and s.name in selected]
     for server, checks in plan:
