@@ -1,15 +1,45 @@
 #!/usr/bin/env bash
 # The main job, on the lab province: what a consultant rehearses before touching a real province.
-# Run through `bash scripts/bootstrap.sh demo` (which sets the machine up first).
+# Run through `bash scripts/bootstrap.sh demo` (which sets the machine up first). Safe to run again:
+# every step converges, and the second deploy and account sync say that nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 INV=inventory/lab
+DATA=var/lab
+MONTH=$(date +%Y-%m)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "1. Build the lab province (center, 2 unit servers, workstations, simulated switches)"
+step "1. Build the lab province: integration center, 2 unit servers, workstations, simulated switches"
 provision lab up --units 2 --workstations 2 --switches 1
+provision lab status
+
 step "2. Validate the province model"
 provision inventory check -i "$INV"
-step "3. Lab status"
-provision lab status
+
+step "3. Audit the units' LAN hardware against the baseline ($DATA/audit/<run>/audit.{json,csv,html})"
+provision audit -i "$INV"
+
+step "4. Deploy the baseline services (directory, mail, DNS, PKI, portal, NTP, firewall, unit services)"
+provision deploy -i "$INV"
+
+step "5. Verify every service from outside, as a user would"
+provision verify -i "$INV"
+
+step "5b. Back up the directory, the mail store and the configuration; list the snapshots"
+provision backup run -i "$INV"
+provision backup list -i "$INV"
+
+step "6. Sync a sample HR roster: identities, mailboxes, first-password sheets"
+mkdir -p "$DATA"
+[ -f "$DATA/roster-sample.csv" ] || provision accounts sample -i "$INV" --count 300 --out "$DATA/roster-sample.csv"
+provision accounts plan "$DATA/roster-sample.csv" -i "$INV"
+provision accounts apply "$DATA/roster-sample.csv" -i "$INV" --yes
+
+step "7. Second deploy and second sync on the unchanged province: nothing changes"
+provision deploy -i "$INV"
+provision accounts apply "$DATA/roster-sample.csv" -i "$INV" --yes
+
+step "8. Monthly progress report on the directive ($DATA/report/$MONTH/)"
+provision report form --month "$MONTH" -i "$INV"
+provision report monthly --month "$MONTH" -i "$INV" --roster "$DATA/roster-sample.csv"
