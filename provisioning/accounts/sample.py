@@ -51,7 +51,7 @@ def generate(province: Province, count: int, seed: int = 2005, leaver_share: flo
         computer = next(c for p, _, c in POSITIONS[unit.kind] if p == pos)
         mid = rng.choice(MIDDLE_F if female else MIDDLE_M)
         if rng.random() < 0.15:  # two middle names: Trần Thị Thu Hà
-            mid += " " + rng.choice(MIDDLE_F if female else MIDDLE_M)
+            mid += " " + rng.choice([m for m in (MIDDLE_F if female else MIDDLE_M) if m != mid])
         rows.append({
             "hr_id": f"CB{100000 + n}", "family_name": _pick(rng, FAMILY), "middle_name": mid,
             "given_name": rng.choice(GIVEN_F if female else GIVEN_M), "unit": unit.code, "position": pos,
