@@ -238,3 +238,25 @@ def test_verify_fails_when_services_stop(deployed_lab):
     # and once the services are back, everything passes again
     r = run_cli("verify", "-i", str(deployed_lab.inventory), "--json")
     assert r.returncode == 0, [c for c in json.loads(r.stdout)["checks"] if not c["ok"]]
+
+
+def test_center_down_unit_resolvers_still_checked(deployed_lab):
+    """WAN outage seen from here: with the center stopped, verify still checks the unit servers with the
+    CA kept from the last run, names the center's failure, and passes again once the center is back."""
+    lab, center = deployed_lab.lab, deployed_lab.center
+    lab.stop_host(center.name)
+    try:
+        r = run_cli("verify", "-i", str(deployed_lab.inventory), "--json", "--timeout", "2")
+    finally:
+        lab.start_host(center.name)
+    assert r.returncode == 1, r.stdout + r.stderr
+    by_check = {(c["host"], c["service"], c["check"]): c for c in json.loads(r.stdout)["checks"]}
+    ca = by_check[(center.name, "pki", "ca-from-center")]
+    assert not ca["ok"] and "using the copy kept" in ca["detail"]
+    assert not by_check[(center.name, "smtp", "25-relay-refused")]["ok"]
+    for unit in deployed_lab.units:
+        assert by_check[(unit.name, "dns", "records")]["ok"], by_check[(unit.name, "dns", "records")]
+    deadline = time.monotonic() + 60
+    while (r := run_cli("verify", "-i", str(deployed_lab.inventory), "--json")).returncode != 0:
+        assert time.monotonic() < deadline, [c for c in json.loads(r.stdout)["checks"] if not c["ok"]]
+        time.sleep(3)
