@@ -140,6 +140,25 @@ def test_member_writes_a_file_and_reads_it_back(deployed_lab, officials):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_nt_hashes_are_readable_by_no_official(deployed_lab, ca_pem, officials):
+    """An NT hash logs in to the shares as well as the password: officials must not read anyone's,
+    on the center or on a unit replica, while the replicator (Samba sync) still does."""
+    an, hoa = officials.people["anpv"], officials.people["hoatt"]
+    for host, name in ((deployed_lab.center, f"ldap.{ZONE}"), (an.server, f"{an.server.name}.{ZONE}")):
+        conn = ldap(host.address, ca_pem, hoa.dn, hoa.password, name)
+        assert conn.search(an.dn, "(objectClass=*)", attributes=["cn", "sambaNTPassword", "sambaLMPassword"])
+        entry = conn.entries[0].entry_attributes_as_dict
+        assert entry.get("cn") and not entry.get("sambaNTPassword") and not entry.get("sambaLMPassword")
+        assert conn.search(hoa.dn, "(objectClass=*)", attributes=["sambaNTPassword"])  # not even one's own
+        assert not conn.entries[0].entry_attributes_as_dict.get("sambaNTPassword")
+        conn.unbind()
+    repl = ldap(an.server.address, ca_pem, f"cn=replicator,ou=Services,{BASE_DN}",
+                officials.secrets["ldap_replicator"], f"{an.server.name}.{ZONE}")
+    assert repl.search(an.dn, "(objectClass=*)", attributes=["sambaNTPassword"])
+    assert repl.entries[0].entry_attributes_as_dict.get("sambaNTPassword")
+    repl.unbind()
+
+
 def test_other_units_officials_and_wrong_passwords_are_refused(officials):
     an, hoa = officials.people["anpv"], officials.people["hoatt"]
     for user, password in ((hoa.uid, hoa.password), (an.uid, an.password + "x"), ("nobody", "x")):
