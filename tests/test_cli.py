@@ -10,6 +10,7 @@ from tests.conftest import EXAMPLE
     ["inventory", "check", "--nosuch-flag"],               # unknown flag
     ["audit", "-i", str(EXAMPLE), "--workers", "abc"],     # a value of the wrong type
     ["lab", "up", "--name", "x", "--units", "999"],        # out of range
+    ["lab", "status", "--name", "Lấb"],                    # a lab name that cannot name a namespace
     ["inventory", "check", "-i", "/nonexistent/province"],  # no such inventory
 ])
 def test_bad_input_exits_2(argv, capsys):

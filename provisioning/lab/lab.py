@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -98,8 +99,9 @@ def check_machine() -> None:
 
 class Lab:
     def __init__(self, name: str = "lab", inventory_dir: str | Path | None = None, log: Callable[[str], None] = _quiet):
-        if not name.replace("-", "").isalnum() or len(name) > 12 or not name[0].isalpha():
-            raise BadInput(f"lab name {name!r}: use up to 12 letters, digits or '-', starting with a letter")
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,11}", name):  # it becomes part of namespace and link names
+            raise BadInput(f"lab name {name!r}: use up to 12 lower-case ASCII letters, digits or '-', "
+                           "starting with a letter")
         self.name = name
         self.dir = LABS / name
         self.log = log
