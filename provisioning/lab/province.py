@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,9 @@ class LabShape:
                 raise BadInput(f"{field} {value}: must be between 0 and {top}")
 
 
+@lru_cache(maxsize=1)
 def _example():
+    """The example province, read once per process (up, the host plan and the inventory all use it)."""
     return load_province(EXAMPLE)
 
 
