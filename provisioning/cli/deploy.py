@@ -29,18 +29,22 @@ def run(inventory: Path = InventoryOpt, limit: str = LimitOpt,
         diff: bool = typer.Option(False, "--diff", help="Show file differences (never for secret files)."),
         tags: str = typer.Option(None, "--tags", help="Only these role tags (comma-separated: common, pki, "
                                                       "directory, ...)."),
+        mitogen: bool = typer.Option(True, "--mitogen/--no-mitogen",
+                                     help="Run the tasks through Mitogen (one Python per host, about 3x faster; "
+                                          "default) or through plain Ansible over SSH."),
         json: bool = JsonOpt) -> int:
     """Deploy the baseline services (playbooks/site.yml) to the province's servers.
 
     Exit 0 when every host converged, 1 when a host failed or was unreachable, 2 on bad input."""
     if json:
-        result = deploy(inventory, limit=limit, check=check, diff=diff, tags=tags)
+        result = deploy(inventory, limit=limit, check=check, diff=diff, tags=tags, mitogen=mitogen)
         print_json(_summary(result))
     else:
         with Live(console=console, refresh_per_second=4, transient=True) as live:
-            result = deploy(inventory, limit=limit, check=check, diff=diff, tags=tags,
+            result = deploy(inventory, limit=limit, check=check, diff=diff, tags=tags, mitogen=mitogen,
                             on_update=lambda p: live.update(_live_table(p)))
-        console.print(table(f"deploy {result.inventory}{' (check)' if check else ''}: {result.seconds} s",
+        console.print(table(f"deploy {result.inventory}{' (check)' if check else ''}: {result.seconds} s "
+                            f"({result.engine})",
                             COLUMNS, _rows(result.hosts)))
         if result.error:
             console.print(f"[red]playbook failed[/]: {result.error}", highlight=False, markup=False)
@@ -56,5 +60,5 @@ def run(inventory: Path = InventoryOpt, limit: str = LimitOpt,
 
 def _summary(r: DeployResult) -> dict:
     return {"inventory": r.inventory, "run": r.run, "check": r.check, "ok": r.ok, "status": r.status,
-            "rc": r.rc, "seconds": r.seconds, "changed": r.changed, "no_changes": r.ok and r.changed == 0,
+            "rc": r.rc, "seconds": r.seconds, "engine": r.engine, "changed": r.changed, "no_changes": r.ok and r.changed == 0,
             "artifacts": r.artifacts, "error": r.error, "hosts": r.hosts}

@@ -4,8 +4,10 @@
 
 Builds a bare lab province (its own lab `bdep`: center + N unit servers), then times
 1. bare -> converged (first deploy), 2. the no-change run, 3. `--check` on the converged province,
-and prints them with the targets (converged < 300 s, no-change < 60 s) and the ratio to the
-reference run in tests/bench/deploy_reference.json (written by --save-reference).
+all under the default engine (Mitogen), and 4. the same no-change run under plain Ansible over SSH
+(`--no-mitogen`), and prints them with the targets (converged < 300 s, no-change < 60 s), the
+engine ratio, and the ratio to the reference run in tests/bench/deploy_reference.json (written by
+--save-reference).
 """
 from __future__ import annotations
 
@@ -40,8 +42,9 @@ def main() -> int:
     lab.up(units=args.units, workstations=0, switches=0)
     try:
         runs = {}
-        for key, check in (("converge_s", False), ("no_change_s", False), ("check_s", True)):
-            r = deploy(inv, check=check, tags=args.tags)
+        for key, check, mitogen in (("converge_s", False, True), ("no_change_s", False, True),
+                                    ("check_s", True, True), ("no_change_plain_ssh_s", False, False)):
+            r = deploy(inv, check=check, tags=args.tags, mitogen=mitogen)
             runs[key] = r.seconds
             changed = sum(h.changed for h in r.hosts)
             print(f"{key:12} {r.seconds:7.1f} s   ok={r.ok} changed={changed} hosts={len(r.hosts)}", flush=True)
@@ -55,6 +58,8 @@ def main() -> int:
     print(json.dumps(figures))
     for key, target in TARGETS.items():
         print(f"{key}: {runs[key]:.1f} s, target < {target:.0f} s: {'met' if runs[key] < target else 'MISSED'}")
+    print(f"no-change run, Mitogen vs plain Ansible over SSH: {runs['no_change_s']:.1f} s vs "
+          f"{runs['no_change_plain_ssh_s']:.1f} s = {runs['no_change_s'] / runs['no_change_plain_ssh_s']:.2f}x")
     if REFERENCE.exists():
         ref = json.loads(REFERENCE.read_text())
         for key in runs:
