@@ -27,7 +27,8 @@ def _lang(lang: str) -> str:
 
 @app.command("monthly")
 def monthly(month: str = MonthOpt, inventory: Path = InventoryOpt,
-            out: Path = typer.Option(None, "--out", help="Output directory. Default: var/<inventory>/report/<month>/."),
+            out: Path = typer.Option(None, "--out", help="Output directory. Default: var/<inventory>/report/<month>/ "
+                                                         "(vi), <month>/en/ for --lang en."),
             lang: str = LangOpt,
             roster: Path = typer.Option(None, "--roster", help="HR roster (CSV or XLSX): hr_id, unit, eligible."),
             forms: Path = typer.Option(None, "--forms", help="Filled unit forms. Default: <report dir>/forms/."),
@@ -42,7 +43,7 @@ def monthly(month: str = MonthOpt, inventory: Path = InventoryOpt,
     lang, when, p = _lang(lang), Month.parse(month), province(inventory)
     inputs = m.gather(p, when, roster=roster, forms_dir=forms, logs_dir=logs, offline=offline)
     report = figures.compute(p, when, inputs, lang)
-    files = outputs.write(report, out or m.report_dir(p, when))
+    files = outputs.write(report, out or m.report_dir(p, when, lang))
     if json:
         print_json(report)
     else:

@@ -24,9 +24,12 @@ from .period import Month
 from .roster import read_roster
 
 
-def report_dir(province: Province, month: Month) -> Path:
-    """`var/<inventory>/report/<YYYY-MM>/`: the month's report files and the filled forms (forms/)."""
-    return paths.data_dir(province.inventory_dir, "report") / str(month)
+def report_dir(province: Province, month: Month, lang: str = "vi") -> Path:
+    """`var/<inventory>/report/<YYYY-MM>/`: the month's (Vietnamese) report files and the filled forms
+    (forms/). A report in another language goes to a sub-folder (`<YYYY-MM>/en/`), so it never replaces
+    the official Vietnamese one, and the trend (`history`) still reads one report per month."""
+    base = paths.data_dir(province.inventory_dir, "report") / str(month)
+    return base if lang == "vi" else base / lang
 
 
 def mail_hosts(province: Province, names: list[str]):

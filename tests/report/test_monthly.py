@@ -215,3 +215,19 @@ def test_unreachable_mail_server_still_writes_the_report_and_exits_1(tmp_path):
     assert r.returncode == 1 and "not collected" in r.stderr and "c-srv01" in r.stderr
     data = json.loads((tmp_path / "v" / "rep" / "report" / "2026-11" / "report.json").read_text())
     assert any("c-srv01" in n for n in data["notices"])
+
+
+def test_english_report_goes_beside_the_vietnamese_one_not_over_it(tmp_path):
+    inv = tmp_path / "rep"
+    write_province(inv)
+    env = {"PROVISION_DATA": str(tmp_path / "v")}
+    month_dir = tmp_path / "v" / "rep" / "report" / "2026-11"
+    r = run_cli("report", "monthly", "--month", "2026-11", "-i", str(inv), "--offline", env=env)
+    assert r.returncode == 0, r.stderr
+    vi = (month_dir / "report.json").read_bytes()
+    r = run_cli("report", "monthly", "--month", "2026-11", "-i", str(inv), "--offline", "--lang", "en", env=env)
+    assert r.returncode == 0, r.stderr
+    assert (month_dir / "report.json").read_bytes() == vi
+    assert json.loads(vi)["lang"] == "vi"
+    assert json.loads((month_dir / "en" / "report.json").read_text(encoding="utf-8"))["lang"] == "en"
+    assert "Báo cáo" in (month_dir / "report.html").read_text(encoding="utf-8")
