@@ -30,6 +30,7 @@ PERSON_ATTRS = ["uid", "objectClass", "employeeNumber", "departmentNumber", "tit
                 "displayName", "mailEnabled", "govAccountState", "govDisabledAt", "mailQuotaMB", "description",
                 "pwdReset"]
 ACTIVE, DISABLED = "active", "disabled"
+HIDDEN = {"userpassword", "sambantpassword", "sambalmpassword"}  # never returned by find() (show)
 
 
 @dataclass
@@ -150,6 +151,7 @@ class Person:
     quota_mb: int | None
     pwd_reset: bool
     tombstone: bool = False  # a purged account: only its uid (and hr_id) is kept, so it is never reissued
+    samba_account: bool = False  # objectClass sambaSamAccount (the NT hash of the file shares) is there
 
     @property
     def active(self) -> bool:
@@ -226,7 +228,7 @@ def _read_people(t: Target, filt: str) -> tuple[dict[str, Person], set[str]]:
                     given_name=_first(a, "givenName", ""), display_name=_first(a, "displayName", ""),
                     mail_enabled=_bool(_first(a, "mailEnabled")), state=_first(a, "govAccountState", ACTIVE),
                     disabled_at=_gt(_first(a, "govDisabledAt")), quota_mb=int(quota) if quota is not None else None,
-                    pwd_reset=_bool(_first(a, "pwdReset")))
+                    pwd_reset=_bool(_first(a, "pwdReset")), samba_account="sambasamaccount" in ocs)
             elif "account" in ocs and (hr := parse_hr_tombstone(_first(a, "description"))):
                 people[uid] = Person(dn=e["dn"], uid=uid, hr_id=hr, unit=None, title="", cn="", sn="",
                                      given_name="", display_name="", mail_enabled=False, state=DISABLED,
@@ -272,12 +274,13 @@ def _gt(v) -> str | None:
 
 
 def find(conn: ldap3.Connection, t: Target, key: str) -> dict | None:
-    """One person by uid or hr_id, all user and lifecycle attributes (for `show`)."""
+    """One person by uid or hr_id, all user and lifecycle attributes (for `show`), without the password
+    and NT hashes (the provisioner may read what it writes; nobody is shown them)."""
     k = escape_filter_chars(key)
     conn.search(t.people, f"(|(uid={k})(employeeNumber={k}))", search_scope=ldap3.LEVEL,
                 attributes=["*", "memberOf", "pwdReset", "pwdAccountLockedTime", "createTimestamp",
                             "modifyTimestamp"])
     for e in conn.response or []:
         if e.get("type") == "searchResEntry":
-            return {"dn": e["dn"], **{k: v for k, v in e["attributes"].items() if k != "userPassword"}}
+            return {"dn": e["dn"], **{k: v for k, v in e["attributes"].items() if k.lower() not in HIDDEN}}
     return None

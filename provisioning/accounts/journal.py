@@ -19,7 +19,7 @@ from typing import Iterable
 
 from ..paths import data_dir
 
-SECRET_ATTRS = {"userPassword", "password"}
+SECRET_ATTRS = {"userPassword", "password", "sambaNTPassword", "sambaLMPassword"}
 PASSWORD_ACTIONS = {"create", "enable", "reissue", "reset-password"}
 
 

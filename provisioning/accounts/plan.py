@@ -38,6 +38,7 @@ class Change:
     kinds: list[str] = field(default_factory=list)           # move, rename, title, quota, mailbox...
     reason: str = ""
     replaces_tombstone: bool = False
+    samba_account: bool = False  # the entry already has objectClass sambaSamAccount (NT hash of the shares)
 
 
 @dataclass
@@ -140,7 +141,7 @@ def compute(roster: Roster, state: DirectoryState, target: Target, settings: Acc
             kinds = sorted({KIND_OF[k] for k in diff})
             if not p.active:
                 changes.append(Change("enable", o.hr_id, uid, o.unit, o.full_name, diff, kinds=kinds + ["mailbox"],
-                                      reason="back in the roster"))
+                                      reason="back in the roster", samba_account=p.samba_account))
             else:
                 missing_box = mailboxes is not None and uid not in mailboxes
                 if diff:
@@ -151,7 +152,8 @@ def compute(roster: Roster, state: DirectoryState, target: Target, settings: Acc
                                           reason="mailbox missing or incomplete"))
                 if delivered is not None and p.pwd_reset and uid not in delivered:
                     changes.append(Change("reissue", o.hr_id, uid, o.unit, o.full_name,
-                                          reason="first password never delivered (interrupted apply)"))
+                                          reason="first password never delivered (interrupted apply)",
+                                          samba_account=p.samba_account))
         members[o.unit].add(target.person_dn(uid))
 
     for p in state.people.values():

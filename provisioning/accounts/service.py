@@ -11,12 +11,13 @@ from typing import Callable
 
 import ldap3
 
+from .. import smb
 from ..errors import BadInput, OperationFailed
 from ..model import Province, load_province
 from ..paths import run_stamp
 from ..render.console import to_plain
 from . import journal, passwords
-from .apply import ApplyResult, apply_lock, apply_plan, run_batches
+from .apply import ApplyResult, apply_lock, apply_plan, run_batches, samba_mods
 from .config import AccountsSettings, load_settings
 from .directory import DISABLED, DirectoryState, Target, connect, find, read_state, resolve_target
 from .mailbox import _Base as MailStore
@@ -154,9 +155,12 @@ def reset_password(ctx: Context, uid: str, out: Path | None = None, lang: str = 
         if _one(entry, "govAccountState") == DISABLED or str(_one(entry, "mailEnabled")).upper() != "TRUE":
             raise BadInput(f"{uid} is disabled; it comes back through the roster (accounts apply)")
         secret = passwords.generate()
+        has_samba = "sambasamaccount" in {str(o).lower() for o in entry.get("objectClass", [])}
+        samba = samba_mods(smb.samba_attributes(ctx.target.base_dn, uid, secret.get_secret_value()), has_samba)
+        # the NT hash of the file shares changes in the same request as the password
         ok = conn.modify(entry["dn"], {"userPassword": [(ldap3.MODIFY_REPLACE, [passwords.sha512_crypt(secret)])],
                                        "pwdReset": [(ldap3.MODIFY_REPLACE, ["TRUE"])],
-                                       "pwdAccountLockedTime": [(ldap3.MODIFY_REPLACE, [])]})
+                                       "pwdAccountLockedTime": [(ldap3.MODIFY_REPLACE, [])], **samba})
         if not ok:
             raise OperationFailed(f"{uid}: the directory refused the new password: {conn.result.get('description')}")
     finally:

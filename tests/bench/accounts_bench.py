@@ -32,6 +32,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fixtures.mailstack import start_dovecot, start_slapd  # noqa: E402
 
+from provisioning import smb  # noqa: E402
 from provisioning.accounts import maildir_ops, passwords, sample, service  # noqa: E402
 from provisioning.accounts.apply import person_ops  # noqa: E402
 from provisioning.accounts.mailbox import LocalStore  # noqa: E402
@@ -46,14 +47,15 @@ def ldif_value(attr: str, v: str) -> str:
     return f"{attr}:: {base64.b64encode(v.encode()).decode()}"
 
 
-def reference_ldif(plan, ctx, hashes: dict[int, str]) -> str:
-    """The entries of the initial apply, with the same hashes, and the unit groups with their members."""
+def reference_ldif(plan, ctx, hashes: dict[int, str], samba: dict[int, dict]) -> str:
+    """The entries of the initial apply, with the same hashes (and NT hashes), and the unit groups with
+    their members."""
     now = dt.datetime.now().astimezone()
     out = []
     for i, c in enumerate(plan.changes):
         if c.action != "create":
             continue
-        (_, dn, attrs), = person_ops(c, ctx.target, ctx.store, DOMAIN, hashes[i], now)
+        (_, dn, attrs), = person_ops(c, ctx.target, ctx.store, DOMAIN, hashes[i], now, samba[i])
         lines = [f"dn: {dn}"] + [ldif_value(k, v) for k, vals in attrs.items() for v in vals]
         out.append("\n".join(lines))
     for g in plan.groups:
@@ -150,7 +152,9 @@ def main() -> int:
         plan0 = service.make_plan(ctx, roster)
         creates = [i for i, c in enumerate(plan0.changes) if c.action == "create"]
         hashes = {i: hashes_all[n] for n, i in enumerate(creates)}
-        ldif = reference_ldif(plan0, ctx, hashes)
+        samba = {i: smb.samba_attributes(BASE, plan0.changes[i].uid, pws[n].get_secret_value())
+                 for n, i in enumerate(creates)}
+        ldif = reference_ldif(plan0, ctx, hashes, samba)
         (work / "ref.ldif").write_text(ldif, encoding="utf-8")
         # Bound as the provisioner, like the apply: the same ACLs and overlays on every write.
         (work / "prov.pw").write_text(slapd_ref.passwords["provisioner"])
