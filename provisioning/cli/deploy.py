@@ -51,6 +51,8 @@ def run(inventory: Path = InventoryOpt, limit: str = LimitOpt,
         for h in result.hosts:
             if h.error:
                 console.print(f"[red]{h.host}[/]: {h.error}", highlight=False)
+            if h.note:
+                console.print(f"[yellow]{h.host}[/]: {h.note}", highlight=False)
         if result.ok and result.changed == 0:
             console.print("[green]no changes[/]: every host was already as described"
                           if not check else "[green]no changes[/]: nothing would change")

@@ -84,12 +84,29 @@ def connect(host, ca_file: Path, dn: str | None = None, password: str | None = N
     return conn
 
 
-def test_full_deploy_converges_every_server(first, hosts):
+def test_check_on_a_never_deployed_province_says_so_and_touches_nothing(lab, province):
+    # Runs before the first deploy (file order): `--check` cannot query services that are not
+    # installed yet, so each server is reported as never deployed instead of failing.
+    r = run_cli("deploy", "-i", str(lab.inventory_dir), "--check", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["ok"] and out["check"] and not out["no_changes"]
+    servers = {h.name for h in province.hosts.values() if {"center_servers", "unit_servers"} & set(h.groups)}
+    assert {h["host"] for h in out["hosts"]} == servers
+    for h in out["hosts"]:
+        assert h["note"].startswith("never deployed"), h
+        assert h["failed"] == 0 and h["changed"] > 0
+        assert lab.ssh(h["host"], "test -e /etc/provision || test -e /etc/chrony/chrony.conf").returncode == 1
+
+
+def test_full_deploy_converges_every_server(first, hosts, lab):
     assert first.ok, (first.error, [(h.host, h.error) for h in first.hosts])
     center, units = hosts
     assert {h.host for h in first.hosts} == {center.name, *(u.name for u in units)}
     assert all(h.changed > 0 for h in first.hosts)
     assert Path(first.artifacts, "job_events").is_dir()
+    for h in first.hosts:   # what a later --check relies on
+        assert lab.ssh(h.host, "test -f /etc/provision/deployed").returncode == 0, h.host
 
 
 @pytest.mark.parametrize("engine", ["--mitogen", "--no-mitogen"])
