@@ -551,6 +551,7 @@ UNIT_CHECKS: list[tuple[str, str, CheckFn]] = [
     ("ldap", "replica-contextCSN", check_replica_csn),
     ("dns", "records", check_dns_records),
     ("dns", "secondary-serial", check_dns_serial),
+    ("ntp", "answers", check_ntp),
 ]
 
 
