@@ -262,3 +262,43 @@ def test_center_down_unit_resolvers_still_checked(deployed_lab):
     while (r := run_cli("verify", "-i", str(deployed_lab.inventory), "--json")).returncode != 0:
         assert time.monotonic() < deadline, [c for c in json.loads(r.stdout)["checks"] if not c["ok"]]
         time.sleep(3)
+
+
+def test_mail_log_rotation_coexists_with_rsyslog(deployed_lab, tls, mailbox):
+    """Real servers often run rsyslog, whose logrotate file also lists /var/log/mail.log: logrotate then
+    refuses the duplicate. After a deploy the file is rotated by the mail role only (13 weeks, what the
+    monthly report needs), a second deploy changes nothing, and Postfix logs into the fresh file after a
+    rotation."""
+    lab, center, inv = deployed_lab.lab, deployed_lab.center, str(deployed_lab.inventory)
+    quiet = " >/dev/null 2>&1 </dev/null"   # a daemon keeping the session's output open would hang ssh
+    lab.ssh(center.name, "apt-get update -q" + quiet + " && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+                         "rsyslog" + quiet + " && { service rsyslog start" + quiet + " || true; }", check=True)
+    try:
+        clash = lab.ssh(center.name, "logrotate -d /etc/logrotate.conf 2>&1").stdout
+        assert "duplicate log entry for /var/log/mail.log" in clash    # the problem is real here
+        for expect_changes in (True, False):
+            r = run_cli("deploy", "-i", inv, "--limit", center.name, "--tags", "mail", "--json")
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert json.loads(r.stdout)["no_changes"] is not expect_changes, r.stdout
+        debug = lab.ssh(center.name, "logrotate -d /etc/logrotate.conf 2>&1").stdout
+        assert "duplicate" not in debug and "error:" not in debug, debug
+        assert "rotating pattern: /var/log/mail.log /var/log/dovecot.log" in debug
+
+        lab.ssh(center.name, "logrotate -f /etc/logrotate.d/provision-mail", check=True)
+        token = f"rot{time.monotonic_ns()}"
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = f"vanphong@{DOMAIN}", f"{mailbox['uid']}@{DOMAIN}", token
+        msg["Message-ID"] = f"<{token}@{DOMAIN}>"
+        msg.set_content(BODY)
+        with SMTP(center.address, 25) as s:
+            s.ehlo()
+            s.starttls(context=tls)
+            s.ehlo()
+            assert s.send_message(msg) == {}
+        deadline = time.monotonic() + 20
+        while lab.ssh(center.name, f"grep -q 'message-id=<{token}@' /var/log/mail.log").returncode != 0:
+            assert time.monotonic() < deadline, "Postfix did not log into the rotated-in /var/log/mail.log"
+            time.sleep(0.5)
+    finally:
+        lab.ssh(center.name, "service rsyslog stop" + quiet + "; DEBIAN_FRONTEND=noninteractive "
+                             "apt-get purge -y -q rsyslog" + quiet)
