@@ -52,7 +52,9 @@ def run(inventory: str | Path, hosts: list[str], argv: list[str], job: str) -> d
     ansible_runner.run(
         private_data_dir=str(private), project_dir=str(REPO), inventory=str((inventory / "hosts.yml").resolve()),
         host_pattern=",".join(hosts), module="ansible.builtin.command", module_args=shlex.join(argv),
-        envvars={"ANSIBLE_CONFIG": str(ANSIBLE_CFG), "PATH": env_path, "ANSIBLE_NOCOLOR": "1"},
+        # host keys checked (ansible-runner would turn that off), as in provision deploy
+        envvars={"ANSIBLE_CONFIG": str(ANSIBLE_CFG), "PATH": env_path, "ANSIBLE_NOCOLOR": "1",
+                 "ANSIBLE_HOST_KEY_CHECKING": "True"},
         event_handler=on_event, quiet=True, artifact_dir=str(private.parent), ident=private.name,
     )
     return replies

@@ -167,10 +167,22 @@ class Progress:
                     st.note = NEVER_DEPLOYED_NOTE
                 if kind in ("runner_on_failed", "runner_on_unreachable") and not st.error \
                         and not data.get("ignore_errors"):
-                    st.error = f"{data.get('task', '')}: {str(res.get('msg', ''))[:300]}"
+                    st.error = f"{data.get('task', '')}: {_explain(str(res.get('msg', '')))[:300]}"
             if self.on_update:
                 self.on_update(self)
         return True  # keep every event in the artifacts
+
+
+HOST_KEY_SIGNS = ("REMOTE HOST IDENTIFICATION HAS CHANGED", "Host key verification failed",
+                  "mismatching host key")
+
+
+def _explain(msg: str) -> str:
+    """Say plainly what OpenSSH's banner of @ signs means (both engines)."""
+    if any(sign in msg for sign in HOST_KEY_SIGNS):
+        return ("the server's SSH host key is not the one in known_hosts (a reinstalled server, or "
+                "someone in the middle): check it, then update known_hosts")
+    return msg
 
 
 def mitogen_strategies() -> Path | None:
@@ -192,8 +204,10 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
     hosts = servers(province, limit)
     # ansible-playbook from the same environment as this Python (the venv)
     env_path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    # ansible-runner turns host key checking off unless told otherwise: a changed host key (a
+    # reinstalled server, or someone in the middle) must stop the run for that host.
     envvars = {"ANSIBLE_CONFIG": str(ANSIBLE_CFG), "PATH": env_path, "ANSIBLE_FORCE_COLOR": "0",
-               "ANSIBLE_NOCOLOR": "1"}
+               "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOST_KEY_CHECKING": "True"}
     engine = "ansible"
     if mitogen:
         strategies = mitogen_strategies()

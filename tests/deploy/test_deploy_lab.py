@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import ssl
+import subprocess
 import time
 from pathlib import Path
 
@@ -296,6 +297,32 @@ def test_unreachable_unit_server_fails_only_itself(lab, hosts):
     for h in (center, *units[:-1]):
         assert by_host[h.name]["failed"] == 0 and by_host[h.name]["unreachable"] == 0, by_host[h.name]
         assert by_host[h.name]["ok"] > 0
+
+
+@pytest.mark.parametrize("engine", ["--mitogen", "--no-mitogen"])
+def test_changed_host_key_stops_that_host_only(lab, hosts, engine, tmp_path):
+    # ansible-runner disables host key checking by default; deploy must not: a server answering with
+    # another key (reinstalled, or a man in the middle) is refused, the others still run.
+    center, units = hosts
+    victim = units[0]
+    known = lab.dir / "known_hosts"
+    original = known.read_text()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True)
+    other_key = " ".join((tmp_path / "k.pub").read_text().split()[:2])
+    known.write_text("".join(line.split(" ")[0] + " " + other_key + "\n" if victim.name in line.split(" ")[0].split(",")
+                             else line + "\n" for line in original.splitlines()))
+    try:
+        # fresh SSH control sockets: an open master from an earlier run would skip the key exchange
+        r = run_cli("deploy", "-i", str(lab.inventory_dir), "--json", "--tags", "common", engine,
+                    env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")})
+    finally:
+        known.write_text(original)
+    assert r.returncode == 1, r.stdout + r.stderr
+    by_host = {h["host"]: h for h in json.loads(r.stdout)["hosts"]}
+    assert by_host[victim.name]["unreachable"] > 0 and by_host[victim.name]["ok"] == 0
+    assert "host key is not the one in known_hosts" in by_host[victim.name]["error"]
+    for h in (center, *units[1:]):
+        assert by_host[h.name]["unreachable"] == 0 and by_host[h.name]["failed"] == 0, by_host[h.name]
 
 
 def test_firewall_and_sshd_hardening(lab, hosts):
