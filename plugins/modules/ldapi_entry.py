@@ -1,5 +1,5 @@
 #!/usr/bin/python
-"""Ansible module: make one LDAP entry exist with given attribute values, over ldapi:/// as root.
+"""Ansible module: make LDAP entries exist with given attribute values, over ldapi:/// as root.
 
 Why our own module: community.general's ldap_* modules are not installable offline, and plain
 ldapmodify tasks are not idempotent. This one compares first (ldapsearch), then adds or replaces
@@ -21,13 +21,18 @@ from ansible.module_utils.basic import AnsibleModule
 
 DOCUMENTATION = r"""
 module: ldapi_entry
-short_description: Ensure an LDAP entry and some of its attribute values, over ldapi as root
+short_description: Ensure LDAP entries and some of their attribute values, over ldapi as root
 options:
-  dn: {description: DN of the entry, type: str, required: true}
+  dn: {description: DN of the entry (or use entries), type: str}
   attributes:
     description: Attribute values (a value or a list). All of them are used when the entry is added.
     type: dict
-    required: true
+  entries:
+    description: >-
+      Many entries in one module run, each {dn, attributes} (enforce/ordered apply to all): one
+      task for a province's hundreds of unit groups instead of one module run per group.
+    type: list
+    elements: dict
   enforce:
     description: >-
       Attributes whose values are replaced when they differ on an existing entry. Default: all
@@ -106,24 +111,12 @@ def same(attr: str, wanted: list[str], current: list[str], in_config: bool, orde
     return w == c if ordered else sorted(w) == sorted(c)
 
 
-def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "dn": {"type": "str", "required": True},
-            "attributes": {"type": "dict", "required": True},
-            "enforce": {"type": "list", "elements": "str"},
-            "ordered": {"type": "list", "elements": "str", "default": ["olcAccess"]},
-            "server_uri": {"type": "str", "default": "ldapi:///"},
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    dn, uri = p["dn"], p["server_uri"]
-    wanted = {k: as_values(v) for k, v in p["attributes"].items()}
-    enforce = list(wanted) if p["enforce"] is None else p["enforce"]
-    ordered = {a.lower() for a in p["ordered"]}
+def ensure(module: AnsibleModule, dn: str, attributes: dict, enforce: list[str] | None,
+           ordered: set[str], sasl: list[str]) -> dict:
+    """Make one entry match; returns its result (changed, added, modified, diff)."""
+    wanted = {k: as_values(v) for k, v in attributes.items()}
+    enforce = list(wanted) if enforce is None else enforce
     in_config = dn.lower().endswith("cn=config")
-    sasl = ["-Q", "-Y", "EXTERNAL", "-H", uri]
 
     rc, out, err = module.run_command(
         ["ldapsearch", "-LLL", *sasl, "-o", "ldif-wrap=no", "-b", dn, "-s", "base", "(objectClass=*)", *wanted])
@@ -154,7 +147,42 @@ def main() -> None:
         rc, out, err = module.run_command(["ldapmodify", *sasl], data=ldif, binary_data=True)
         if rc != 0:
             module.fail_json(msg=f"ldapmodify {dn} failed (rc {rc}): {err.strip()}", **result)
-    module.exit_json(**result)
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "dn": {"type": "str"},
+            "attributes": {"type": "dict"},
+            "entries": {"type": "list", "elements": "dict"},
+            "enforce": {"type": "list", "elements": "str"},
+            "ordered": {"type": "list", "elements": "str", "default": ["olcAccess"]},
+            "server_uri": {"type": "str", "default": "ldapi:///"},
+        },
+        required_together=[("dn", "attributes")],
+        required_one_of=[("dn", "entries")],
+        mutually_exclusive=[("dn", "entries")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    ordered = {a.lower() for a in p["ordered"]}
+    sasl = ["-Q", "-Y", "EXTERNAL", "-H", p["server_uri"]]
+    if p["dn"] is not None:
+        module.exit_json(**ensure(module, p["dn"], p["attributes"], p["enforce"], ordered, sasl))
+
+    results = []
+    for i, entry in enumerate(p["entries"]):
+        if not isinstance(entry.get("dn"), str) or not isinstance(entry.get("attributes"), dict):
+            module.fail_json(msg=f"entries[{i}]: needs dn (a string) and attributes (a mapping)")
+        results.append(ensure(module, entry["dn"], entry["attributes"], p["enforce"], ordered, sasl))
+    changed = [r for r in results if r["changed"]]
+    out = {"changed": bool(changed), "entries": len(results),
+           "added": [r["dn"] for r in changed if r["added"]],
+           "modified": {r["dn"]: r["modified"] for r in changed if not r["added"]}}
+    if module._diff and changed:
+        out["diff"] = [r["diff"] for r in changed]
+    module.exit_json(**out)
 
 
 if __name__ == "__main__":
