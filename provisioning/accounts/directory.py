@@ -94,19 +94,26 @@ CA_ON_SERVERS = "/usr/local/share/ca-certificates/provision-ca.crt"  # the pki r
 
 
 def _center_ca(province: Province, center) -> Path:
-    """The provincial CA certificate: the deploy's copy in var/<inventory>/secrets/ca.crt, else a copy
-    fetched once from the center server (a public certificate, cached in the accounts folder)."""
+    """The provincial CA certificate: the deploy's copy in var/<inventory>/secrets/ca.crt, else the one
+    on the center server, read on every run (a public certificate; a rebuilt center or a renewed CA
+    must not leave a stale copy that fails every StartTLS) and kept in the accounts folder, which is
+    used only when the center cannot be read over SSH."""
     kept = data_dir(province.inventory_dir, "secrets") / "ca.crt"
     if kept.is_file() or center is None:
         return kept
     cached = data_dir(province.inventory_dir, "accounts") / "ca.crt"
-    if not cached.is_file():
-        from ..report.collect import CollectError, read_file
+    from ..report.collect import CollectError, read_file
 
-        try:
-            cached.write_bytes(read_file(center, CA_ON_SERVERS))
-        except CollectError as e:
-            raise OperationFailed(f"provincial CA certificate: {e} (or set accounts.ldap.ca_file)") from None
+    try:
+        pem = read_file(center, CA_ON_SERVERS)
+    except CollectError as e:
+        if cached.is_file():
+            return cached
+        raise OperationFailed(f"provincial CA certificate: {e} (or set accounts.ldap.ca_file)") from None
+    if not cached.is_file() or cached.read_bytes() != pem:
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_bytes(pem)
+        tmp.replace(cached)
     return cached
 
 

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 import pytest
 from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
 
-from provisioning import smb
+from provisioning import paths, smb
 from provisioning.deploy import secrets
 from provisioning.deploy.verify_ops import _Browser, smbclient
 from tests.conftest import run_cli
@@ -425,3 +425,18 @@ def test_verify_checks_the_unit_services(deployed_lab):
         assert {(unit.name, "fileshare"), (unit.name, "proxy"), (unit.name, "backup")} <= services
     assert (deployed_lab.center.name, "webmail") in services
     assert all(c["ok"] for c in ops), [c for c in ops if not c["ok"]]
+
+
+def test_accounts_replace_a_stale_copy_of_the_ca(deployed_lab, ca_pem, tmp_path):
+    """A copy of the CA kept from an earlier center (rebuilt lab, renewed CA) must not fail every
+    StartTLS of the accounts commands: they read the center's CA again and keep the new one."""
+    cached = paths.data_dir(deployed_lab.inventory, "accounts") / "ca.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-subj", "/CN=old provincial CA",
+                    "-days", "30", "-keyout", str(tmp_path / "old.key"), "-out", str(cached)],
+                   check=True, capture_output=True)
+    roster = tmp_path / "roster.csv"
+    r = run_cli("accounts", "sample", "-i", str(deployed_lab.inventory), "--count", "3", "--out", str(roster))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("accounts", "plan", str(roster), "-i", str(deployed_lab.inventory), "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert cached.read_text() == ca_pem
