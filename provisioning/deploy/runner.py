@@ -107,6 +107,7 @@ def province_vars(province: Province) -> dict:
     center_hosts = [h for h in province.hosts.values() if "center_servers" in h.groups]
     all_servers = {h.name: {"address": h.address, "unit": h.unit, "fqdn": f"{h.name}.{zone}"}
                    for h in province.hosts.values() if set(h.groups) & set(SERVER_GROUPS)}
+    center_wan = [str(n) for u in province.units.values() if u.kind.value == "integration_center" for n in u.wan]
     return {
         "province_name": province.info.name,
         "province_code": province.info.code or "",
@@ -121,6 +122,9 @@ def province_vars(province: Province) -> dict:
         "province_units": [
             {"code": u.code, "name": u.name, "kind": u.kind.value, "parent": u.parent,
              "wan": [str(n) for n in u.wan],
+             # what a unit server's services (NTP, file share, proxy) let in: the unit's networks and
+             # the integration center's (administration, `provision verify`)
+             "admitted": list(dict.fromkeys([str(n) for n in u.wan] + center_wan)),
              "servers": [h.name for h in u.hosts if h.name in all_servers]}
             for u in province.units.values()
         ],

@@ -74,6 +74,8 @@ def test_province_vars_for_the_roles():
     units = {u["code"]: u for u in v["province_units"]}
     assert units["000.00.02.H09"]["servers"] == ["snv-srv01"]
     assert units["000.00.02.H09"]["wan"] == ["10.20.2.0/24"]
+    assert units["000.00.02.H09"]["admitted"] == ["10.20.2.0/24", "10.20.0.0/24"]   # + the center's
+    assert units["000.01.01.H09"]["admitted"] == ["10.20.0.0/24"]
     assert set(v["province_unit_servers"]) == {h for h in v["province_servers"] if h != "tthdl-srv01"}
 
 
