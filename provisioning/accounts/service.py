@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -202,12 +203,12 @@ class PurgeResult:
 def _parse_gt(text: str | None) -> dt.datetime | None:
     if not text:
         return None
+    # GeneralizedTime first: Python 3.11's fromisoformat also accepts "20261125114135Z" but reads it
+    # as 14:13 UTC, which put the disabling of an official hours into the future.
+    if re.fullmatch(r"\d{14}(\.\d+)?Z", text):
+        return dt.datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
     try:
         return dt.datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    try:
-        return dt.datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
     except ValueError:
         return None
 

@@ -1,6 +1,7 @@
 """The accounts: section of province.yml and the sample roster generator (no services needed)."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -60,3 +61,18 @@ def test_sample_roster_is_realistic_and_valid(tmp_path):
     same = [o for o in officials if o.full_name == "Nguyễn Văn An"]
     assert len(same) >= 3 and len({o.unit for o in same}) >= 3              # username clashes
     assert sample.generate(province, 400) == rows                            # deterministic
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("20261125114135Z", dt.datetime(2026, 11, 25, 11, 41, 35, tzinfo=dt.timezone.utc)),
+    ("20261125235959Z", dt.datetime(2026, 11, 25, 23, 59, 59, tzinfo=dt.timezone.utc)),
+    ("20261125000001.5Z", dt.datetime(2026, 11, 25, 0, 0, 1, tzinfo=dt.timezone.utc)),
+    ("2026-11-25T11:41:35+00:00", dt.datetime(2026, 11, 25, 11, 41, 35, tzinfo=dt.timezone.utc)),
+    ("not a time", None),
+])
+def test_disabled_time_reads_generalized_time_at_any_hour(text, expected):
+    # Python 3.11's fromisoformat reads "20261125114135Z" as 14:13: a purge at 11:41 then found the
+    # official disabled "in the future" and kept him.
+    from provisioning.accounts.service import _parse_gt
+
+    assert _parse_gt(text) == expected
