@@ -11,7 +11,8 @@ Connections go to the inventory's addresses, never through the system resolver: 
 Mail is tested end to end with a dedicated service mailbox `uid=verify-probe` in ou=People (employeeType
 `service`), which verify itself creates or updates through the provisioner account, with a new random
 password on every run (no stored secret): a message sent on port 25 must arrive in its INBOX over IMAP,
-and is then deleted. The probe has no employeeNumber (HR id) and no departmentNumber (unit), so the
+and is then deleted; one it sends itself on 587 must arrive DKIM-signed, the signature verified (dkimpy)
+with the public key the center's DNS publishes. The probe has no employeeNumber (HR id) and no departmentNumber (unit), so the
 accounts reconciliation and the monthly report, which work on officials, leave it out. The probe
 never sends anything outside the province: the relay check stops at RCPT.
 
@@ -21,9 +22,11 @@ Results: a list of `Check` (host, unit, service, check, ok, detail), saved as
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import http.client
 import imaplib
 import json
+import re
 import secrets as _random
 import shlex
 import smtplib
@@ -34,9 +37,11 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Callable
 
+import dkim
 import ldap3
 
 from .. import paths
@@ -446,26 +451,78 @@ def check_imap_starttls(ctx: Context, server: Server) -> str:
 def check_imap_delivered(ctx: Context, server: Server) -> str:
     """993: login over TLS and find the message sent on port 25 (then delete it)."""
     password = _need_probe(ctx)
-    token = ctx.delivery_token
+    if not ctx.delivery_token:
+        with _IMAPS(ctx.name("imap"), server.address, ctx.tls, ctx.timeout) as m:
+            m.login(PROBE_UID, password)
+        return f"993 TLS, login as {PROBE_UID} (no test message: see the SMTP check)"
+    _, waited = _take_message(ctx, server, password, ctx.delivery_token)
+    return f"993 TLS, login as {PROBE_UID}, test message in INBOX after {waited:.1f} s (deleted)"
+
+
+def _take_message(ctx: Context, server: Server, password: str, token: str) -> tuple[bytes, float]:
+    """Wait for the probe's message whose subject holds `token` (IMAPS), return it whole and delete it."""
     with _IMAPS(ctx.name("imap"), server.address, ctx.tls, ctx.timeout) as m:
         m.login(PROBE_UID, password)
-        if not token:
-            return f"993 TLS, login as {PROBE_UID} (no test message: see the SMTP check)"
-        deadline = time.monotonic() + DELIVERY_WAIT
         started = time.monotonic()
         while True:
             m.select("INBOX")
             _, data = m.search(None, "SUBJECT", f'"{token}"')
             found = data[0].split() if data and data[0] else []
             if found:
+                _, parts = m.fetch(found[0], "(BODY.PEEK[])")
+                raw = next(p[1] for p in parts if isinstance(p, tuple))
                 for num in found:
                     m.store(num, "+FLAGS", "\\Deleted")
                 m.expunge()
-                return f"993 TLS, login as {PROBE_UID}, test message in INBOX after " \
-                       f"{time.monotonic() - started:.1f} s (deleted)"
-            if time.monotonic() > deadline:
+                return raw, time.monotonic() - started
+            if time.monotonic() - started > DELIVERY_WAIT:
                 raise AssertionError(f"test message not in INBOX after {DELIVERY_WAIT:.0f} s")
             time.sleep(0.5)
+
+
+def txt_record(server: str, name: str, timeout: float) -> bytes | None:
+    """The first TXT record of `name` from one server, its strings joined (as DKIM reads it)."""
+    for answer in dig(server, name, "TXT", timeout):
+        return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', answer)).encode()
+    return None
+
+
+def dkim_tags(raw: bytes) -> dict[str, str]:
+    """Tags of the message's first DKIM-Signature header ({} when unsigned)."""
+    header = BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)["DKIM-Signature"]
+    if not header:
+        return {}
+    tags = (t.split("=", 1) for t in re.sub(r"\s+", "", str(header)).split(";") if "=" in t)
+    return {k: v for k, v in tags}
+
+
+def check_dkim_signed(ctx: Context, server: Server) -> str:
+    """Mail an official sends (587, logged in) leaves signed for the province's domain, and the
+    signature verifies with the key published in the province zone (asked from the center)."""
+    password = _need_probe(ctx)
+    token = _random.token_hex(8)
+    msg = EmailMessage()
+    msg["From"] = ctx.probe_mail
+    msg["To"] = ctx.probe_mail
+    msg["Subject"] = f"provision verify DKIM {token}"
+    msg.set_content("Thư kiểm tra chữ ký DKIM của `provision verify`; sẽ được xóa ngay.\n", charset="utf-8")
+    with _SMTP(ctx.name("smtp"), server.address, 587, ctx.timeout) as s:
+        s.ehlo()
+        s.starttls(context=ctx.tls)
+        s.ehlo()
+        s.login(PROBE_UID, password)
+        s.send_message(msg)
+    raw, _ = _take_message(ctx, server, password, token)
+    tags = dkim_tags(raw)
+    if not tags:
+        raise AssertionError("the message arrived without a DKIM-Signature (is opendkim running?)")
+    if tags.get("d") != ctx.domain:
+        raise AssertionError(f"signed for d={tags.get('d')}, not {ctx.domain}")
+    record = f"{tags.get('s')}._domainkey.{ctx.domain}"
+    lookup = lambda name, timeout=5: txt_record(ctx.center.address, name.decode().rstrip("."), ctx.timeout)  # noqa: E731
+    if not dkim.verify(raw, dnsfunc=lookup):
+        raise AssertionError(f"DKIM-Signature (s={tags.get('s')}) does not verify with the TXT of {record}")
+    return f"signed d={ctx.domain} s={tags.get('s')} ({tags.get('a')}), verifies with the TXT of {record}"
 
 
 def check_dns_records(ctx: Context, server: Server) -> str:
@@ -541,6 +598,7 @@ CENTER_CHECKS: list[tuple[str, str, CheckFn]] = [
     ("submission", "587-auth-after-starttls", check_submission_auth),
     ("imap", "143-starttls-login", check_imap_starttls),
     ("imap", "993-login-message-delivered", check_imap_delivered),
+    ("submission", "587-dkim-signed", check_dkim_signed),
     ("dns", "records", check_dns_records),
     ("web", "https-www", check_https("www")),
     ("web", "https-portal", check_https("portal")),

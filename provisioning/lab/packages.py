@@ -13,7 +13,7 @@ ROOTFS_INCLUDE = [
 
 LAB_PACKAGES = [
     "slapd", "ldap-utils",
-    "postfix", "postfix-ldap", "dovecot-imapd", "dovecot-lmtpd", "dovecot-ldap",
+    "postfix", "postfix-ldap", "dovecot-imapd", "dovecot-lmtpd", "dovecot-ldap", "opendkim",
     "bind9", "bind9-dnsutils",
     "nginx",
     "chrony", "nftables", "openssl", "rsync", "sudo",
