@@ -207,6 +207,34 @@ def test_proxy_asks_for_credentials_and_allows_only_the_units_officials(deployed
     assert "access.log" in rot
 
 
+def test_proxy_keeps_running_while_its_replica_restarts(deployed_lab, officials):
+    """Squid's LDAP helpers exit when they cannot reach the directory over StartTLS, and Squid stops
+    when its helpers crash too rapidly. With the unit's replica stopped the proxy must keep answering
+    (407: nobody can be checked), and fresh logins work again once slapd is back."""
+    lab, a, inv = deployed_lab.lab, officials.a, str(deployed_lab.inventory)
+    quiet = " >/dev/null 2>&1 </dev/null"
+    squid = lambda: lab.ssh(a.name, "pgrep -d, -x squid", check=True).stdout.strip()  # noqa: E731
+    crashes = lambda: lab.ssh(a.name, "grep -c 'crashing too rapidly' /var/log/squid/cache.log").stdout.strip()  # noqa: E731
+    before = (squid(), crashes())
+    lab.ssh(a.name, "service slapd stop" + quiet, check=True)
+    try:
+        codes = [curl_proxy(a.address, f"khach{i}", "sai mat khau") for i in range(8)]
+        codes.append(curl_proxy(a.address, officials.people["anpv"].uid, "not his password"))
+    finally:
+        lab.ssh(a.name, "service slapd start" + quiet, check=True)
+    assert codes == [407] * 9, codes
+    assert (squid(), crashes()) == before
+    # verify's probe gets a new password on every run: its proxy login goes through the helpers again
+    deadline = time.monotonic() + 60
+    while True:
+        r = run_cli("verify", "-i", inv, "--limit", f"{deployed_lab.center.name},{a.name}", "--json")
+        proxy = [c for c in json.loads(r.stdout)["checks"] if c["host"] == a.name and c["service"] == "proxy"]
+        if len(proxy) == 2 and all(c["ok"] for c in proxy):
+            break
+        assert time.monotonic() < deadline, proxy
+        time.sleep(3)
+
+
 # -------------------------------------------------------------------------------------------- webmail
 
 @pytest.fixture(scope="module")
