@@ -35,11 +35,12 @@ import ssl
 import struct
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import dkim
 import ldap3
@@ -177,6 +178,18 @@ class _SMTP(smtplib.SMTP):
 
     def _get_socket(self, host, port, timeout):
         return socket.create_connection((self._address, port), timeout)
+
+
+@contextmanager
+def _smtp_tls(ctx: Context, server: Server, port: int) -> Iterator[_SMTP]:
+    """An SMTP session after a verified STARTTLS: port 25 as mail.<zone> (MX), 587 as smtp.<zone>."""
+    with _SMTP(ctx.name("mail" if port == 25 else "smtp"), server.address, port, ctx.timeout) as s:
+        s.ehlo()
+        if not s.has_extn("starttls"):
+            raise AssertionError(f"port {port} does not offer STARTTLS")
+        s.starttls(context=ctx.tls)
+        s.ehlo()
+        yield s
 
 
 class _IMAP(imaplib.IMAP4):
@@ -371,12 +384,7 @@ def check_smtp_deliver(ctx: Context, server: Server) -> str:
     msg["To"] = ctx.probe_mail
     msg["Subject"] = f"provision verify {token}"
     msg.set_content("Thư kiểm tra tự động của `provision verify`; sẽ được xóa ngay.\n", charset="utf-8")
-    with _SMTP(ctx.name("mail"), server.address, 25, ctx.timeout) as s:
-        s.ehlo()
-        if not s.has_extn("starttls"):
-            raise AssertionError("port 25 does not offer STARTTLS")
-        s.starttls(context=ctx.tls)
-        s.ehlo()
+    with _smtp_tls(ctx, server, 25) as s:
         refused = s.send_message(msg)
         if refused:
             raise AssertionError(f"recipient refused: {refused}")
@@ -386,10 +394,7 @@ def check_smtp_deliver(ctx: Context, server: Server) -> str:
 
 
 def check_smtp_relay_refused(ctx: Context, server: Server) -> str:
-    with _SMTP(ctx.name("mail"), server.address, 25, ctx.timeout) as s:
-        s.ehlo()
-        s.starttls(context=ctx.tls)
-        s.ehlo()
+    with _smtp_tls(ctx, server, 25) as s:
         code, reply = s.mail(OUTSIDE_SENDER)
         if code != 250:
             raise AssertionError(f"MAIL FROM refused: {code} {reply.decode(errors='replace')}")
@@ -403,10 +408,7 @@ def check_smtp_relay_refused(ctx: Context, server: Server) -> str:
 
 def check_smtp_spoofed_sender_refused(ctx: Context, server: Server) -> str:
     """Port 25 without login: an official's address as sender is refused (anti-spoofing)."""
-    with _SMTP(ctx.name("mail"), server.address, 25, ctx.timeout) as s:
-        s.ehlo()
-        s.starttls(context=ctx.tls)
-        s.ehlo()
+    with _smtp_tls(ctx, server, 25) as s:
         s.mail(ctx.probe_mail)
         code, reply = s.rcpt(ctx.probe_mail)
         s.rset()
@@ -431,10 +433,7 @@ def check_submission_plain_auth_refused(ctx: Context, server: Server) -> str:
 
 def check_submission_auth(ctx: Context, server: Server) -> str:
     password = _need_probe(ctx)
-    with _SMTP(ctx.name("smtp"), server.address, 587, ctx.timeout) as s:
-        s.ehlo()
-        s.starttls(context=ctx.tls)
-        s.ehlo()
+    with _smtp_tls(ctx, server, 587) as s:
         code, _ = s.login(PROBE_UID, password)
         return f"STARTTLS then AUTH as {PROBE_UID}: {code}"
 
@@ -506,10 +505,7 @@ def check_dkim_signed(ctx: Context, server: Server) -> str:
     msg["To"] = ctx.probe_mail
     msg["Subject"] = f"provision verify DKIM {token}"
     msg.set_content("Thư kiểm tra chữ ký DKIM của `provision verify`; sẽ được xóa ngay.\n", charset="utf-8")
-    with _SMTP(ctx.name("smtp"), server.address, 587, ctx.timeout) as s:
-        s.ehlo()
-        s.starttls(context=ctx.tls)
-        s.ehlo()
+    with _smtp_tls(ctx, server, 587) as s:
         s.login(PROBE_UID, password)
         s.send_message(msg)
     raw, _ = _take_message(ctx, server, password, token)
