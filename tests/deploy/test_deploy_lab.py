@@ -129,9 +129,14 @@ def test_check_mode_on_converged_province_reports_no_change(lab, first):
     assert "no changes" in r.stdout
 
 
-def test_secrets_never_reach_the_artifacts(lab, first):
+def test_secrets_never_reach_the_artifacts(lab, first, hosts):
     raw = secrets._read(lab.inventory_dir)
     values = [v for v in raw.values() if len(v) > 8]
+    # nor do the private keys the roles make on the center (server TLS key, DKIM key): a line from
+    # the middle of each key's base64 body stands for it
+    center, _ = hosts
+    for key in (f"/etc/ssl/provision/{center.name}.bentre.gov.vn.key", "/etc/ssl/provision/dkim/mail.key"):
+        raw[key] = lab.ssh(center.name, f"cat {key}", check=True).stdout.splitlines()[10]
     deploy_dir = Path(first.artifacts).parent
     for f in deploy_dir.rglob("*"):
         if f.is_file():
@@ -266,6 +271,11 @@ def test_certificates_follow_their_names_and_the_ca_key_stays_on_the_center(lab,
                   check=True).stdout.split("\n")
     assert key[:2] == ["-----BEGIN ENCRYPTED PRIVATE KEY-----", "600"]
     assert lab.ssh(unit.name, "ls /etc/ssl/provision-ca").returncode != 0, "the CA key never leaves the center"
+    # the DKIM key is made on the center, readable by root and (its copy) by OpenDKIM only
+    dkim = lab.ssh(center.name, "stat -c '%a %U' /etc/ssl/provision/dkim/mail.key /etc/dkimkeys/mail.private",
+                   check=True).stdout.split("\n")
+    assert dkim[:2] == ["600 root", "600 opendkim"], dkim
+    assert lab.ssh(unit.name, "ls /etc/ssl/provision/dkim /etc/dkimkeys").returncode != 0
 
     host_vars = lab.inventory_dir / "host_vars"
     host_vars.mkdir(exist_ok=True)
