@@ -193,6 +193,45 @@ def _explain(msg: str) -> str:
     return msg
 
 
+# Tags Ansible itself understands in --tags.
+SPECIAL_TAGS = ("all", "always", "never", "tagged", "untagged")
+
+
+def playbook_tags() -> set[str]:
+    """Every tag site.yml and the roles' task files give (what --tags may name)."""
+    import yaml
+
+    found: set[str] = set(SPECIAL_TAGS)
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            t = node.get("tags")
+            found.update(x.strip() for x in (t.split(",") if isinstance(t, str) else t or []))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for f in [PLAYBOOK, *sorted((REPO / "roles").glob("*/tasks/*.yml"))]:
+        walk(yaml.safe_load(f.read_text(encoding="utf-8")))
+    return found
+
+
+def check_tags(tags: str | None) -> None:
+    """Refuse --tags naming no tag of the playbook: Ansible would run only the `always` tasks and
+    report success, as if the service had been deployed."""
+    if tags is None:
+        return
+    known = playbook_tags()
+    wanted = [t.strip() for t in tags.split(",")]
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        roles = sorted(known - set(SPECIAL_TAGS))
+        raise BadInput(f"--tags: {', '.join(repr(t) for t in unknown)} is not a tag of playbooks/site.yml "
+                       f"(tags: {', '.join(roles)})")
+
+
 def mitogen_strategies() -> Path | None:
     """The installed Mitogen's Ansible strategy plugins (None when Mitogen is not installed)."""
     spec = importlib.util.find_spec("ansible_mitogen")
@@ -210,6 +249,7 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
     inventory = Path(inventory)
     province = load_province(inventory)
     hosts = servers(province, limit)
+    check_tags(tags)
     # ansible-playbook from the same environment as this Python (the venv)
     env_path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     # ansible-runner turns host key checking off unless told otherwise: a changed host key (a
