@@ -42,9 +42,6 @@ ANSIBLE_CFG = REPO / "ansible.cfg"
 SERVER_GROUPS = ("center_servers", "unit_servers")
 # Service names in the province zone that point to the center (contract: TLS SANs, DNS, /etc/hosts).
 CENTER_SERVICES = ["ldap", "mail", "smtp", "imap", "www", "portal", "ns1"]
-# DKIM selector of the mail domain: <selector>._domainkey.<mail domain> holds the public key. A key
-# rotation is a new selector (the pki role makes a key per selector; the old record leaves the zone).
-DKIM_SELECTOR = "mail"
 
 
 @dataclass
@@ -120,7 +117,8 @@ def province_vars(province: Province) -> dict:
         "province_timezone": province.info.timezone,
         "province_center_host": sorted(h.name for h in center_hosts)[0],
         "province_center_services": CENTER_SERVICES,
-        "province_dkim_selector": DKIM_SELECTOR,
+        # <selector>._domainkey.<mail domain>; the pki role makes one key per selector
+        "province_dkim_selector": province.info.dkim_selector,
         "province_unit_servers": sorted(h.name for h in province.hosts.values() if "unit_servers" in h.groups),
         "province_servers": all_servers,
         "province_units": [

@@ -107,6 +107,9 @@ class ProvinceInfo(_Strict):
     base_dn: str
     dns_zone: str | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
+    # DKIM selector of the mail domain (<selector>._domainkey.<mail_domain>); a new selector is a key
+    # rotation: the next deploy makes a new key, publishes it and signs with it.
+    dkim_selector: str = "mail"
 
     @field_validator("name")
     @classmethod
@@ -121,6 +124,14 @@ class ProvinceInfo(_Strict):
         v = v.lower()
         if not DOMAIN.match(v):
             raise ValueError(f"{v!r} is not a DNS domain name (ASCII labels, e.g. bentre.gov.vn)")
+        return v
+
+    @field_validator("dkim_selector")
+    @classmethod
+    def _selector(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", v):
+            raise ValueError(f"{v!r} is not a DKIM selector (one DNS label: lower-case letters, digits, '-', "
+                             "e.g. mail or s2026)")
         return v
 
     @field_validator("base_dn")

@@ -77,6 +77,7 @@ def test_province_vars_for_the_roles():
     assert units["000.00.02.H09"]["admitted"] == ["10.20.2.0/24", "10.20.0.0/24"]   # + the center's
     assert units["000.01.01.H09"]["admitted"] == ["10.20.0.0/24"]
     assert set(v["province_unit_servers"]) == {h for h in v["province_servers"] if h != "tthdl-srv01"}
+    assert v["province_dkim_selector"] == "mail"          # province.yml's dkim_selector, by default
 
 
 def test_limit_selects_servers_only():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dkim
 import pytest
+import yaml
 from ldap3 import MODIFY_REPLACE, Connection, Server, Tls
 
 from provisioning.deploy import secrets, verify
@@ -374,3 +375,26 @@ def test_mail_flows_unsigned_while_opendkim_is_down_and_deploy_repairs_it(deploy
     assert r.returncode == 0 and json.loads(r.stdout)["no_changes"] is False, r.stdout + r.stderr
     r = run_cli("verify", "-i", inv, "--limit", center.name, "--json")
     assert r.returncode == 0, [c for c in json.loads(r.stdout)["checks"] if not c["ok"]]
+
+
+def test_a_new_dkim_selector_rotates_the_key(deployed_lab, tls, mailbox):
+    """province.yml's dkim_selector changed: one deploy makes the new key, publishes it (the unit
+    resolvers' secondary copies follow by zone transfer), withdraws the old record and signs with
+    the new key."""
+    center, unit, inv = deployed_lab.center, deployed_lab.units[0], deployed_lab.inventory
+    province = inv / "province.yml"
+    doc = yaml.safe_load(province.read_text(encoding="utf-8"))
+    doc["province"]["dkim_selector"] = "s2026"
+    province.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    r = run_cli("deploy", "-i", str(inv), "--limit", center.name, "--tags", "pki,dns,mail", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["no_changes"] is False, r.stdout + r.stderr
+    lookup = lambda name, timeout=5: verify.txt_record(unit.address, name.decode().rstrip("."), 5)  # noqa: E731
+    deadline = time.monotonic() + 30
+    while lookup(f"s2026._domainkey.{DOMAIN}".encode()) is None:
+        assert time.monotonic() < deadline, "the unit's secondary zone did not get the new key"
+        time.sleep(1)
+    assert lookup(f"mail._domainkey.{DOMAIN}".encode()) is None
+    token = f"rot{time.monotonic_ns()}"
+    _submit(center, tls, mailbox, token)
+    raw = _read_back(center, tls, mailbox, token)
+    assert verify.dkim_tags(raw)["s"] == "s2026" and dkim.verify(raw, dnsfunc=lookup)

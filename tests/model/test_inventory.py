@@ -117,6 +117,9 @@ BROKEN = {
     "non-ASCII mail domain": (
         dict(province=lambda d: d["province"].update(mail_domain="bến-tre.gov.vn")),
         ["province", "mail_domain", "not a DNS domain"]),
+    "bad DKIM selector": (
+        dict(province=lambda d: d["province"].update(dkim_selector="thư_2026")),
+        ["province", "dkim_selector", "not a DKIM selector"]),
     "bad base DN": (
         dict(province=lambda d: d["province"].update(base_dn="bentre.gov.vn")),
         ["province", "base_dn", "not a directory base DN"]),
