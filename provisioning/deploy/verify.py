@@ -12,9 +12,10 @@ Mail is tested end to end with a dedicated service mailbox `uid=verify-probe` in
 `service`), which verify itself creates or updates through the provisioner account, with a new random
 password on every run (no stored secret): a message sent on port 25 must arrive in its INBOX over IMAP,
 and is then deleted; one it sends itself on 587 must arrive DKIM-signed, the signature verified (dkimpy)
-with the public key the center's DNS publishes. The probe has no employeeNumber (HR id) and no departmentNumber (unit), so the
-accounts reconciliation and the monthly report, which work on officials, leave it out. The probe
-never sends anything outside the province: the relay check stops at RCPT.
+with the public key the center's DNS publishes. The probe has no employeeNumber (HR id) and no
+departmentNumber (unit), so the accounts reconciliation and the monthly report, which work on
+officials, leave it out. The probe never sends anything outside the province: the relay check stops
+at RCPT.
 
 Results: a list of `Check` (host, unit, service, check, ok, detail), saved as
 `var/<inventory>/verify/<run>.json`: {"run": {"started", "finished", "inventory"}, "checks": [...]}.

@@ -129,6 +129,25 @@ def test_check_mode_on_converged_province_reports_no_change(lab, first):
     assert "no changes" in r.stdout
 
 
+def test_check_then_deploy_on_a_server_deployed_before_a_role_gained_a_package(lab, first, hosts):
+    """Upgrading the project adds packages to roles (here OpenDKIM and the DKIM key, as on a center
+    deployed before DKIM existed). `--check` must report what would change instead of failing on the
+    missing user, key and service; the real run then converges and the next one changes nothing."""
+    center, units = hosts
+    quiet = " >/dev/null 2>&1 </dev/null"
+    lab.ssh(center.name, "service opendkim stop" + quiet + "; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "
+                         "opendkim" + quiet + " && rm -rf /etc/ssl/provision/dkim /etc/dkimkeys", check=True)
+    r = run_cli("deploy", "-i", str(lab.inventory_dir), "--check", "--limit", center.name, "--json")
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["hosts"][0]["failed"] == 0, r.stdout + r.stderr
+    assert out["hosts"][0]["changed"] > 0 and not out["hosts"][0]["note"]
+    assert lab.ssh(center.name, "test -e /usr/sbin/opendkim || test -e /etc/ssl/provision/dkim").returncode == 1
+    for expect_changes in (True, False):
+        r = run_cli("deploy", "-i", str(lab.inventory_dir), "--limit", center.name, "--json")
+        assert r.returncode == 0 and json.loads(r.stdout)["no_changes"] is not expect_changes, r.stdout + r.stderr
+    assert lab.ssh(center.name, "pgrep -x opendkim && test -s /etc/dkimkeys/mail.private").returncode == 0
+
+
 def test_secrets_never_reach_the_artifacts(lab, first, hosts):
     raw = secrets._read(lab.inventory_dir)
     values = [v for v in raw.values() if len(v) > 8]
