@@ -480,11 +480,15 @@ def _take_message(ctx: Context, server: Server, password: str, token: str) -> tu
             time.sleep(0.5)
 
 
+def txt_records(server: str, name: str, timeout: float) -> list[str]:
+    """The TXT records of `name` from one server, each with its strings joined (as receivers read them)."""
+    return ["".join(re.findall(r'"((?:[^"\\]|\\.)*)"', answer)) for answer in dig(server, name, "TXT", timeout)]
+
+
 def txt_record(server: str, name: str, timeout: float) -> bytes | None:
-    """The first TXT record of `name` from one server, its strings joined (as DKIM reads it)."""
-    for answer in dig(server, name, "TXT", timeout):
-        return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', answer)).encode()
-    return None
+    """The first TXT record of `name` (what a DKIM verifier asks for its key)."""
+    found = txt_records(server, name, timeout)
+    return found[0].encode() if found else None
 
 
 def dkim_tags(raw: bytes) -> dict[str, str]:
@@ -527,14 +531,21 @@ def check_dns_records(ctx: Context, server: Server) -> str:
     want = {(ctx.name(s), "A"): [ctx.center.address] for s in ("www", "portal", "mail", "ldap", "ns1")}
     want.update({(s.fqdn, "A"): [s.address] for s in ctx.servers})
     want[(ctx.domain, "MX")] = [f"10 {ctx.name('mail')}."]
+    # the mail policy receivers look up: SPF, DMARC and the DKIM key (values are the roles' to choose)
+    policy = {ctx.domain: "v=spf1 ", f"_dmarc.{ctx.domain}": "v=DMARC1;",
+              f"{ctx.province.info.dkim_selector}._domainkey.{ctx.domain}": "v=DKIM1;"}
     wrong = []
     for (name, rtype), expected in want.items():
         got = dig(server.address, name, rtype, ctx.timeout)
         if got != expected:
             wrong.append(f"{name} {rtype}: {got or 'no answer'} (want {expected})")
+    for name, prefix in policy.items():
+        got = txt_records(server.address, name, ctx.timeout)
+        if not any(t.startswith(prefix) for t in got):
+            wrong.append(f"{name} TXT: {[t[:40] for t in got] or 'no answer'} (want {prefix.strip()}...)")
     if wrong:
         raise AssertionError("; ".join(wrong))
-    return f"{len(want)} records (A of servers and services, MX) as expected"
+    return f"{len(want) + len(policy)} records (A of servers and services, MX, SPF, DMARC, DKIM) as expected"
 
 
 def check_dns_serial(ctx: Context, server: Server) -> str:

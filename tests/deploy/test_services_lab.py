@@ -386,6 +386,11 @@ def test_a_new_dkim_selector_rotates_the_key(deployed_lab, tls, mailbox):
     doc = yaml.safe_load(province.read_text(encoding="utf-8"))
     doc["province"]["dkim_selector"] = "s2026"
     province.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    # before the deploy, verify finds no key for the new selector, on the center and the unit resolver
+    r = run_cli("verify", "-i", str(inv), "--limit", f"{center.name},{unit.name}", "--json")
+    records = [c for c in json.loads(r.stdout)["checks"] if c["check"] == "records"]
+    assert r.returncode == 1 and len(records) == 2, r.stdout + r.stderr
+    assert all(not c["ok"] and f"s2026._domainkey.{DOMAIN} TXT" in c["detail"] for c in records), records
     r = run_cli("deploy", "-i", str(inv), "--limit", center.name, "--tags", "pki,dns,mail", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["no_changes"] is False, r.stdout + r.stderr
     lookup = lambda name, timeout=5: verify.txt_record(unit.address, name.decode().rstrip("."), 5)  # noqa: E731
@@ -398,3 +403,5 @@ def test_a_new_dkim_selector_rotates_the_key(deployed_lab, tls, mailbox):
     _submit(center, tls, mailbox, token)
     raw = _read_back(center, tls, mailbox, token)
     assert verify.dkim_tags(raw)["s"] == "s2026" and dkim.verify(raw, dnsfunc=lookup)
+    r = run_cli("verify", "-i", str(inv), "--limit", f"{center.name},{unit.name}", "--json")
+    assert r.returncode == 0, [c for c in json.loads(r.stdout)["checks"] if not c["ok"]]
