@@ -17,7 +17,7 @@ provision lab status
 step "2. Validate the province model"
 provision inventory check -i "$INV"
 
-step "3. Audit the units' LAN hardware against the baseline ($DATA/audit/<run>/audit.{json,csv,html})"
+step "3. Audit the units' LAN hardware against the baseline ($DATA/audit/<run>/audit.{json,csv,xlsx,html})"
 provision audit -i "$INV"
 
 step "4. Deploy the baseline services (directory, mail, DNS, PKI, portal, NTP, firewall, unit services)"

@@ -1,6 +1,8 @@
 """Write an audit's results: audit.json (the record, schema in README.md), audit.csv (one row per host,
-UTF-8 with BOM so Excel on Vietnamese Windows shows the diacritics) and audit.html (per-unit summary,
-per-host detail, heterogeneity of each unit). Reports are Vietnamese by default, English with lang="en".
+UTF-8 with BOM so Excel on Vietnamese Windows shows the diacritics), audit.xlsx (sheets per unit,
+uniformity and per host: opens the same whatever the list separator of the Windows region, which is
+';' in Vietnamese settings) and audit.html (per-unit summary, per-host detail, heterogeneity of each
+unit). Reports are Vietnamese by default, English with lang="en".
 
 Secrets never reach these files: results hold facts and checks only, and `to_plain` masks SecretStr.
 """
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
-from ..render import i18n
+from ..render import i18n, xlsx
 from ..render.console import to_plain
 from ..render.csv import to_csv
 from ..render.files import write_text
@@ -153,12 +155,43 @@ def render_report_html(data: dict, lang: str) -> str:
     return render_html("audit.html.j2", ctx, lang=lang, search_path=[TEMPLATES])
 
 
+def render_xlsx(data: dict, lang: str):
+    """The workbook: per unit (with the total), uniformity per unit, per host (the CSV's columns)."""
+    t = lambda key, **kw: i18n.t(key, lang, **kw)  # noqa: E731
+    run, tot = data["run"], data["totals"]
+    note = t("audit.subtitle", province=run["province"], run=run["id"], baseline=run["baseline"].split("/")[-1])
+    wb = xlsx.workbook()
+    pct = t("audit.compliant_pct")
+    rows = [[u["unit"], u["name"], u["hosts"], u["audited"], u["compliant"],
+             None if u["percent"] is None else u["percent"] / 100,
+             "; ".join(f"{t('status.' + s)}: {n}" for s, n in u["statuses"].items() if s != "audited" and n)]
+            for u in data["units"]]
+    rows.append(["", t("common.total"), tot["hosts"], tot["audited"], tot["compliant"],
+                 None if tot["percent"] is None else tot["percent"] / 100, ""])
+    xlsx.add_sheet(wb, t("audit.sheet_units"), [t("col.unit_code"), t("col.unit"), t("audit.hosts"),
+                                                t("audit.audited"), t("audit.compliant"), pct, t("audit.not_audited")],
+                   rows, formats={pct: "0.0%"}, title=t("audit.title"), notes=[note])
+    lines = lambda pairs: "\n".join(f"{k} × {n}" for k, n in pairs)  # noqa: E731
+    xlsx.add_sheet(wb, t("audit.sheet_uniformity"),
+                   [t("col.unit_code"), t("col.unit"), t("audit.audited"), t("audit.configs"), t("audit.cpu"),
+                    t("audit.ram"), t("audit.os"), t("audit.net_models")],
+                   [[h["unit"], h["name"], h["machines"], h["configs"], lines(h["cpu"]), lines(h["ram"]),
+                     lines(h["os"]), lines(h["net"])] for h in heterogeneity(data)],
+                   title=t("audit.heterogeneity"), notes=[t("audit.heterogeneity_hint")])
+    xlsx.add_sheet(wb, t("audit.sheet_hosts"), [t(f"col.{c}") for c in CSV_COLUMNS], csv_rows(data, lang),
+                   title=t("audit.details"), notes=[note])
+    return wb
+
+
 def write_all(report: AuditReport, out_dir: Path, lang: str = i18n.DEFAULT_LANG) -> dict[str, Path]:
-    """audit.json, audit.csv and audit.html in `out_dir`. All three are rendered before the first is
-    written, so a rendering error leaves no partial run folder behind."""
+    """audit.json, audit.csv, audit.xlsx and audit.html in `out_dir`. All are rendered before the first
+    is written, so a rendering error leaves no partial run folder behind."""
     i18n.check_lang(lang)
     data = report_data(report)
     texts = {"json": json.dumps(data, ensure_ascii=False, indent=2) + "\n",
              "csv": to_csv([i18n.t(f"col.{c}", lang) for c in CSV_COLUMNS], csv_rows(data, lang)),
              "html": render_report_html(data, lang)}
-    return {kind: write_text(out_dir / f"audit.{kind}", text, bom=(kind == "csv")) for kind, text in texts.items()}
+    book = render_xlsx(data, lang)
+    files = {kind: write_text(out_dir / f"audit.{kind}", text, bom=(kind == "csv")) for kind, text in texts.items()}
+    files["xlsx"] = xlsx.save(book, out_dir / "audit.xlsx")
+    return files

@@ -70,9 +70,9 @@ def audit(ctx: typer.Context,
                                                   help=f"Hard limit per host in seconds (default {DEFAULT_TIMEOUT:g})."),
           fail_under: Optional[float] = typer.Option(None, "--fail-under",
                                                      help="Exit 1 when fewer than PCT % of hosts meet the baseline."),
-          lang: str = typer.Option("vi", "--lang", help="Language of audit.csv and audit.html: vi or en."),
+          lang: str = typer.Option("vi", "--lang", help="Language of audit.csv, audit.xlsx and audit.html: vi or en."),
           json: bool = JsonOpt) -> int:
-    """Audit every selected host; write audit.json, audit.csv and audit.html."""
+    """Audit every selected host; write audit.json, audit.csv, audit.xlsx and audit.html."""
     if ctx.invoked_subcommand:
         return errors.OK
     # Checked here rather than with typer's min/max so that every bad option is a BadInput (exit 2).

@@ -58,7 +58,7 @@ def test_audit_writes_dated_history_with_json_csv_html(setup):
         assert u["percent"] == round(100 * u["compliant"] / u["hosts"], 1)
     # nothing secret in any output or on the terminal
     for f in runs[0].iterdir():
-        text = f.read_text(encoding="utf-8-sig")
+        text = xlsx_text(f) if f.suffix == ".xlsx" else f.read_text(encoding="utf-8-sig")
         for secret in (PASSWORD, SW_PASSWORD, SW_ENABLE):
             assert secret not in text, f.name
     assert PASSWORD not in r.stdout + r.stderr
@@ -87,6 +87,43 @@ def test_csv_opens_in_excel_with_vietnamese_intact(setup, tmp_path):
     assert win[header.index("Lý do")].startswith("Máy Windows: chưa có bộ thu thập")
     import unicodedata
     assert raw.decode("utf-8-sig") == unicodedata.normalize("NFC", raw.decode("utf-8-sig"))
+
+
+def xlsx_text(path) -> str:
+    """Every cell of a workbook, as text."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    return "\n".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
+
+
+def test_xlsx_has_units_uniformity_and_hosts_in_either_language(setup, tmp_path):
+    from openpyxl import load_workbook
+
+    for lang, sheets in (("vi", ["Theo đơn vị", "Đồng bộ thiết bị", "Từng máy"]),
+                         ("en", ["Per unit", "Uniformity", "Per host"])):
+        out = tmp_path / lang
+        assert provision("audit", "-i", setup["inv"], "--out", out, "--lang", lang, data=setup["data"]).returncode == 0
+        data = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+        wb = load_workbook(out / "audit.xlsx")
+        assert wb.sheetnames == sheets
+        units, uniform, hosts = (list(ws.iter_rows(values_only=True)) for ws in wb)
+        # per unit: title, blank, header, one row per unit, the total, then the run's note
+        header = units[2]
+        table = units[3:3 + len(data["units"]) + 1]
+        assert [r[0] for r in table[:-1]] == [u["unit"] for u in data["units"]]
+        assert table[-1][2] == data["totals"]["hosts"] == 10
+        pct = header.index("Tỷ lệ đạt" if lang == "vi" else "% compliant")
+        assert table[-1][pct] == pytest.approx(data["totals"]["percent"] / 100)
+        assert wb[sheets[0]].cell(row=4 + len(data["units"]), column=pct + 1).number_format == "0.0%"
+        # uniformity: a row per unit, CPU models with counts
+        cpus = {p["cpu_model"] for p in setup["fleet"].profiles}
+        assert any(c and any(f"{m} × " in c for m in cpus) for r in uniform[3:] for c in r if isinstance(c, str))
+        # per host: the CSV's rows, same header, Vietnamese intact (NFC)
+        csv_rows = list(csv.reader(io.StringIO((out / "audit.csv").read_text(encoding="utf-8-sig"), newline="")))
+        assert list(hosts[2]) == csv_rows[0]
+        assert [r[2] for r in hosts[3:3 + 10]] == [r[2] for r in csv_rows[1:]]
+    assert "Trung tâm Tích hợp dữ liệu tỉnh" in xlsx_text(tmp_path / "vi" / "audit.xlsx")
 
 
 def test_html_vietnamese_by_default_english_on_request(setup, tmp_path):
