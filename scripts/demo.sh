@@ -35,6 +35,9 @@ mkdir -p "$DATA"
 [ -f "$DATA/roster-sample.csv" ] || provision accounts sample -i "$INV" --count 300 --out "$DATA/roster-sample.csv"
 provision accounts plan "$DATA/roster-sample.csv" -i "$INV"
 provision accounts apply "$DATA/roster-sample.csv" -i "$INV" --yes
+# Unit servers copy their officials into the file share within 5 minutes (cron); do it now, or the
+# second deploy below would do it and rightly report that change.
+provision deploy -i "$INV" --tags fileshare
 
 step "7. Second deploy and second sync on the unchanged province: nothing changes"
 provision deploy -i "$INV"

@@ -85,6 +85,16 @@ def mailbox(deployed_lab, ca_pem):
     conn.unbind()
 
 
+def _deliver_on_25(center, tls: ssl.SSLContext, msg: EmailMessage) -> None:
+    """Hand a message to the MX as another mail server would: port 25, STARTTLS verified (mail.<zone>
+    chains to the provincial CA)."""
+    with SMTP(center.address, 25) as s:
+        s.ehlo()
+        s.starttls(context=tls)
+        s.ehlo()
+        assert s.send_message(msg) == {}
+
+
 def _wait_for(imap: imaplib.IMAP4, subject_token: str, seconds: float = 20) -> bytes:
     deadline = time.monotonic() + seconds
     while True:
@@ -124,11 +134,7 @@ def test_mail_sent_on_25_is_read_back_over_imap(deployed_lab, tls, mailbox):
     msg["To"] = f"vanthu@{DOMAIN}"          # the alias (mailAlias) of the mailbox
     msg["Subject"] = f"{SUBJECT} {token}"
     msg.set_content(BODY)
-    with SMTP(center.address, 25) as s:
-        s.ehlo()
-        s.starttls(context=tls)             # verified: mail.<zone> chains to the provincial CA
-        s.ehlo()
-        assert s.send_message(msg) == {}
+    _deliver_on_25(center, tls, msg)
     with IMAPS(center.address, tls) as m:
         m.login(f"{mailbox['uid']}@{DOMAIN}", mailbox["password"])   # uid@domain logs in as uid
         raw = _wait_for(m, token)
@@ -295,11 +301,7 @@ def test_mail_log_rotation_coexists_with_rsyslog(deployed_lab, tls, mailbox):
         msg["From"], msg["To"], msg["Subject"] = f"vanphong@{DOMAIN}", f"{mailbox['uid']}@{DOMAIN}", token
         msg["Message-ID"] = f"<{token}@{DOMAIN}>"
         msg.set_content(BODY)
-        with SMTP(center.address, 25) as s:
-            s.ehlo()
-            s.starttls(context=tls)
-            s.ehlo()
-            assert s.send_message(msg) == {}
+        _deliver_on_25(center, tls, msg)
         deadline = time.monotonic() + 20
         while lab.ssh(center.name, f"grep -q 'message-id=<{token}@' /var/log/mail.log").returncode != 0:
             assert time.monotonic() < deadline, "Postfix did not log into the rotated-in /var/log/mail.log"
@@ -350,11 +352,7 @@ def test_official_mail_is_dkim_signed_and_verifies_with_the_published_key(deploy
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "someone@example.com", f"{mailbox['uid']}@{DOMAIN}", token
     msg.set_content(BODY)
-    with SMTP(center.address, 25) as s:
-        s.ehlo()
-        s.starttls(context=tls)
-        s.ehlo()
-        assert s.send_message(msg) == {}
+    _deliver_on_25(center, tls, msg)
     assert verify.dkim_tags(_read_back(center, tls, mailbox, token)) == {}
 
 
@@ -405,3 +403,26 @@ def test_a_new_dkim_selector_rotates_the_key(deployed_lab, tls, mailbox):
     assert verify.dkim_tags(raw)["s"] == "s2026" and dkim.verify(raw, dnsfunc=lookup)
     r = run_cli("verify", "-i", str(inv), "--limit", f"{center.name},{unit.name}", "--json")
     assert r.returncode == 0, [c for c in json.loads(r.stdout)["checks"] if not c["ok"]]
+
+
+def test_signed_mail_from_outside_is_delivered_not_deferred(deployed_lab, tls, mailbox):
+    """Other domains sign their mail; the center only signs its own (it may not be able to look other
+    domains' keys up), so such a message is accepted and delivered as it came, signature untouched."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    center, token = deployed_lab.center, f"ext{time.monotonic_ns()}"
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "vanthu@example.com", f"{mailbox['uid']}@{DOMAIN}", token
+    msg.set_content(BODY)
+    raw = msg.as_bytes()
+    signed = dkim.sign(raw, b"s1", b"example.com", key, include_headers=[b"from", b"to", b"subject"]) + raw
+    with SMTP(center.address, 25) as s:
+        s.ehlo()
+        s.starttls(context=tls)
+        s.ehlo()
+        assert s.sendmail("vanthu@example.com", [f"{mailbox['uid']}@{DOMAIN}"], signed) == {}
+    tags = verify.dkim_tags(_read_back(center, tls, mailbox, token))
+    assert tags["d"] == "example.com" and tags["s"] == "s1"
