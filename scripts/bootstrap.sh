@@ -42,10 +42,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ $created_policy = 0 ] || rm -f /usr/sbin/policy-rc.d
 fi
 
-if [ ! -x .venv/bin/provision ] || [ pyproject.toml -nt .venv/.installed ]; then
+if [ ! -x .venv/bin/provision ] || [ pyproject.toml -nt .venv/.installed ] || [ constraints.txt -nt .venv/.installed ]; then
   echo "bootstrap: python environment in $ROOT/.venv"
   /usr/bin/python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[lab,test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+  .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e '.[lab,test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
   # fake-switches (the lab's Cisco IOS simulator) pins Twisted<17, which cannot build on Python 3.11;
   # it runs on the current Twisted installed by the [lab] extra.
   .venv/bin/pip install -q --disable-pip-version-check --no-deps 'fake-switches==1.5.0' 2>&1 | { grep -v '^WARNING: Location' || true; }

@@ -122,6 +122,28 @@ i18n.register({
     "role.workstation": {"vi": "Máy trạm", "en": "Workstation"},
     "role.switch": {"vi": "Bộ chuyển mạch", "en": "Switch"},
     "role.router": {"vi": "Bộ định tuyến", "en": "Router"},
+    # the terminal (`provision audit`, `provision audit diff`)
+    "audit.cli.units": {"vi": "Rà soát theo đơn vị", "en": "Audit per unit"},
+    "audit.cli.name": {"vi": "Tên đơn vị", "en": "Name"},
+    "audit.cli.to_look_at": {"vi": "Các máy cần xem xét", "en": "Hosts to look at"},
+    "audit.cli.reason_or_failed": {"vi": "Lý do / tiêu chí không đạt", "en": "Reason / failed checks"},
+    "audit.cli.totals": {"vi": "{compliant}/{hosts} máy đạt chuẩn tối thiểu ({percent}%), đã rà soát {audited} máy trong "
+                         "{seconds} giây",
+                   "en": "{compliant}/{hosts} hosts meet the baseline ({percent}%), {audited} audited in {seconds} s"},
+    "audit.cli.below": {"vi": "Tỷ lệ đạt {percent}% thấp hơn mức --fail-under {limit}%",
+                  "en": "compliance {percent}% is below --fail-under {limit}%"},
+    "audit.cli.diff_title": {"vi": "So sánh lượt rà soát {old} -> {new}", "en": "audit {old} -> {new}"},
+    "audit.cli.no_changes": {"vi": "Không có thay đổi", "en": "no changes"},
+    "audit.cli.added_removed": {"vi": "Máy thêm mới / không còn", "en": "Hosts added / removed"},
+    "audit.cli.change": {"vi": "Thay đổi", "en": "Change"},
+    "audit.cli.added": {"vi": "thêm mới", "en": "added"},
+    "audit.cli.removed": {"vi": "không còn", "en": "removed"},
+    "audit.cli.state_changed": {"vi": "Trạng thái hoặc đánh giá thay đổi", "en": "Status or grade changed"},
+    "audit.cli.before": {"vi": "Trước", "en": "Before"},
+    "audit.cli.now": {"vi": "Nay", "en": "Now"},
+    "audit.cli.units_changed": {"vi": "Tỷ lệ đạt của đơn vị thay đổi (%)", "en": "Unit compliance changed (%)"},
+    "audit.cli.facts_changed": {"vi": "Thông tin phần cứng, phần mềm thay đổi", "en": "Facts changed"},
+    "audit.cli.fact": {"vi": "Thông tin", "en": "Fact"},
 })
 
 FACT_LABELS = {

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import errors
 from ..audit.baseline import load_baseline
 from ..audit.diff import diff_audits
-from ..audit.results import load_json, report_data, write_all
+from ..audit.results import load_json, reason_text, report_data, write_all
 from ..audit.runner import DEFAULT_TIMEOUT, DEFAULT_WORKERS, run_audit
 from ..paths import data_dir, run_stamp
+from ..render import i18n
 from ..render.console import console, err_console, print_json, table
 from .common import InventoryOpt, JsonOpt, LimitOpt, province
 
@@ -105,30 +105,47 @@ def audit(ctx: typer.Context,
     if json:
         print_json(data)
     else:
-        _print(data, files)
+        _print(data, files, lang)
     pct = data["totals"]["percent"] or 0.0
     if fail_under is not None and pct < fail_under:
-        console.print(f"[red]compliance {pct:g}% is below --fail-under {fail_under:g}%[/]", highlight=False)
+        console.print(i18n.t("audit.cli.below", lang, percent=_num(pct, lang), limit=_num(fail_under, lang)),
+                      style="red", highlight=False, markup=False)
         return errors.FAILED
     return errors.OK
 
 
-def _print(data: dict, files: dict[str, Path]) -> None:
-    console.print(table("Audit per unit", ["unit", "name", "hosts", "audited", "compliant", "%", "not audited"],
-                        [(u["unit"], u["name"], u["hosts"], u["audited"], u["compliant"],
-                          "—" if u["percent"] is None else f"{u['percent']:g}",
-                          ", ".join(f"{s} {n}" for s, n in u["statuses"].items() if s != "audited" and n))
-                         for u in data["units"]]))
-    rows = [(h["host"], h["role"], h["status"], h.get("grade") or "",
-             escape(h.get("reason") or ", ".join(c["name"] for c in h["checks"] if not c["passed"])))
+def _num(value: float | None, lang: str) -> str:
+    """A percentage or a duration as the terminal shows it: 66,7 (vi) / 66.7 (en), whole numbers bare."""
+    if value is None:
+        return i18n.NO_DATA
+    return i18n.fmt_number(value, lang, 0 if float(value).is_integer() else 1)
+
+
+def _print(data: dict, files: dict[str, Path], lang: str) -> None:
+    def status(s: str) -> str:
+        return i18n.t(f"status.{s}", lang)
+
+    console.print(table(i18n.t("audit.cli.units", lang),
+                        [i18n.t("col.unit_code", lang), i18n.t("audit.cli.name", lang), i18n.t("audit.hosts", lang),
+                         i18n.t("audit.audited", lang), i18n.t("audit.compliant", lang), "%",
+                         i18n.t("audit.not_audited", lang)],
+                        [(u["unit"], u["name"], u["hosts"], u["audited"], u["compliant"], _num(u["percent"], lang),
+                          ", ".join(f"{status(s)} {n}" for s, n in u["statuses"].items() if s != "audited" and n))
+                         for u in data["units"]]), markup=False)
+    rows = [(h["host"], i18n.t(f"role.{h['role']}", lang), status(h["status"]),
+             i18n.t(f"grade.{h['grade']}", lang) if h.get("grade") else "",
+             reason_text(h, lang) or ", ".join(c["name"] for c in h["checks"] if not c["passed"]))
             for h in data["hosts"] if h["status"] != "audited" or h["grade"] != "pass"]
     if rows:
-        console.print(table("Hosts to look at", ["host", "role", "status", "grade", "reason / failed checks"], rows))
+        console.print(table(i18n.t("audit.cli.to_look_at", lang),
+                            [i18n.t(f"col.{c}", lang) for c in ("host", "role", "status", "grade")]
+                            + [i18n.t("audit.cli.reason_or_failed", lang)], rows), markup=False)
     t = data["totals"]
-    console.print(f"{t['compliant']}/{t['hosts']} hosts meet the baseline ({t['percent']:g}%), "
-                  f"{t['audited']} audited in {data['run']['duration_s']:g} s", highlight=False)
+    console.print(i18n.t("audit.cli.totals", lang, compliant=t["compliant"], hosts=t["hosts"],
+                         percent=_num(t["percent"], lang), audited=t["audited"],
+                         seconds=_num(data["run"]["duration_s"], lang)), highlight=False, markup=False)
     for kind, path in files.items():
-        console.print(f"  {kind}: {path}", highlight=False)
+        console.print(f"  {kind}: {path}", highlight=False, markup=False)
 
 
 def _short(value: Any) -> Any:
@@ -148,8 +165,11 @@ def _resolve(run: str, inventory: Path) -> Path:
 def diff(old: Optional[str] = typer.Argument(None, help="Older run: folder, audit.json, or run name in the "
                                                          "history (default: the second latest run)."),
          new: Optional[str] = typer.Argument(None, help="Newer run (default: the latest run)."),
-         inventory: Path = InventoryOpt, json: bool = JsonOpt) -> int:
+         inventory: Path = InventoryOpt, json: bool = JsonOpt,
+         lang: str = typer.Option("vi", "--lang", help="Language of the tables: vi or en.")) -> int:
     """Compare two audits: hosts added/removed, status and grade changes, unit compliance, fact changes."""
+    if lang not in ("vi", "en"):
+        raise errors.BadInput(f"--lang {lang!r}: use vi or en")
     if old is None or new is None:
         history = sorted(d.name for d in data_dir(inventory, "audit").iterdir() if (d / "audit.json").is_file())
         if len(history) < 2 - (old is not None):
@@ -159,19 +179,39 @@ def diff(old: Optional[str] = typer.Argument(None, help="Older run: folder, audi
     if json:
         print_json(d)
         return errors.OK
-    console.print(f"audit {d.old_run} -> {d.new_run}", highlight=False)
+
+    def tr(key: str, **kw: Any) -> str:
+        return i18n.t(f"audit.cli.{key}", lang, **kw)
+
+    def state(value: str) -> str:   # "audited/pass" -> "Đã rà soát/Đạt"
+        status, _, grade = value.partition("/")
+        return i18n.t(f"status.{status}", lang) + (f"/{i18n.t(f'grade.{grade}', lang)}" if grade else "")
+
+    host, unit = i18n.t("col.host", lang), i18n.t("col.unit_code", lang)
+    console.print(tr("diff_title", old=d.old_run, new=d.new_run), highlight=False, markup=False)
     if d.empty:
-        console.print("no changes")
+        console.print(tr("no_changes"), markup=False)
     if d.added or d.removed:
-        console.print(table("Hosts added / removed", ["change", "host"],
-                            [("added", h) for h in d.added] + [("removed", h) for h in d.removed]))
+        console.print(table(tr("added_removed"), [tr("change"), host],
+                            [(tr("added"), h) for h in d.added] + [(tr("removed"), h) for h in d.removed]),
+                      markup=False)
     if d.changed:
-        console.print(table("Status or grade changed", ["host", "unit", "before", "now"],
-                            [(c.host, c.unit, c.old, c.new) for c in d.changed]))
+        console.print(table(tr("state_changed"), [host, unit, tr("before"), tr("now")],
+                            [(c.host, c.unit, state(c.old), state(c.new)) for c in d.changed]), markup=False)
     if d.units:
-        console.print(table("Unit compliance changed (%)", ["unit", "name", "before", "now"],
-                            [(u.unit, u.name, u.old_percent, u.new_percent) for u in d.units]))
+        console.print(table(tr("units_changed"), [unit, tr("name"), tr("before"), tr("now")],
+                            [(u.unit, u.name, _num(u.old_percent, lang), _num(u.new_percent, lang))
+                             for u in d.units]), markup=False)
     if d.facts:
-        console.print(table("Facts changed", ["host", "fact", "before", "now"],
-                            [(f.host, f.fact, _short(f.old), _short(f.new)) for f in d.facts]))
+        console.print(table(tr("facts_changed"), [host, tr("fact"), tr("before"), tr("now")],
+                            [(f.host, _fact_label(f.fact, lang), _short(f.old), _short(f.new)) for f in d.facts]),
+                      markup=False)
     return errors.OK
+
+
+def _fact_label(fact: str, lang: str) -> str:
+    """"RAM (MB) [ram_mb]": the label a person reads, and the key that audit.json and --json use."""
+    try:
+        return f"{i18n.t(f'fact.{fact}', lang)} [{fact}]"
+    except KeyError:
+        return fact

@@ -144,7 +144,10 @@ def test_html_vietnamese_by_default_english_on_request(setup, tmp_path):
 def test_fail_under_and_bad_input_exit_codes(setup, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PROVISION_DATA", str(setup["data"]))
     r = provision("audit", "-i", setup["inv"], "--fail-under", "100", "--out", tmp_path / "a", data=setup["data"])
-    assert r.returncode == 1 and "below --fail-under" in r.stdout
+    assert r.returncode == 1 and "thấp hơn mức --fail-under 100%" in r.stdout      # Vietnamese by default
+    r = provision("audit", "-i", setup["inv"], "--fail-under", "100", "--lang", "en", "--out", tmp_path / "en",
+                  data=setup["data"])
+    assert r.returncode == 1 and "is below --fail-under 100%" in r.stdout
     assert provision("audit", "-i", setup["inv"], "--fail-under", "0", "--out", tmp_path / "b",
                      data=setup["data"]).returncode == 0
 
@@ -203,6 +206,14 @@ def test_diff_shows_added_removed_grade_and_fact_changes(setup, tmp_path):
     assert [f["host"] for f in d["facts"]] == ["h000"]
     text = provision("audit", "diff", old, new, data=setup["data"])
     assert text.returncode == 0 and "h099" in text.stdout and "ram_mb" in text.stdout
+    # the network admin reads it in Vietnamese by default: labels, statuses and grades, decimal comma
+    vi = " ".join(text.stdout.split())   # table titles wrap to the table's width
+    assert "Máy thêm mới / không còn" in vi and "RAM (MB) [ram_mb]" in vi
+    assert "Đã rà soát/Không đạt" in vi and "Đã rà soát/Đạt" in vi
+    en = provision("audit", "diff", old, new, "--lang", "en", data=setup["data"])
+    en_text = " ".join(en.stdout.split())
+    assert en.returncode == 0 and "Hosts added / removed" in en_text and "Audited/Fail" in en_text
+    assert provision("audit", "diff", old, new, "--lang", "fr", data=setup["data"]).returncode == 2
     # without arguments: the two latest runs of the inventory's history
     for _ in range(2):
         assert provision("audit", "-i", setup["inv"], "--limit", "h001", data=setup["data"]).returncode == 0
