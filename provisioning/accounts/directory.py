@@ -289,5 +289,22 @@ def find(conn: ldap3.Connection, t: Target, key: str) -> dict | None:
                             "modifyTimestamp"])
     for e in conn.response or []:
         if e.get("type") == "searchResEntry":
-            return {"dn": e["dn"], **{k: v for k, v in e["attributes"].items() if k.lower() not in HIDDEN}}
+            raw = e.get("raw_attributes") or {}
+            return {"dn": e["dn"], **{k: _binary_as_bytes(v, raw.get(k)) for k, v in e["attributes"].items()
+                                      if k.lower() not in HIDDEN}}
     return None
+
+
+def _binary_as_bytes(value, raw: list[bytes] | None):
+    """An attribute as ldap3 formatted it, except binary values (a photo, a certificate), which ldap3
+    without the schema decodes as Latin-1 mojibake: those stay bytes (JSON output shows them as base64)."""
+    if not raw or not isinstance(value, list) or len(value) != len(raw):
+        return value
+    out = []
+    for v, r in zip(value, raw):
+        try:
+            r.decode("utf-8")
+            out.append(v)
+        except UnicodeDecodeError:
+            out.append(r)
+    return out

@@ -1,6 +1,7 @@
 """Terminal output shared by every command: rich tables for people, `--json` for scripts."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import enum
@@ -21,7 +22,7 @@ err_console = Console(stderr=True, soft_wrap=True)  # one error per line, never 
 
 
 def to_plain(obj: Any) -> Any:
-    """Convert result objects (dataclasses, pydantic models, enums, paths...) to JSON-ready data.
+    """Convert result objects (dataclasses, pydantic models, enums, paths, bytes...) to JSON-ready data.
     Secrets are never rendered: a SecretStr becomes '***'."""
     if isinstance(obj, SecretStr):
         return "***"
@@ -39,6 +40,12 @@ def to_plain(obj: Any) -> Any:
         return str(obj)
     if isinstance(obj, (dt.datetime, dt.date)):
         return obj.isoformat()
+    if isinstance(obj, (bytes, bytearray)):
+        # binary LDAP values (jpegPhoto, certificates): text when it is UTF-8, else base64 as LDIF does
+        try:
+            return bytes(obj).decode("utf-8")
+        except UnicodeDecodeError:
+            return "base64:" + base64.b64encode(obj).decode("ascii")
     return obj
 
 

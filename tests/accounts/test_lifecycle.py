@@ -380,6 +380,17 @@ def test_show_lists_entry_and_history_without_secrets(env):
     assert info["entry"]["uid"] == ["annv"] and "userPassword" not in info["entry"]
     assert [h["action"] for h in info["history"]] == ["create"]
     assert cli("accounts", "show", "nobody", "-i", str(env.inventory), env=env).returncode == 2
+    # a photo added by another tool is binary: --json shows it as base64 instead of failing
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+    admin = ldap3.Connection(env.stack.slapd.url, env.stack.slapd.admin_dn, env.stack.slapd.admin_password,
+                             auto_bind=True)
+    assert admin.modify(info["entry"]["dn"], {"jpegPhoto": [(ldap3.MODIFY_REPLACE, [photo])]}), admin.result
+    admin.unbind()
+    r = cli("accounts", "show", "annv", "-i", str(env.inventory), "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["entry"]["jpegPhoto"]
+    assert base64.b64decode((got[0] if isinstance(got, list) else got).removeprefix("base64:")) == photo
+    assert cli("accounts", "show", "annv", "-i", str(env.inventory), env=env).returncode == 0
 
 
 def test_groups_made_by_the_directory_role_keep_their_placeholder(env):
