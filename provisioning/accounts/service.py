@@ -198,6 +198,7 @@ class PurgeResult:
     purged: list[str]
     failed: list[str]
     kept_recent: int
+    would_purge: list[str] = field(default_factory=list)   # --dry-run: what a real run would delete
 
 
 def _parse_gt(text: str | None) -> dt.datetime | None:
@@ -213,9 +214,11 @@ def _parse_gt(text: str | None) -> dt.datetime | None:
         return None
 
 
-def purge(ctx: Context, older_than_days: int | None = None, now: dt.datetime | None = None) -> PurgeResult:
+def purge(ctx: Context, older_than_days: int | None = None, now: dt.datetime | None = None,
+          dry_run: bool = False) -> PurgeResult:
     """Delete accounts disabled longer than the retention, with their mail. The username stays
-    reserved: the entry is replaced by a tombstone (objectClass account, the hr_id in description)."""
+    reserved: the entry is replaced by a tombstone (objectClass account, the hr_id in description).
+    With dry_run, only say which accounts that would be (nothing is written)."""
     days = ctx.settings.retention_days if older_than_days is None else older_than_days
     if days < 0:
         raise BadInput("--older-than must be 0 or more days")
@@ -234,6 +237,9 @@ def purge(ctx: Context, older_than_days: int | None = None, now: dt.datetime | N
                 victims.append(p)
             else:
                 recent += 1
+        if dry_run:
+            return PurgeResult(cutoff=cutoff.isoformat(timespec="seconds"), purged=[], failed=[],
+                               kept_recent=recent, would_purge=sorted(p.uid for p in victims))
         t = ctx.target
         batches = [(i, [("delete", p.dn, {}),
                         ("add", p.dn, {"objectClass": ["account"], "uid": [p.uid],

@@ -50,6 +50,17 @@ i18n.register({
     "accounts.apply.done": {"vi": "Đã áp dụng: {done}", "en": "Applied: {done}"},
     "accounts.apply.sheets": {"vi": "Phiếu mật khẩu (chỉ chủ sở hữu được đọc):",
                               "en": "Password sheets (owner-only):"},
+    "accounts.purge.would": {
+        "vi": "Sẽ xóa {n} tài khoản bị khóa trước {cutoff} cùng hộp thư (chưa xóa gì); {recent} tài khoản khóa gần "
+              "đây hơn được giữ lại:",
+        "en": "Would purge {n} account(s) disabled before {cutoff} with their mail (nothing deleted); {recent} "
+              "disabled more recently kept:"},
+    "accounts.purge.done": {
+        "vi": "Đã xóa {n} tài khoản bị khóa trước {cutoff} cùng hộp thư (tên tài khoản vẫn được giữ, không cấp "
+              "lại cho người khác); {recent} tài khoản khóa gần đây hơn được giữ lại",
+        "en": "Purged {n} account(s) disabled before {cutoff} with their mail (the usernames stay reserved); "
+              "{recent} disabled more recently kept"},
+    "accounts.purge.failed": {"vi": "  thất bại: {what}", "en": "  failed: {what}"},
     "accounts.apply.failed": {"vi": "{n} thay đổi thất bại; chạy lại apply để hoàn tất:",
                               "en": "{n} change(s) failed; run apply again to finish:"},
 })
@@ -191,16 +202,26 @@ def reset_cmd(uid: str = typer.Argument(..., help="Username"), inventory: Path =
 def purge_cmd(inventory: Path = InventoryOpt,
               older_than: int = typer.Option(None, "--older-than", help="Days since disabled (default: "
                                              "accounts.retention_days, 365)."),
-              json: bool = JsonOpt) -> int:
+              dry_run: bool = typer.Option(False, "--dry-run", help="Only list the accounts that would be purged."),
+              json: bool = JsonOpt, lang: str = LangOpt) -> int:
     """Delete accounts disabled for longer than the retention, and their mail. Usernames stay reserved."""
-    res = service.purge(service.load(inventory), older_than)
+    i18n.check_lang(lang)
+    res = service.purge(service.load(inventory), older_than, dry_run=dry_run)
     if json:
         print_json(res)
-    else:
-        console.print(f"purged {len(res.purged)} account(s) disabled before {res.cutoff}; "
-                      f"{res.kept_recent} disabled more recently kept", highlight=False)
-        for f in res.failed:
-            err_console.print(f"  failed: {f}", markup=False, highlight=False)
+        return errors.FAILED if res.failed else errors.OK
+    if dry_run:
+        console.print(i18n.t("accounts.purge.would", lang, n=len(res.would_purge), cutoff=res.cutoff,
+                             recent=res.kept_recent), highlight=False, markup=False)
+        for uid in res.would_purge:
+            console.print(f"  {uid}", highlight=False, markup=False)
+        return errors.OK
+    console.print(i18n.t("accounts.purge.done", lang, n=len(res.purged), cutoff=res.cutoff, recent=res.kept_recent),
+                  highlight=False, markup=False)
+    for uid in res.purged:
+        console.print(f"  {uid}", highlight=False, markup=False)
+    for f in res.failed:
+        err_console.print(i18n.t("accounts.purge.failed", lang, what=f), markup=False, highlight=False)
     return errors.FAILED if res.failed else errors.OK
 
 

@@ -357,6 +357,11 @@ def test_reset_password_and_purge_keep_the_username_reserved(env):
 
     left = [list(BASIC[1])]
     apply(env, left + [person("CB1", "Nguyễn", "Văn", "An", VP, status="Nghỉ việc")], "left.csv")
+    # --dry-run names who would go and touches nothing
+    r = cli("accounts", "purge", "-i", str(env.inventory), "--older-than", "0", "--dry-run", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "Sẽ xóa 1 tài khoản" in r.stdout and "annv" in r.stdout.split()
+    assert "annv" in people(env) and (env.stack.mail_root / DOMAIN / "annv").exists()
     r = cli("accounts", "purge", "-i", str(env.inventory), "--older-than", "0", "--json", env=env)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["purged"] == ["annv"]
