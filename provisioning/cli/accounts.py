@@ -211,8 +211,8 @@ def purge_cmd(inventory: Path = InventoryOpt,
         print_json(res)
         return errors.FAILED if res.failed else errors.OK
     if dry_run:
-        console.print(i18n.t("accounts.purge.would", lang, n=len(res.would_purge), cutoff=res.cutoff,
-                             recent=res.kept_recent), highlight=False, markup=False)
+        text = i18n.t("accounts.purge.would", lang, n=len(res.would_purge), cutoff=res.cutoff, recent=res.kept_recent)
+        console.print(text if res.would_purge else text.rstrip(":"), highlight=False, markup=False)
         for uid in res.would_purge:
             console.print(f"  {uid}", highlight=False, markup=False)
         return errors.OK
