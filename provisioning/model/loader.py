@@ -293,7 +293,10 @@ def load_province(inventory_dir: str | Path) -> Province:
         try:
             ipaddress.ip_address(address)
         except ValueError:
-            if not all(HOSTNAME.match(p) for p in address.lower().split(".")):
+            labels = address.lower().split(".")
+            if all(p.isdigit() for p in labels):   # 10.20.2.300: a mistyped address, never a DNS name
+                issues.append(Issue(hf, where, "ansible_host", f"{address!r} is not a valid IP address"))
+            elif not all(HOSTNAME.match(p) for p in labels):
                 issues.append(Issue(hf, where, "ansible_host", f"{address!r} is neither an IP address nor a DNS name"))
         port_default = 22
         try:

@@ -83,6 +83,9 @@ BROKEN = {
     "duplicate address": (
         dict(hosts=lambda d: _hosts(d, "workstations")["snv-ws02"].update(ansible_host="10.20.2.101")),
         ["host snv-ws02", "ansible_host", "already used by host snv-ws01"]),
+    "mistyped IP address": (
+        dict(hosts=lambda d: _hosts(d, "workstations")["snv-ws02"].update(ansible_host="10.20.2.300")),
+        ["hosts.yml", "host snv-ws02", "ansible_host", "'10.20.2.300' is not a valid IP address"]),
     "duplicate host (same name twice in one group)": (
         dict(raw_hosts="all:\n  children:\n    workstations:\n      hosts:\n        a-ws01: {unit: 000.00.02.H09}\n"
                        "        a-ws01: {unit: 000.00.03.H09}\n"),
