@@ -1,6 +1,7 @@
 """`provision inventory ...`: validate and show a province."""
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import typer
@@ -25,6 +26,28 @@ def warnings_for(p: Province) -> list[str]:
             out.append(f"unit {u.code} ({u.name}): no network administrator named")
         if not any(h.role == HostRole.server for h in u.hosts) and u.kind != UnitKind.integration_center:
             out.append(f"unit {u.code} ({u.name}): no unit server in the inventory")
+    out += _address_warnings(p)
+    return out
+
+
+def _address_warnings(p: Province) -> list[str]:
+    """A host whose IP address lies in another unit's WAN range, or outside its own unit's ranges, is
+    usually a copy-paste slip; logins and mail use are counted per unit by these ranges."""
+    out = []
+    owners = [(net, u) for u in p.units.values() for net in u.wan]
+    for h in sorted(p.hosts.values(), key=lambda h: h.name):
+        try:
+            ip = ipaddress.ip_address(h.address)
+        except ValueError:
+            continue                                   # a DNS name: nothing to compare
+        unit = p.units[h.unit]
+        other = next((u for net, u in owners if u.code != unit.code and ip in net), None)
+        if other:
+            out.append(f"host {h.name} (unit {unit.code}): address {ip} is in the WAN range of unit {other.code} "
+                       f"({other.name})")
+        elif unit.wan and not any(ip in net for net in unit.wan):
+            out.append(f"host {h.name} (unit {unit.code}): address {ip} is outside the unit's WAN ranges "
+                       f"({', '.join(map(str, unit.wan))})")
     return out
 
 

@@ -178,3 +178,20 @@ def test_every_problem_reported_at_once(tmp_path):
 def test_missing_directory_is_bad_input(tmp_path):
     r = run_cli("inventory", "check", "-i", str(tmp_path / "nope"))
     assert r.returncode == 2 and "inventory directory not found" in r.stderr
+
+
+def test_host_addresses_outside_their_unit_are_warned_not_refused(tmp_path):
+    def hosts(d):
+        _hosts(d, "workstations")["snv-ws01"].update(ansible_host="10.20.3.150")   # in Sở Tài chính's range
+        _hosts(d, "workstations")["snv-ws02"].update(ansible_host="10.30.0.1")     # in nobody's range
+    d = _broken(tmp_path, hosts=hosts)
+    r = run_cli("inventory", "check", "-i", str(d), "--json")
+    assert r.returncode == 0, r.stderr
+    warnings = [w for w in json.loads(r.stdout)["warnings"] if w.startswith("host ")]
+    assert warnings == [
+        "host snv-ws01 (unit 000.00.02.H09): address 10.20.3.150 is in the WAN range of unit 000.00.03.H09 "
+        "(Sở Tài chính)",
+        "host snv-ws02 (unit 000.00.02.H09): address 10.30.0.1 is outside the unit's WAN ranges (10.20.2.0/24)"]
+    # the shipped example has none
+    assert not [w for w in json.loads(run_cli("inventory", "check", "-i", str(EXAMPLE), "--json").stdout)["warnings"]
+                if w.startswith("host ")]
