@@ -58,6 +58,9 @@ class Driver:
     """Base of vendor drivers: runs commands with a deadline and keeps TextFSM-or-fallback parsing honest."""
 
     vendor: ClassVar[str] = ""
+    # ntc-templates platform when it differs from the netmiko device type (netmiko's `huawei` is
+    # ntc-templates' `huawei_vrp`): the driver then parses the raw output with that platform's templates.
+    textfsm_platform: ClassVar[str | None] = None
 
     def __init__(self, conn: Any, deadline: Deadline):
         self.conn = conn
@@ -68,6 +71,18 @@ class Driver:
         return self.conn.send_command(command, read_timeout=self.deadline.remaining())
 
     def structured(self, command: str, fallback: Callable[[str], list[dict]]) -> list[dict]:
+        if self.textfsm_platform:
+            result: Any = self.raw(command)
+            try:
+                from ntc_templates.parse import parse_output
+                parsed = parse_output(platform=self.textfsm_platform, command=command, data=result)
+            except Exception:  # no template for this command, or the template rejects this output (TextFSM Error)
+                parsed = None
+            if parsed:
+                self.parsed_by[command] = "textfsm"
+                return parsed
+            self.parsed_by[command] = "fallback"
+            return fallback(result)
         result = self.conn.send_command(command, use_textfsm=True, read_timeout=self.deadline.remaining())
         if isinstance(result, list) and all(isinstance(r, dict) for r in result) and result:
             self.parsed_by[command] = "textfsm"
@@ -94,9 +109,10 @@ def uptime_seconds(text: str) -> int | None:
 
 
 # Lines that change without any configuration change (IOS headers, timestamps, byte counts).
+# Huawei VRP: "!Software Version ...", "!Last configuration was updated/saved at ...", "!Time: ...".
 _VOLATILE = re.compile(r"^(Building configuration|Current configuration|Using \d+ out of \d+ bytes|"
                        r"! Last configuration change|! NVRAM config last updated|! No configuration change since|"
-                       r"ntp clock-period)")
+                       r"ntp clock-period|!Software Version|!Last configuration was|!Time:)")
 
 
 def normalize_config(text: str) -> list[str]:
@@ -198,6 +214,86 @@ class CiscoIOS(Driver):
         if "startup-config is not present" in startup:
             startup = ""  # never saved: everything running is unsaved
         elif "Invalid input" in startup or not startup.strip():
+            startup = None  # cannot tell
+        facts.update(compare_configs(running, startup))
+        facts["parsed_by"] = dict(self.parsed_by)
+        return facts
+
+
+# ------------------------------------------------------------------------------------------ Huawei VRP
+
+def _vrp_version_fallback(text: str) -> list[dict]:
+    row: dict[str, Any] = {}
+    if m := re.search(r"software,\s+Version\s+(\S+)\s+\((.+?)\)", text or ""):
+        row["vrp_version"], row["product_version"] = m.group(1), m.group(2)
+    if m := re.search(r"^(?:HUAWEI|Huawei|Quidway)\s+(.+?)\s+uptime\s+is\s+(.+)$", text or "", re.M):
+        row["model"], row["uptime"] = m.group(1), m.group(2)
+    return [row] if row else []
+
+
+def _vrp_interfaces_fallback(text: str) -> list[dict]:
+    return [{"interface": name, "phy": phy, "protocol": proto}
+            for name, phy, proto in re.findall(r"^\s*(\S+)\s+(\*?\^?down|up(?:\(\w+\))?)\s+(\S+)\s+\S+\s+\S+\s+\d+\s+\d+",
+                                               text or "", re.M)]
+
+
+def _vrp_vlan_fallback(text: str) -> list[dict]:
+    return [{"vlan_id": vid, "vlan_status": status, "vlan_description": desc.strip()}
+            for vid, status, desc in re.findall(r"^(\d+)\s+(enable|disable)\s+\S+\s+\S+\s+\S+\s*(.*)$", text or "", re.M)]
+
+
+# Switch ports, as Cisco's `show interfaces status` lists them: not NULL0, Vlanif, LoopBack, MEth, Eth-Trunk.
+_VRP_PORT = re.compile(r"^(GigabitEthernet|XGigabitEthernet|Ethernet|FastEthernet|MultiGE|\d+GE)\d", re.I)
+
+
+@register("huawei", "huawei_vrp")
+class HuaweiVRP(Driver):
+    """Huawei VRP switches and routers (S5700/S5720/S6720, AR), common in provincial networks."""
+
+    vendor = "Huawei"
+    textfsm_platform = "huawei_vrp"
+
+    def collect(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {"vendor": self.vendor}
+        ver = self.structured("display version", _vrp_version_fallback)
+        if ver:
+            v = ver[0]
+            model = re.sub(r"\s+(Routing Switch|Switch|Router)$", "", (v.get("model") or "").strip())
+            if model:
+                facts["model"] = model
+            product = (v.get("product_version") or "").split()
+            if product:                       # "S5720 V200R011C10SPC600": the release is the last word
+                facts["os_version"] = product[-1]
+            elif v.get("vrp_version"):
+                facts["os_version"] = v["vrp_version"]
+            up = uptime_seconds(v.get("uptime", ""))
+            if up is not None:
+                facts["uptime_s"], facts["uptime_days"] = up, round(up / 86400, 1)
+        if m := re.search(r"ESN of (?:slot|master|device|chassis)?\s*\S*\s*:\s*(\S+)", self.raw("display esn")):
+            facts["serial"] = m.group(1)
+
+        ifaces = [r for r in self.structured("display interface brief", _vrp_interfaces_fallback)
+                  if _VRP_PORT.match(r.get("interface") or "")]
+        facts["interfaces"] = [{"name": r["interface"], "status": r.get("phy"), "vlan": None, "description": None}
+                               for r in ifaces]
+        facts["interfaces_up"] = sum(1 for r in ifaces if str(r.get("phy", "")).startswith("up"))
+        facts["interfaces_down"] = len(ifaces) - facts["interfaces_up"]
+
+        vlans = self.structured("display vlan", _vrp_vlan_fallback)
+        facts["vlans"] = [{"id": int(r["vlan_id"]), "name": (r.get("vlan_description") or r.get("vlan_name") or None),
+                           "status": r.get("vlan_status")}
+                          for r in vlans if str(r.get("vlan_id", "")).isdigit()]
+        facts["vlan_count"] = len(facts["vlans"])
+
+        running = self.raw("display current-configuration")
+        if m := re.search(r"^sysname\s+(\S+)", running, re.M):
+            facts["hostname"] = m.group(1)
+        elif getattr(self.conn, "base_prompt", None):
+            facts["hostname"] = self.conn.base_prompt
+        startup: str | None = self.raw("display saved-configuration")
+        if re.search(r"does not exist|no saved configuration|not found", startup, re.I):
+            startup = ""    # never saved: everything running is unsaved
+        elif startup.lstrip().startswith("Error") or not startup.strip():
             startup = None  # cannot tell
         facts.update(compare_configs(running, startup))
         facts["parsed_by"] = dict(self.parsed_by)

@@ -23,7 +23,7 @@ DN = re.compile(r"^(dc|o|ou)=[^,=]+(,\s*(dc|o|ou|c|l|st)=[^,=]+)*$", re.IGNORECA
 HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 # netmiko device types the audit has a collector for; other vendors are added in audit/network.py.
-KNOWN_DEVICE_TYPES = {"cisco_ios", "cisco_xe", "cisco_nxos", "huawei", "hp_comware", "juniper_junos", "mikrotik_routeros"}
+KNOWN_DEVICE_TYPES = {"cisco_ios", "cisco_xe", "cisco_nxos", "huawei", "huawei_vrp", "hp_comware", "juniper_junos", "mikrotik_routeros"}
 
 
 def nfc(text: str) -> str:
