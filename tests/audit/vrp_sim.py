@@ -9,10 +9,11 @@ The first login may ask the VRP "change the password now?" question (`ask_passwo
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import dataclass, field
 
 import asyncssh
+
+from audit_fakes import LoopServers
 
 USER, PASSWORD = "quantri", "Hw-Pass-7720"
 
@@ -75,16 +76,13 @@ def _vlans(p: VrpProfile) -> str:
             f"VID  Status  Property      MAC-LRN Statistics Description\n{dash}\n" + "\n".join(status) + "\n")
 
 
-class VrpSwitches:
-    """Simulated Huawei switches on 127.0.0.1 (ephemeral ports) in a background asyncio loop;
-    `profiles[i]` may be changed between audits."""
+class VrpSwitches(LoopServers):
+    """Simulated Huawei switches on 127.0.0.1; `profiles[i]` may be changed between audits."""
+
+    user, password = USER, PASSWORD
 
     def __init__(self, count: int = 1):
-        self.profiles = [VrpProfile(sysname=f"SW-HW{i:02d}", esn=f"2102359520DMH6{i:06d}") for i in range(count)]
-        self.ports: list[int] = []
-        self._servers: list = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        super().__init__([VrpProfile(sysname=f"SW-HW{i:02d}", esn=f"2102359520DMH6{i:06d}") for i in range(count)])
 
     def _handler(self, i: int):
         async def handle(process: asyncssh.SSHServerProcess) -> None:
@@ -154,37 +152,3 @@ class VrpSwitches:
                 pass
             process.exit(0)
         return handle
-
-    async def _start(self) -> None:
-        key = asyncssh.generate_private_key("ssh-ed25519")
-
-        class Server(asyncssh.SSHServer):
-            def begin_auth(self, username: str) -> bool:
-                return True
-
-            def password_auth_supported(self) -> bool:
-                return True
-
-            def validate_password(self, username: str, password: str) -> bool:
-                return (username, password) == (USER, PASSWORD)
-
-        for i in range(len(self.profiles)):
-            srv = await asyncssh.create_server(Server, "127.0.0.1", 0, server_host_keys=[key],
-                                               process_factory=self._handler(i))
-            self._servers.append(srv)
-            self.ports.append(srv.sockets[0].getsockname()[1])
-
-    async def _stop(self) -> None:
-        for s in self._servers:
-            s.close()
-            await s.wait_closed()
-
-    def __enter__(self) -> "VrpSwitches":
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
