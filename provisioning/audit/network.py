@@ -5,7 +5,8 @@ command, a fallback parser. Output is parsed with TextFSM (ntc-templates) throug
 `use_textfsm=True` where a template exists; netmiko silently returns the raw *string* when no template
 matches (seen with the switch simulator and with unusual IOS builds), so every structured result is
 checked and the driver's own regex parser takes over. Adding a vendor = one driver class with its
-commands and parsers (see `CiscoIOS`); a device type without a driver is audited as `unsupported`.
+commands and parsers (see `CiscoIOS`, `HuaweiVRP`, `Comware`); a device type without a driver is audited
+as `unsupported`.
 
 Facts (keys missing when the device does not tell):
   hostname, vendor, model, serial, os_version, uptime_s, uptime_days
@@ -285,17 +286,93 @@ class HuaweiVRP(Driver):
                           for r in vlans if str(r.get("vlan_id", "")).isdigit()]
         facts["vlan_count"] = len(facts["vlans"])
 
-        running = self.raw("display current-configuration")
-        if m := re.search(r"^sysname\s+(\S+)", running, re.M):
-            facts["hostname"] = m.group(1)
-        elif getattr(self.conn, "base_prompt", None):
-            facts["hostname"] = self.conn.base_prompt
-        startup: str | None = self.raw("display saved-configuration")
-        if re.search(r"does not exist|no saved configuration|not found", startup, re.I):
-            startup = ""    # never saved: everything running is unsaved
-        elif startup.lstrip().startswith("Error") or not startup.strip():
-            startup = None  # cannot tell
-        facts.update(compare_configs(running, startup))
+        facts.update(_display_configs(self))
+        facts["parsed_by"] = dict(self.parsed_by)
+        return facts
+
+
+def _display_configs(drv: Driver) -> dict[str, Any]:
+    """hostname (sysname) and the saved-vs-running comparison on the 'display' CLIs (VRP, Comware)."""
+    facts: dict[str, Any] = {}
+    running = drv.raw("display current-configuration")
+    if m := re.search(r"^\s*sysname\s+(\S+)", running, re.M):
+        facts["hostname"] = m.group(1)
+    elif getattr(drv.conn, "base_prompt", None):
+        facts["hostname"] = drv.conn.base_prompt
+    startup: str | None = drv.raw("display saved-configuration")
+    if re.search(r"does not exist|no saved configuration|not found", startup, re.I):
+        startup = ""    # never saved: everything running is unsaved
+    elif startup.lstrip().startswith("Error") or not startup.strip():
+        startup = None  # cannot tell
+    facts.update(compare_configs(running, startup))
+    return facts
+
+
+# ------------------------------------------------------------------------------- H3C / HPE Comware
+
+def _comware_version_fallback(text: str) -> list[dict]:
+    row: dict[str, Any] = {}
+    if m := re.search(r"Comware Software,?\s+Version\s+([^,\s]+),?\s+Release\s+(\S+)", text or ""):
+        row["version"], row["release"] = m.group(1), m.group(2)
+    if m := re.search(r"^(?:H3C|HPE|HP|New H3C)\s+(.+?)\s+uptime\s+is\s+(.+)$", text or "", re.M):
+        row["model"], row["uptime"] = m.group(1), m.group(2)
+    return [row] if row else []
+
+
+def _comware_manuinfo_fallback(text: str) -> list[dict]:
+    return [{"device_name": name.strip(), "device_serial_number": sn}
+            for name, sn in re.findall(r"DEVICE_NAME\s*:\s*(.+?)\s*\n\s*DEVICE_SERIAL_NUMBER\s*:\s*(\S+)", text or "")]
+
+
+def _comware_interfaces_fallback(text: str) -> list[dict]:
+    """Bridge-mode rows (switch ports): Interface Link Speed Duplex Type PVID [Description]."""
+    return [{"interface": name, "link": link, "type": kind, "vlan_id": pvid, "description": desc.strip()}
+            for name, link, kind, pvid, desc in re.findall(
+                r"^(\S+)\s+(UP|DOWN|ADM|Stby)\s+\S+\s+\S+\s+(A|T|H)\s+(\d+)[ \t]*(.*)$", text or "", re.M)]
+
+
+def _comware_vlan_fallback(text: str) -> list[dict]:
+    body = (text or "").split("VLAN ID", 1)[-1] if "VLAN ID" in (text or "") else ""
+    return [{"vlan_id": vid, "vlan_name": name} for vid, name in re.findall(r"^(\d+)\s+(\w+)", body, re.M)]
+
+
+@register("hp_comware")
+class Comware(Driver):
+    """H3C and HPE Comware 5/7 switches (S5130, S5120, HPE 1910/5130), common in provincial networks."""
+
+    vendor = "H3C"
+
+    def collect(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {"vendor": self.vendor}
+        ver = self.structured("display version", _comware_version_fallback)
+        if ver:
+            v = ver[0]
+            if v.get("model"):
+                facts["model"] = v["model"]
+            if v.get("version"):
+                facts["os_version"] = f"{v['version']} Release {v['release']}" if v.get("release") else v["version"]
+            up = uptime_seconds(v.get("uptime", ""))
+            if up is not None:
+                facts["uptime_s"], facts["uptime_days"] = up, round(up / 86400, 1)
+        manu = self.structured("display device manuinfo", _comware_manuinfo_fallback)
+        main = next((r for r in manu if r.get("device_serial_number")), None)   # the first slot: the chassis
+        if main:
+            facts["serial"] = main["device_serial_number"]
+            facts.setdefault("model", main.get("device_name"))
+
+        ifaces = [r for r in self.structured("display interface brief", _comware_interfaces_fallback)
+                  if r.get("type") in ("A", "T", "H")]                # bridge mode: the switch ports
+        facts["interfaces"] = [{"name": r["interface"], "status": r.get("link"), "vlan": r.get("vlan_id") or None,
+                                "description": (r.get("description") or "").strip() or None} for r in ifaces]
+        facts["interfaces_up"] = sum(1 for r in ifaces if r.get("link") == "UP")
+        facts["interfaces_down"] = len(ifaces) - facts["interfaces_up"]
+
+        vlans = self.structured("display vlan brief", _comware_vlan_fallback)
+        facts["vlans"] = [{"id": int(r["vlan_id"]), "name": r.get("vlan_name"), "status": None}
+                          for r in vlans if str(r.get("vlan_id", "")).isdigit()]
+        facts["vlan_count"] = len(facts["vlans"])
+
+        facts.update(_display_configs(self))
         facts["parsed_by"] = dict(self.parsed_by)
         return facts
 

@@ -60,8 +60,8 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
             "pc-hangs": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": fleet.ports[5]},
             "pc-windows": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": 1,
                            "os_family": "windows"},
-            "sw-comware": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": 2,
-                           "device_type": "hp_comware"},
+            "sw-junos": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": 2,
+                         "device_type": "juniper_junos"},
             "sw-wrongpw": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": switches.ports[1],
                            "ansible_password": "wrong-switch-pw"},
             "sw-wrongenable": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": switches.ports[2],
@@ -86,7 +86,7 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
     assert by["sw-wrongpw"].status == "auth_failed"
     assert by["sw-wrongenable"].status == "auth_failed" and "enable" in by["sw-wrongenable"].reason
     assert by["pc-windows"].status == "unsupported" and "Windows" in by["pc-windows"].reason
-    assert by["sw-comware"].status == "unsupported" and "hp_comware" in by["sw-comware"].reason
+    assert by["sw-junos"].status == "unsupported" and "juniper_junos" in by["sw-junos"].reason
     assert all(h.grade is None and not h.checks for h in rep.hosts if h.status != "audited")
     # hosts run in parallel: the silent host's wait overlaps the others' audits
     assert wall < 3.0 + 1.0 + 3.0

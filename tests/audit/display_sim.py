@@ -1,10 +1,12 @@
-"""A Huawei VRP switch simulator for the audit's tests: VRP cannot run here and fake-switches has no Huawei
-model, so this asyncssh server on 127.0.0.1 plays one, closely enough for netmiko's `huawei` driver.
+"""Simulators of the two "display" CLIs common in provincial networks, for the audit's tests: Huawei VRP
+(netmiko `huawei`) and H3C/HPE Comware (netmiko `hp_comware`). Neither can run here and fake-switches has
+neither, so this asyncssh server on 127.0.0.1 plays them, closely enough for netmiko's drivers.
 
-It speaks the VRP user view (`<sysname>`), `screen-length 0 temporary`, the `display` commands the audit
-runs (output shaped like an S5720 on V200R011), `system-view` / `vlan N` / `quit` / `return` to change
-the running configuration, and `save` with its Y/N question, so a test can make and then save a change.
-The first login may ask the VRP "change the password now?" question (`ask_password_change`).
+It speaks the user view (`<sysname>`), the paging command (`screen-length 0 temporary` on VRP,
+`screen-length disable` on Comware), the `display` commands the audit runs (output shaped like a VRP
+S5720 on V200R011 and a Comware 7 S5130S), `system-view` / `vlan N` / `quit` / `return` to change the
+running configuration, and `save` (VRP: with its Y/N question; Comware: `save force`), so a test can make
+and then save a change. A VRP login may first ask "change the password now?" (`ask_password_change`).
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ USER, PASSWORD = "quantri", "Hw-Pass-7720"
 
 
 @dataclass
-class VrpProfile:
+class DisplayProfile:
+    flavor: str = "vrp"                     # or "comware"
     sysname: str = "SNV-SW-HW01"
     model: str = "S5720-28X-SI-AC"
     version: str = "V200R011C10SPC600"
@@ -33,7 +36,9 @@ class VrpProfile:
     ask_password_change: bool = False
 
     def running(self) -> list[str]:
-        lines = ["!Software Version " + self.version, "#", f"sysname {self.sysname}", "#",
+        head = (["!Software Version " + self.version] if self.flavor == "vrp"
+                else [" version 7.1.070, Release " + self.version])
+        lines = [*head, "#", f"sysname {self.sysname}", "#",
                  "vlan batch " + " ".join(str(v) for v in sorted(self.vlans) if v != 1), "#"]
         for v, name in sorted(self.vlans.items()):
             if v != 1:
@@ -45,7 +50,12 @@ class VrpProfile:
         return lines + ["return"]
 
 
-def _version(p: VrpProfile) -> str:
+def _version(p: DisplayProfile) -> str:
+    if p.flavor == "comware":
+        return (f"H3C Comware Software, Version 7.1.070, Release {p.version}\n"
+                "Copyright (c) 2004-2021 New H3C Technologies Co., Ltd. All rights reserved.\n"
+                f"H3C {p.model} uptime is {p.uptime}\nLast reboot reason : User reboot\n\n"
+                f"Boot image: flash:/s5130s_ei-cmw710-boot-r{p.version.lower()}.bin\n")
     return ("Huawei Versatile Routing Platform Software\n"
             f"VRP (R) software, Version 5.170 ({p.model.split('-')[0]} {p.version})\n"
             "Copyright (C) 2000-2018 HUAWEI TECH CO., LTD\n"
@@ -53,7 +63,20 @@ def _version(p: VrpProfile) -> str:
             "MPU 0(Master) : uptime is " + p.uptime + "\n")
 
 
-def _interfaces(p: VrpProfile) -> str:
+def _interfaces(p: DisplayProfile) -> str:
+    if p.flavor == "comware":
+        route = ("Brief information on interfaces in route mode:\nLink: ADM - administratively down; Stby - standby\n"
+                 "Protocol: (s) - spoofing\n"
+                 "Interface            Link Protocol Primary IP      Description\n"
+                 "InLoop0              UP   UP(s)    --\nMGE0/0/0             DOWN DOWN     --\n"
+                 "NULL0                UP   UP(s)    --\nVlan1                UP   UP       10.20.3.250\n\n")
+        bridge = ("Brief information on interfaces in bridge mode:\nLink: ADM - administratively down; Stby - standby\n"
+                  "Speed: (a) - auto\nDuplex: (a)/A - auto; H - half; F - full\n"
+                  "Type: A - access; T - trunk; H - hybrid\n"
+                  "Interface            Link Speed   Duplex Type PVID Description\n")
+        rows = [f"{n:<21}{'UP' if s == 'up' else ('ADM' if s.startswith('*') else 'DOWN'):<5}"
+                f"{'1G(a)' if s == 'up' else 'auto':<8}{'F(a)' if s == 'up' else 'A':<7}{'A':<5}1" for n, s in p.ports]
+        return route + bridge + "\n".join(rows) + "\n"
     head = ("PHY: Physical\n*down: administratively down\n(l): loopback\n(s): spoofing\n(b): BFD down\n"
             "(e): ETHOAM down\n(dl): DLDP down\n(d): Dampening Suppressed\n"
             "InUti/OutUti: input utility/output utility\n"
@@ -64,7 +87,12 @@ def _interfaces(p: VrpProfile) -> str:
     return head + "\n".join(rows) + "\n"
 
 
-def _vlans(p: VrpProfile) -> str:
+def _vlans(p: DisplayProfile) -> str:
+    if p.flavor == "comware":
+        rows = [f"{v:<10}{name:<33}{'':<17}{'GE1/0/' + str(i + 1)}" for i, (v, name) in enumerate(sorted(p.vlans.items()))]
+        return ("Brief information about all VLANs:\nSupported Minimum VLAN ID: 1\nSupported Maximum VLAN ID: 4094\n"
+                "Default VLAN ID: 1\nVLAN ID   Name                             Tagged Port      Untagged Port\n"
+                + "\n".join(rows) + "\n")
     dash = "-" * 80
     ports = [f"{v:<5}common  UT:GE0/0/{i + 1}(U)" for i, v in enumerate(sorted(p.vlans))]
     status = [f"{v:<5}enable  default       enable  disable    {name}" for v, name in sorted(p.vlans.items())]
@@ -76,17 +104,26 @@ def _vlans(p: VrpProfile) -> str:
             f"VID  Status  Property      MAC-LRN Statistics Description\n{dash}\n" + "\n".join(status) + "\n")
 
 
-class VrpSwitches(LoopServers):
+class DisplaySwitches(LoopServers):
     """Simulated Huawei switches on 127.0.0.1; `profiles[i]` may be changed between audits."""
 
     user, password = USER, PASSWORD
 
-    def __init__(self, count: int = 1):
-        super().__init__([VrpProfile(sysname=f"SW-HW{i:02d}", esn=f"2102359520DMH6{i:06d}") for i in range(count)])
+    def __init__(self, count: int = 1, flavor: str = "vrp"):
+        if flavor == "vrp":
+            profiles = [DisplayProfile(sysname=f"SW-HW{i:02d}", esn=f"2102359520DMH6{i:06d}") for i in range(count)]
+        else:   # an H3C S5130S on Comware 7 with 1/0/N port numbers
+            profiles = [DisplayProfile(flavor="comware", sysname=f"SW-H3C{i:02d}", model="S5130S-28S-EI",
+                                   version="6328P03", esn=f"219801A2YH8217Q{i:05d}",
+                                   uptime="0 weeks, 5 days, 3 hours, 12 minutes",
+                                   ports=[(f"GE1/0/{n}", "up" if n <= 3 else "down") for n in range(1, 9)])
+                        for i in range(count)]
+        super().__init__(profiles)
 
     def _handler(self, i: int):
         async def handle(process: asyncssh.SSHServerProcess) -> None:
             p = self.profiles[i]
+            vrp = p.flavor == "vrp"
             out = process.stdout
 
             def prompt(view: str) -> None:
@@ -109,21 +146,28 @@ class VrpSwitches(LoopServers):
                     reply = ""
                     if not cmd:
                         pass
-                    elif cmd == "screen-length 0 temporary":
+                    elif cmd == "screen-length 0 temporary" and vrp:
                         reply = "Info: The configuration takes effect on the current user terminal interface only."
+                    elif cmd == "screen-length disable" and not vrp:
+                        pass
                     elif cmd in ("display version", "dis ver"):
                         reply = _version(p)
-                    elif cmd == "display esn":
+                    elif cmd == "display esn" and vrp:
                         reply = f"ESN of slot 0: {p.esn}"
+                    elif cmd == "display device manuinfo" and not vrp:
+                        reply = (f"Slot 1 CPU 0:\nDEVICE_NAME          : {p.model}\nDEVICE_SERIAL_NUMBER : {p.esn}\n"
+                                 "MAC_ADDRESS          : 7057-BF12-3456\nMANUFACTURING_DATE   : 2021-08-17\n"
+                                 "VENDOR_NAME          : H3C")
                     elif cmd == "display interface brief":
                         reply = _interfaces(p)
-                    elif cmd == "display vlan":
+                    elif cmd == ("display vlan" if vrp else "display vlan brief"):
                         reply = _vlans(p)
                     elif cmd == "display current-configuration":
                         reply = "\n".join(p.running())
                     elif cmd == "display saved-configuration":
                         reply = ("\n".join(p.saved) if p.saved is not None
-                                 else "Error: The configuration file does not exist.")
+                                 else "Error: The configuration file does not exist." if vrp
+                                 else "The config file does not exist.")
                     elif cmd == "system-view" and view == "user":
                         reply, view = "Enter system view, return user view with Ctrl+Z.", "system"
                     elif cmd.startswith("vlan ") and cmd.split()[1].isdigit() and view != "user":
@@ -134,7 +178,11 @@ class VrpSwitches(LoopServers):
                         view = "system" if view.startswith("[") else "user"
                     elif cmd == "return":
                         view = "user"
-                    elif cmd == "save" and view == "user":
+                    elif cmd == "save force" and not vrp:
+                        p.saved = p.running()
+                        reply = "Validating file. Please wait...\nSaved the current configuration to mainboard " \
+                                "device successfully."
+                    elif cmd == "save" and view == "user" and vrp:
                         out.write("\r\nThe current configuration will be written to the device.\r\n"
                                   "Are you sure to continue? [Y/N]:")
                         answer = (await process.stdin.readline()).strip().lower()

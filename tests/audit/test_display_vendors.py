@@ -1,7 +1,7 @@
-"""The second network vendor: Huawei VRP switches (netmiko device type `huawei`), common in provincial
-networks, against the VRP simulator of vrp_sim.py on loopback. The audit must read the same facts as for a
-Cisco switch, flag an unsaved change until `save`, and parse with ntc-templates' huawei_vrp templates
-while its own parsers agree with them."""
+"""Network vendors besides Cisco, common in provincial networks: Huawei VRP (netmiko `huawei`) and H3C/HPE
+Comware (`hp_comware`), against the simulators of display_sim.py on loopback. The audit must read the same
+facts as for a Cisco switch, flag an unsaved change until it is saved, and parse with ntc-templates where
+a template exists while its own parsers agree with them."""
 from __future__ import annotations
 
 import json
@@ -16,12 +16,12 @@ from provisioning.audit.deadline import Deadline
 from provisioning.audit.runner import run_audit
 from provisioning.model import load_province
 from tests.conftest import run_cli
-from vrp_sim import PASSWORD, USER, VrpSwitches
+from display_sim import PASSWORD, USER, DisplaySwitches
 
 
 @pytest.fixture(scope="module")
 def vrp():
-    with VrpSwitches(2) as s:
+    with DisplaySwitches(2) as s:
         s.profiles[1].ask_password_change = True     # VRP asks at login; the collector must say no and go on
         yield s
 
@@ -120,3 +120,52 @@ def test_audit_cli_lists_a_huawei_switch_like_any_other(vrp, tmp_path):
     # the device's secrets never reach the results
     assert PASSWORD not in (tmp_path / "out" / "audit.json").read_text(encoding="utf-8")
     assert "irreversible-cipher" not in (tmp_path / "out" / "audit.json").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------- Comware
+
+@pytest.fixture(scope="module")
+def h3c():
+    with DisplaySwitches(1, "comware") as s:
+        yield s
+
+
+def test_h3c_switch_facts_unsaved_change_and_save(h3c, tmp_path):
+    p = h3c.profiles[0]
+    extra = {"h3c0": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": h3c.ports[0],
+                      "device_type": "hp_comware", "ansible_user": USER, "ansible_password": PASSWORD},
+             "srv-none": {"group": "center_servers", "ansible_host": "127.0.0.1", "ansible_port": 3}}
+    inv = write_inventory(tmp_path / "inv", {}, extra=extra)
+    never = audit(inv, "h3c0").hosts[0]
+    assert never.status == "audited", never.reason
+    f = never.facts
+    assert (f["vendor"], f["hostname"], f["model"], f["serial"]) == ("H3C", p.sysname, "S5130S-28S-EI", p.esn)
+    assert f["os_version"] == "7.1.070 Release 6328P03" and f["uptime_s"] == ((5 * 24) + 3) * 3600 + 12 * 60
+    # eight bridge-mode ports, three up; InLoop0, MGE0/0/0, NULL0 and Vlan1 (route mode) are not ports
+    assert (f["interfaces_up"], f["interfaces_down"]) == (3, 5) and f["interfaces"][0]["name"] == "GE1/0/1"
+    assert [v["id"] for v in f["vlans"]] == [1, 10, 20]
+    assert f["config_saved"] is False and never.grade == "fail"        # never saved
+
+    conn = ConnectHandler(device_type="hp_comware", host="127.0.0.1", port=h3c.ports[0], username=USER,
+                          password=PASSWORD, allow_agent=False, use_keys=False)
+    try:
+        conn.save_config()                                             # save force
+        saved = audit(inv, "h3c0").hosts[0]
+        assert saved.facts["config_saved"] is True and saved.grade == "pass", saved.checks
+        conn.send_config_set(["vlan 30"])
+        changed = audit(inv, "h3c0").hosts[0]
+        assert changed.facts["config_saved"] is False and changed.facts["config_unsaved_lines"] >= 2
+        assert 30 in [v["id"] for v in changed.facts["vlans"]]
+        # netmiko returns rows for the commands ntc-templates knows; our parsers find the same ones
+        for command, fallback, key in (("display interface brief", network._comware_interfaces_fallback, "interface"),
+                                       ("display vlan brief", network._comware_vlan_fallback, "vlan_id"),
+                                       ("display device manuinfo", network._comware_manuinfo_fallback,
+                                        "device_serial_number")):
+            raw = conn.send_command(command)
+            rows = conn.send_command(command, use_textfsm=True)
+            if command == "display interface brief":
+                rows = [r for r in rows if r["type"]]
+            assert [r[key] for r in fallback(raw)] == [r[key] for r in rows], command
+        assert changed.facts["parsed_by"]["display version"] == "fallback"   # no template for it
+    finally:
+        conn.disconnect()
