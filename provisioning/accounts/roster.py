@@ -139,8 +139,9 @@ def _decode_csv(data: bytes) -> tuple[str, str]:
 
 def _read_csv(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
     text, enc = _decode_csv(path.read_bytes())
-    first = text.split("\n", 1)[0]
-    delim = max(("\t", ";", ","), key=first.count)
+    # the delimiter the header uses; a title block above it may have none
+    head = text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
+    delim = max(("\t", ";", ","), key=lambda d: max(line.count(d) for line in head))
     rows = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     for cells in reader:
@@ -168,7 +169,23 @@ def _read_xlsx(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
     return rows, "xlsx"
 
 
-def _map_header(header: list[str], aliases: dict[str, list[str]], problems: list[Problem]) -> dict[str, int]:
+# HR files exported from Excel often open with a title block (the agency, "DANH SÁCH CÁN BỘ, CÔNG CHỨC...",
+# a date) above the header row: the header is the first of these rows that names every required column.
+HEADER_SEARCH_ROWS = 15
+
+
+def _find_header(rows: list[tuple[int, list[str]]], aliases: dict[str, list[str]]) -> int:
+    """Index in `rows` of the header row (0 when none qualifies: the first row's problems are reported)."""
+    for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found: list[Problem] = []
+        _map_header([_clean(c) for c in cells], aliases, found, 0)
+        if not found:
+            return i
+    return 0
+
+
+def _map_header(header: list[str], aliases: dict[str, list[str]], problems: list[Problem],
+                row: int = 1) -> dict[str, int]:
     lookup: dict[str, str] = {}
     for fld, names in aliases.items():
         for n in names:
@@ -179,12 +196,12 @@ def _map_header(header: list[str], aliases: dict[str, list[str]], problems: list
         if fld is None:
             continue  # HR files carry extra columns (birth date, phone...): not ours
         if fld in cols:
-            problems.append(Problem(1, h, "", f"second column for {fld} (first is {header[cols[fld]]!r})"))
+            problems.append(Problem(row, h, "", f"second column for {fld} (first is {header[cols[fld]]!r})"))
             continue
         cols[fld] = idx
     for fld in FIELDS:
         if fld not in cols and fld not in OPTIONAL_COLUMNS:
-            problems.append(Problem(1, aliases[fld][0], "", f"missing column ({fld}; accepted headers: "
+            problems.append(Problem(row, aliases[fld][0], "", f"missing column ({fld}; accepted headers: "
                                     + ", ".join(aliases[fld]) + ")"))
     return cols
 
@@ -216,8 +233,9 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
     if not rows:
         raise RosterError(path, [Problem(None, "", "", "the file is empty")])
     problems: list[Problem] = []
-    header_row, header = rows[0]
-    cols = _map_header([_clean(h) for h in header], aliases, problems)
+    start = _find_header(rows, aliases)
+    header_row, header = rows[start]
+    cols = _map_header([_clean(h) for h in header], aliases, problems, header_row)
     if problems:
         raise RosterError(path, problems)
 
@@ -225,7 +243,7 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
         i = cols.get(fld)
         return cells[i] if i is not None and i < len(cells) else ""
 
-    body = rows[1:]
+    body = rows[start + 1:]
     label = {fld: _clean(header[i]) for fld, i in cols.items()}
 
     # Legacy encodings: decided once for the whole file, on the name columns.

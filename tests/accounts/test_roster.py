@@ -48,6 +48,36 @@ def test_xlsx_with_numeric_ids(tmp_path):
     assert r.officials[0].eligible and not r.officials[1].active
 
 
+def test_title_block_above_the_header_is_skipped_and_rows_keep_their_file_numbers(tmp_path):
+    """HR's Excel exports open with the agency, the title and a date above the header."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["ỦY BAN NHÂN DÂN TỈNH BẾN TRE"])
+    ws.append(["DANH SÁCH CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC"])
+    ws.append(["(Kèm theo công văn số 123/UBND-TH ngày 01/12/2026)"])
+    ws.append([])
+    ws.append(["STT", *HEADERS, "Ghi chú"])
+    ws.append([1, "CB1", "Phạm", "Ngọc", "Ánh", "U01", "Giám đốc", "Có", "Đang công tác", ""])
+    ws.append([2, "CB2", "Võ", "Thành", "", "U02", "", "Có", "Đang công tác", "thiếu tên"])
+    wb.save(tmp_path / "r.xlsx")
+    with pytest.raises(RosterError) as e:
+        read_roster(tmp_path / "r.xlsx", UNITS)
+    assert [(p.row, p.column) for p in e.value.problems] == [(7, "Tên")]     # the file's own row number
+    ws.delete_rows(7)
+    wb.save(tmp_path / "r.xlsx")
+    assert names(read_roster(tmp_path / "r.xlsx", UNITS)) == ["Phạm Ngọc Ánh"]
+    # a CSV whose title line has no delimiter at all
+    path = tmp_path / "r.csv"
+    path.write_text("DANH SÁCH CÁN BỘ\n\n" + csv_text([person("CB1", "Lê", "Văn", "An", "U01")], ";"),
+                    encoding="utf-8")
+    assert names(read_roster(path, UNITS)) == ["Lê Văn An"]
+    # no row names the columns: the first row's problems are reported, as before
+    path.write_text("DANH SÁCH CÁN BỘ\nMã cán bộ,Họ,Tên\nCB1,Lê,An\n", encoding="utf-8")
+    with pytest.raises(RosterError) as e:
+        read_roster(path, UNITS)
+    assert {p.row for p in e.value.problems} == {1}
+
+
 # TCVN3 and VNI bytes of "Nguyễn Văn An / Đặng Đình Đức / Trần Thị Thu Hà / Đang công tác / Có".
 TCVN3_ROWS = [
     ["CB1", b"Nguy\xd4n", b"V\xa8n", b"An", "U01", b"Chuy\xaan vi\xaan", b"C\xe3", b"\xa7ang c\xabng t\xb8c"],
