@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from ..errors import BadInput
 from . import legacy
@@ -169,6 +169,8 @@ def _read_xlsx(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
     return rows, "xlsx"
 
 
+FULL_NAME_HEADERS = {"họ và tên", "họ tên", "họ và tên khai sinh", "full name", "name", "fullname"}
+
 # HR files exported from Excel often open with a title block (the agency, "DANH SÁCH CÁN BỘ, CÔNG CHỨC...",
 # a date) above the header row: the header is the first of these rows that names every required column.
 HEADER_SEARCH_ROWS = 15
@@ -199,10 +201,14 @@ def _map_header(header: list[str], aliases: dict[str, list[str]], problems: list
             problems.append(Problem(row, h, "", f"second column for {fld} (first is {header[cols[fld]]!r})"))
             continue
         cols[fld] = idx
+    full_name = next((h for h in header if _norm_header(h) in FULL_NAME_HEADERS), None)
     for fld in FIELDS:
         if fld not in cols and fld not in OPTIONAL_COLUMNS:
+            hint = (f"; the file has one full-name column {full_name!r}: split it into Họ, Tên đệm and Tên "
+                    "(a name cannot be split reliably by a program)"
+                    if full_name and fld in ("family_name", "given_name") else "")
             problems.append(Problem(row, aliases[fld][0], "", f"missing column ({fld}; accepted headers: "
-                                    + ", ".join(aliases[fld]) + ")"))
+                                    + ", ".join(aliases[fld]) + ")" + hint))
     return cols
 
 
@@ -271,6 +277,9 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
         return _clean(raw)
 
     units = set(unit_codes)
+    # HR sometimes writes the unit's name where its code belongs: say which code that name has
+    code_of_name = {_norm_header(n): code for code, u in (unit_codes.items() if isinstance(unit_codes, Mapping) else ())
+                    for n in (getattr(u, "name", None), getattr(u, "short_name", None)) if n}
     seen: dict[str, int] = {}
     officials = []
     for rownum, cells in body:
@@ -301,7 +310,9 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
         if not v["unit"]:
             problems.append(Problem(rownum, label["unit"], "", "missing unit code"))
         elif v["unit"] not in units:
-            problems.append(Problem(rownum, label["unit"], v["unit"], "unknown unit code (not in province.yml)"))
+            code = code_of_name.get(_norm_header(v["unit"]))
+            problems.append(Problem(rownum, label["unit"], v["unit"], "unknown unit code (not in province.yml)"
+                                    + (f"; this is the name of unit {code}: write its code" if code else "")))
         uc = v["uses_computer"].casefold()
         if uc not in YES | NO:
             problems.append(Problem(rownum, label["uses_computer"], v["uses_computer"],

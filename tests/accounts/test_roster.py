@@ -218,6 +218,28 @@ def test_english_headers_and_extra_header_aliases(tmp_path):
     assert read_roster(path, UNITS, {"hr_id": ["Số hiệu"]}).officials[0].hr_id == "CB1"
 
 
+def test_full_name_column_and_unit_names_get_a_hint(tmp_path):
+    from provisioning.model import load_province
+    from tests.conftest import EXAMPLE
+    units = load_province(EXAMPLE).units
+    path = tmp_path / "r.csv"
+    path.write_text("Mã cán bộ,Họ và tên,Mã đơn vị,Dùng máy tính,Trạng thái\nCB1,Lê Văn An,000.00.02.H09,Có,"
+                    "Đang công tác\n", encoding="utf-8")
+    with pytest.raises(RosterError) as e:
+        read_roster(path, units)
+    reasons = {p.column: p.reason for p in e.value.problems}
+    assert set(reasons) == {"Họ", "Tên"} and all("'Họ và tên': split it" in r for r in reasons.values())
+    # the unit's name (or short name) where its code belongs
+    rows = [person("CB1", "Lê", "Văn", "An", "Sở Nội vụ"), person("CB2", "Lê", "Văn", "Bình", "VP UBND"),
+            person("CB3", "Lê", "Văn", "Cường", "Sở Không Có")]
+    with pytest.raises(RosterError) as e:
+        read_roster(write_roster(tmp_path / "u.csv", rows), units)
+    got = [p.reason for p in e.value.problems]
+    assert got == ["unknown unit code (not in province.yml); this is the name of unit 000.00.02.H09: write its code",
+                   "unknown unit code (not in province.yml); this is the name of unit 000.00.01.H09: write its code",
+                   "unknown unit code (not in province.yml)"]
+
+
 def test_empty_file_is_refused(tmp_path):
     (tmp_path / "e.csv").write_bytes(b"")
     with pytest.raises(RosterError, match="empty"):
