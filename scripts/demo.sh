@@ -10,8 +10,8 @@ DATA=var/lab
 MONTH=$(date +%Y-%m)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "1. Build the lab province: integration center, 2 unit servers, workstations, simulated switches"
-provision lab up --units 2 --workstations 2 --switches 1
+step "1. Build the lab province: integration center, 2 unit servers, workstations, simulated switches (Cisco, Huawei, H3C)"
+provision lab up --units 2 --workstations 2 --switches 1 --switch-vendors cisco,huawei,h3c
 provision lab status
 
 step "2. Validate the province model"

@@ -32,7 +32,7 @@ def _show(status, json: bool) -> int:
     else:
         console.print(table(f"lab {status.name}  {status.network}  inventory {status.inventory}",
                             ["host", "kind", "unit", "address", "running", "ssh"],
-                            [(h.name, h.kind, h.unit, h.ip, "yes" if h.running else "no",
+                            [(h.name, f"{h.kind} ({h.vendor})" if h.vendor else h.kind, h.unit, h.ip, "yes" if h.running else "no",
                               "[green]answers[/]" if h.ssh else f"[red]{h.detail}[/]") for h in status.hosts]))
     return errors.OK if status.healthy or not status.exists else errors.FAILED
 
@@ -41,12 +41,17 @@ def _show(status, json: bool) -> int:
 def up(name: str = NameOpt,
        units: int = typer.Option(2, "--units", help="Unit servers (units besides the integration center)."),
        workstations: int = typer.Option(1, "--workstations", help="Workstations per unit (center included)."),
-       switches: int = typer.Option(1, "--switches", help="Simulated Cisco switches per unit."),
+       switches: int = typer.Option(1, "--switches", help="Simulated switches per unit."),
+       switch_vendors: str = typer.Option("cisco", "--switch-vendors",
+                                          help="Vendors the switches take in turn: cisco, huawei, h3c "
+                                               "(comma-separated, e.g. cisco,huawei,h3c)."),
        inventory_out: Optional[Path] = typer.Option(None, "--inventory-out",
                                                     help="Where to write the lab province (default inventory/NAME)."),
        json: bool = typer.Option(False, "--json")) -> int:
     """Build the lab (safe to run again: repairs stopped hosts)."""
-    status = _lab(name).up(units=units, workstations=workstations, switches=switches, inventory_dir=inventory_out)
+    vendors = [v.strip().lower() for v in switch_vendors.split(",") if v.strip()]
+    status = _lab(name).up(units=units, workstations=workstations, switches=switches, inventory_dir=inventory_out,
+                           switch_vendors=vendors)
     rc = _show(status, json)
     if not json and status.healthy:
         console.print(f"[green]lab {name} is up[/]: try `provision inventory check -i {status.inventory}`")

@@ -50,6 +50,7 @@ class HostStatus:
     running: bool
     ssh: bool
     detail: str = ""
+    vendor: str = ""       # switches: cisco | huawei | h3c
 
 
 @dataclass
@@ -171,13 +172,15 @@ class Lab:
         return f"pl{index}h{i}"
 
     # ---- up ----------------------------------------------------------------------------
-    def up(self, units: int = 2, workstations: int = 1, switches: int = 1, inventory_dir: str | Path | None = None) -> LabStatus:
+    def up(self, units: int = 2, workstations: int = 1, switches: int = 1, inventory_dir: str | Path | None = None,
+           switch_vendors: list[str] | None = None) -> LabStatus:
         check_machine()
-        shape = LabShape(units=units, workstations=workstations, switches=switches)
+        shape = LabShape(units=units, workstations=workstations, switches=switches,
+                         switch_vendors=list(switch_vendors or ["cisco"]))
         shape.validate()
         st = self.state()
         if st:
-            if st["shape"] != asdict(shape):
+            if {"switch_vendors": ["cisco"], **st["shape"]} != asdict(shape):   # labs made before vendors: Cisco
                 raise BadInput(f"lab {self.name} is up with another shape ({st['shape']}); "
                                f"run `provision lab down --name {self.name}` first")
             self.log(f"lab {self.name} exists: checking its hosts")
@@ -323,7 +326,8 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
         self._netns_link(st, first, ns, [h["ip"] for _, h in sw])
         cfg = self.dir / "switches.json"
         sec = self.secrets()
-        cfg.write_text(json.dumps({"switches": [{"name": h["name"], "ip": h["ip"]} for _, h in sw],
+        cfg.write_text(json.dumps({"switches": [{"name": h["name"], "ip": h["ip"], "vendor": h.get("vendor") or "cisco"}
+                                                for _, h in sw],
                                    "user": "netadmin", "password": sec["switch_password"],
                                    "enable_secret": sec["enable_secret"]}))
         os.chmod(cfg, 0o600)
@@ -500,7 +504,8 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
             running = sw_alive if h.kind == "switch" else self._alive(h.pid)
             ok = running and ssh_banner(h.ip)
             out.hosts.append(HostStatus(h.name, h.kind, h.unit, h.ip, running, ok,
-                                        "" if ok else ("stopped" if not running else "no SSH answer")))
+                                        "" if ok else ("stopped" if not running else "no SSH answer"),
+                                        vendor=(h.vendor or "cisco") if h.kind == "switch" else ""))
         return out
 
     def ssh_args(self, host: str) -> list[str]:

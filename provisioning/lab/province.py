@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ import yaml
 
 from ..errors import BadInput
 from ..model import UnitKind, load_province
+from .displaysim import VENDORS
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -35,6 +36,7 @@ class LabHost:
     group: str
     disk_gb: int = 4   # size limit of the host's tmpfs layer (RAM is used only for what is written)
     pid: int | None = None
+    vendor: str = ""   # switches: cisco | huawei | h3c
 
 
 @dataclass
@@ -42,12 +44,22 @@ class LabShape:
     units: int = 2
     workstations: int = 1
     switches: int = 1
+    # the lab's switches take these vendors in turn (a unit LAN is rarely one brand)
+    switch_vendors: list[str] = field(default_factory=lambda: ["cisco"])
 
     def validate(self) -> None:
-        for field, value, top in (("--units", self.units, MAX_UNITS), ("--workstations", self.workstations, MAX_WS),
-                                  ("--switches", self.switches, MAX_SW)):
+        for name, value, top in (("--units", self.units, MAX_UNITS), ("--workstations", self.workstations, MAX_WS),
+                                 ("--switches", self.switches, MAX_SW)):
             if not 0 <= value <= top:
-                raise BadInput(f"{field} {value}: must be between 0 and {top}")
+                raise BadInput(f"{name} {value}: must be between 0 and {top}")
+        bad = [v for v in self.switch_vendors if v not in VENDORS]
+        if bad or not self.switch_vendors:
+            raise BadInput(f"--switch-vendors {','.join(self.switch_vendors)!r}: use one or more of "
+                           f"{', '.join(VENDORS)}, separated by commas")
+
+
+# netmiko device type of each simulated vendor
+DEVICE_TYPES = {"cisco": "cisco_ios", "huawei": "huawei", "h3c": "hp_comware"}
 
 
 @lru_cache(maxsize=1)
@@ -92,7 +104,9 @@ def plan_hosts(shape: LabShape, net: ipaddress.IPv4Network) -> list[LabHost]:
             hosts.append(LabHost(f"{u['prefix']}-ws{w + 1:02d}", str(base + 20 + w), "workstation", u["code"],
                                  "workstations", disk_gb=WORKSTATION_DISKS_GB[(i + w) % len(WORKSTATION_DISKS_GB)]))
         for s in range(shape.switches):
-            hosts.append(LabHost(f"{u['prefix']}-sw{s + 1:02d}", str(base + 50 + s), "switch", u["code"], "switches"))
+            vendor = shape.switch_vendors[sum(1 for h in hosts if h.kind == "switch") % len(shape.switch_vendors)]
+            hosts.append(LabHost(f"{u['prefix']}-sw{s + 1:02d}", str(base + 50 + s), "switch", u["code"], "switches",
+                                 vendor=vendor))
     return hosts
 
 
@@ -106,8 +120,11 @@ def write_province(lab: "Lab", st: dict, inv: Path) -> None:
     for h in st["hosts"]:
         hv = {"ansible_host": h["ip"], "unit": h["unit"]}
         if h["kind"] == "switch":
-            hv.update({"device_type": "cisco_ios", "ansible_user": "netadmin",
-                       "ansible_password": sec["switch_password"], "enable_secret": sec["enable_secret"]})
+            vendor = h.get("vendor") or "cisco"
+            hv.update({"device_type": DEVICE_TYPES[vendor], "ansible_user": "netadmin",
+                       "ansible_password": sec["switch_password"]})
+            if vendor == "cisco":   # VRP and Comware have no enable mode
+                hv["enable_secret"] = sec["enable_secret"]
         groups[h["group"]][h["name"]] = hv
     linux_vars = {
         "ansible_user": "root",

@@ -1,6 +1,7 @@
-"""Simulated Cisco IOS switches for the lab: every switch of a lab in one process (one Twisted
-reactor), each listening on port 22 of its own lab address. Run by `provision lab up` inside the lab's
-switch namespace: `python -m provisioning.lab.switchsim CONFIG.json`.
+"""Simulated switches for the lab: every switch of a lab in one process, each listening on port 22 of its
+own lab address. Cisco IOS switches are fake-switches' (one Twisted reactor); Huawei VRP and H3C Comware
+ones (`"vendor"` in the config) are displaysim's asyncssh servers in a thread beside it. Run by
+`provision lab up` inside the lab's switch namespace: `python -m provisioning.lab.switchsim CONFIG.json`.
 
 fake-switches 1.5.0 is used on a current Twisted, with small patches for what it lacks or gets wrong
 (see ../shared/notes/research/audit_anchors.md, section 5):
@@ -29,6 +30,8 @@ from fake_switches.cisco.command_processor.enabled import (
 )
 from fake_switches.transports.ssh_service import SwitchSshService
 from twisted.internet import reactor
+
+from . import displaysim
 
 
 def _do_end(self, *_):
@@ -111,11 +114,22 @@ def main(config_path: str) -> None:
     logging.basicConfig(level=logging.WARNING)
     patch()
     factory = switch_factory.SwitchFactory()
-    for sw in cfg["switches"]:
+    others = []   # Huawei VRP and H3C Comware switches: displaysim's asyncssh servers, in a thread of their own
+    for i, sw in enumerate(cfg["switches"]):
+        vendor = sw.get("vendor", "cisco")
+        if vendor != "cisco":
+            make = displaysim.huawei_profile if vendor == "huawei" else displaysim.h3c_profile
+            profile = make(sw["name"].upper(), i)
+            profile.saved = profile.running()      # a switch starts with its configuration saved
+            others.append((profile, (sw["ip"], sw.get("port", 22))))
+            continue
         core = factory.get("cisco_2960_24TT_L", sw["name"], cfg["enable_secret"])  # str secret: patch 2
         _save(core.switch_configuration)  # a switch starts with its configuration saved: patch 4
         SwitchSshService(ip=sw["ip"], port=sw.get("port", 22), switch_core=core,
                          users={cfg["user"]: cfg["password"].encode()}).hook_to_reactor(reactor)
+    if others:
+        displaysim.DisplaySwitches([p for p, _ in others], cfg["user"], cfg["password"],
+                                   [a for _, a in others]).__enter__()   # runs until the process ends
     print(f"switches ready: {', '.join(s['name'] for s in cfg['switches'])}", flush=True)
     reactor.run()
 

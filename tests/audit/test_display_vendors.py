@@ -1,5 +1,5 @@
 """Network vendors besides Cisco, common in provincial networks: Huawei VRP (netmiko `huawei`) and H3C/HPE
-Comware (`hp_comware`), against the simulators of display_sim.py on loopback. The audit must read the same
+Comware (`hp_comware`), against the lab's simulators (provisioning/lab/displaysim.py) on loopback. The audit must read the same
 facts as for a Cisco switch, flag an unsaved change until it is saved, and parse with ntc-templates where
 a template exists while its own parsers agree with them."""
 from __future__ import annotations
@@ -16,12 +16,15 @@ from provisioning.audit.deadline import Deadline
 from provisioning.audit.runner import run_audit
 from provisioning.model import load_province
 from tests.conftest import run_cli
-from display_sim import PASSWORD, USER, DisplaySwitches
+from provisioning.lab.displaysim import DisplaySwitches, h3c_profile, huawei_profile
+
+
+USER, PASSWORD = "quantri", "Hw-Pass-7720"
 
 
 @pytest.fixture(scope="module")
 def vrp():
-    with DisplaySwitches(2) as s:
+    with DisplaySwitches([huawei_profile(f"SW-HW{i:02d}", i) for i in range(2)], USER, PASSWORD) as s:
         s.profiles[1].ask_password_change = True     # VRP asks at login; the collector must say no and go on
         yield s
 
@@ -126,7 +129,7 @@ def test_audit_cli_lists_a_huawei_switch_like_any_other(vrp, tmp_path):
 
 @pytest.fixture(scope="module")
 def h3c():
-    with DisplaySwitches(1, "comware") as s:
+    with DisplaySwitches([h3c_profile("SW-H3C00")], USER, PASSWORD) as s:
         yield s
 
 

@@ -171,3 +171,41 @@ def test_host_key_not_in_known_hosts_is_refused(lab, tmp_path):
     by = {h.host: h for h in rep.hosts}
     assert by[ws.name].status == "auth_failed" and by[ws.name].reason_code == "host_key"
     assert by[other.name].status == "audited"
+
+
+def test_mixed_vendor_lab_switches_are_audited_like_real_ones(tmp_path):
+    """`lab up --switch-vendors cisco,huawei,h3c`: a unit LAN is rarely one brand. Each switch answers
+    its own CLI at its own lab address; the audit reads each with its driver and flags an unsaved change
+    on the Huawei one until it is saved."""
+    mix = Lab("audmix")
+    mix.down()
+    try:
+        mix.up(units=2, workstations=0, switches=1, inventory_dir=tmp_path / "audmix",
+               switch_vendors=["cisco", "huawei", "h3c"])
+        p = load_province(mix.inventory_dir)
+        switches = {h.name: h for h in p.hosts.values() if h.is_network}
+        assert sorted(h.device_type for h in switches.values()) == ["cisco_ios", "hp_comware", "huawei"]
+        rep = {h.host: h for h in audit(mix.inventory_dir, limit="*-sw01").hosts}
+        vendor = {"cisco_ios": "Cisco", "huawei": "Huawei", "hp_comware": "H3C"}
+        for name, h in switches.items():
+            r = rep[name]
+            assert r.status == "audited", r.reason
+            assert r.facts["vendor"] == vendor[h.device_type] and r.facts["config_saved"] is True
+            assert r.facts["hostname"].lower() == name and r.facts["serial"]
+        hw = next(h for h in switches.values() if h.device_type == "huawei")
+        conn = ConnectHandler(device_type="huawei", host=hw.address, username=hw.user,
+                              password=hw.password.get_secret_value())
+        try:
+            conn.send_config_set(["vlan 300"])
+            r = audit(mix.inventory_dir, limit=hw.name).hosts[0]
+            assert r.facts["config_saved"] is False and r.grade == "fail"
+            assert 300 in [v["id"] for v in r.facts["vlans"]]
+            conn.save_config()
+        finally:
+            conn.disconnect()
+        assert audit(mix.inventory_dir, limit=hw.name).hosts[0].facts["config_saved"] is True
+        # the shape includes the vendors: the same lab with other vendors is refused
+        with pytest.raises(Exception, match="another shape"):
+            mix.up(units=2, workstations=0, switches=1, switch_vendors=["cisco"])
+    finally:
+        mix.down()

@@ -123,6 +123,12 @@ def test_up_with_another_shape_is_refused(lab):
     assert r.returncode == 2 and "another shape" in r.stderr
 
 
+def test_unknown_switch_vendor_is_bad_input_and_builds_nothing():
+    r = run_cli("lab", "up", "--name", "tvend", "--switch-vendors", "cisco,juniper")
+    assert r.returncode == 2 and "--switch-vendors" in r.stderr and "cisco, huawei, h3c" in r.stderr
+    assert not Lab("tvend").state()
+
+
 def test_down_leaves_nothing(tmp_path):
     lab = Lab("tdown")
     lab.up(units=1, workstations=0, switches=1, inventory_dir=tmp_path / "inv")

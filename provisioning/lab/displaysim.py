@@ -1,6 +1,7 @@
-"""Simulators of the two "display" CLIs common in provincial networks, for the audit's tests: Huawei VRP
-(netmiko `huawei`) and H3C/HPE Comware (netmiko `hp_comware`). Neither can run here and fake-switches has
-neither, so this asyncssh server on 127.0.0.1 plays them, closely enough for netmiko's drivers.
+"""Simulated Huawei VRP and H3C/HPE Comware switches, the two "display" CLIs common in provincial networks
+(netmiko `huawei` and `hp_comware`), for the lab (run inside `provisioning.lab.switchsim`, next to the
+Cisco ones) and for the audit's tests (on 127.0.0.1). Neither OS can run here and fake-switches has
+neither, so these asyncssh servers play them, closely enough for netmiko's drivers.
 
 It speaks the user view (`<sysname>`), the paging command (`screen-length 0 temporary` on VRP,
 `screen-length disable` on Comware), the `display` commands the audit runs (output shaped like a VRP
@@ -11,13 +12,12 @@ and then save a change. A VRP login may first ask "change the password now?" (`a
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass, field
 
 import asyncssh
 
-from audit_fakes import LoopServers
-
-USER, PASSWORD = "quantri", "Hw-Pass-7720"
+VENDORS = ("cisco", "huawei", "h3c")     # `provision lab up --switch-vendors`
 
 
 @dataclass
@@ -104,21 +104,31 @@ def _vlans(p: DisplayProfile) -> str:
             f"VID  Status  Property      MAC-LRN Statistics Description\n{dash}\n" + "\n".join(status) + "\n")
 
 
-class DisplaySwitches(LoopServers):
-    """Simulated Huawei switches on 127.0.0.1; `profiles[i]` may be changed between audits."""
+def huawei_profile(name: str, i: int = 0) -> DisplayProfile:
+    """An S5720 on VRP V200R011, 8 GE ports (2 up), VLANs 1, 10, 20."""
+    return DisplayProfile(sysname=name, esn=f"2102359520DMH6{i:06d}")
 
-    user, password = USER, PASSWORD
 
-    def __init__(self, count: int = 1, flavor: str = "vrp"):
-        if flavor == "vrp":
-            profiles = [DisplayProfile(sysname=f"SW-HW{i:02d}", esn=f"2102359520DMH6{i:06d}") for i in range(count)]
-        else:   # an H3C S5130S on Comware 7 with 1/0/N port numbers
-            profiles = [DisplayProfile(flavor="comware", sysname=f"SW-H3C{i:02d}", model="S5130S-28S-EI",
-                                   version="6328P03", esn=f"219801A2YH8217Q{i:05d}",
-                                   uptime="0 weeks, 5 days, 3 hours, 12 minutes",
-                                   ports=[(f"GE1/0/{n}", "up" if n <= 3 else "down") for n in range(1, 9)])
-                        for i in range(count)]
-        super().__init__(profiles)
+def h3c_profile(name: str, i: int = 0) -> DisplayProfile:
+    """An H3C S5130S on Comware 7 with 1/0/N port numbers (3 up)."""
+    return DisplayProfile(flavor="comware", sysname=name, model="S5130S-28S-EI", version="6328P03",
+                          esn=f"219801A2YH8217Q{i:05d}", uptime="0 weeks, 5 days, 3 hours, 12 minutes",
+                          ports=[(f"GE1/0/{n}", "up" if n <= 3 else "down") for n in range(1, 9)])
+
+
+class DisplaySwitches:
+    """Simulated switches (one asyncssh server per profile) in a background asyncio loop. `addresses`:
+    (ip, port) per profile, default 127.0.0.1 on an ephemeral port; `ports` are the ports listened on.
+    `profiles[i]` may be changed while running (the next login sees it)."""
+
+    def __init__(self, profiles: list[DisplayProfile], user: str, password: str,
+                 addresses: list[tuple[str, int]] | None = None):
+        self.profiles, self.user, self.password = profiles, user, password
+        self.addresses = addresses or [("127.0.0.1", 0)] * len(profiles)
+        self.ports: list[int] = []
+        self._servers: list = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     def _handler(self, i: int):
         async def handle(process: asyncssh.SSHServerProcess) -> None:
@@ -200,3 +210,41 @@ class DisplaySwitches(LoopServers):
                 pass
             process.exit(0)
         return handle
+
+    async def _start(self) -> None:
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        user, password = self.user, self.password
+
+        class Server(asyncssh.SSHServer):
+            def begin_auth(self, username: str) -> bool:
+                return True
+
+            def password_auth_supported(self) -> bool:
+                return True
+
+            def validate_password(self, username: str, pw: str) -> bool:
+                return (username, pw) == (user, password)
+
+        for i, (ip, port) in enumerate(self.addresses):
+            srv = await asyncssh.create_server(Server, ip, port, server_host_keys=[key],
+                                               process_factory=self._handler(i))
+            self._servers.append(srv)
+            self.ports.append(srv.sockets[0].getsockname()[1])
+
+    async def _stop(self) -> None:
+        for s in self._servers:
+            s.close()
+            await s.wait_closed()
+        for task in asyncio.all_tasks():   # open sessions
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    def __enter__(self) -> "DisplaySwitches":
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
