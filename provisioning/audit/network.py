@@ -244,7 +244,8 @@ def _vrp_vlan_fallback(text: str) -> list[dict]:
 
 
 # Switch ports, as Cisco's `show interfaces status` lists them: not NULL0, Vlanif, LoopBack, MEth, Eth-Trunk.
-_VRP_PORT = re.compile(r"^(GigabitEthernet|XGigabitEthernet|Ethernet|FastEthernet|MultiGE|\d+GE)\d", re.I)
+# Newer VRP releases print short names (GE0/0/1, XGE0/0/1, MultiGE0/0/1) in the brief output.
+_VRP_PORT = re.compile(r"^(GigabitEthernet|XGigabitEthernet|Ethernet|FastEthernet|MultiGE|X?GE|FE|\d+GE)\d", re.I)
 
 
 @register("huawei", "huawei_vrp")

@@ -79,3 +79,22 @@ def test_config_comparison_ignores_headers_and_counts_changed_lines():
     assert changed["config_saved"] is False and changed["config_unsaved_lines"] == 3
     assert changed["running_config_sha256"] != same["running_config_sha256"]
     assert "config_saved" not in compare_configs(running, None)  # cannot tell -> missing, not "saved"
+
+
+def test_vrp_ports_in_long_and_short_names_and_not_logical_interfaces():
+    from provisioning.audit.network import _VRP_PORT, _vrp_interfaces_fallback
+    brief = ("Interface                   PHY   Protocol  InUti OutUti   inErrors  outErrors\n"
+             "Eth-Trunk1                  up    up        0.01%  0.01%          0          0\n"
+             "GE0/0/1                     up    up        0.01%  0.01%          0          0\n"
+             "GE0/0/2                     *down down         0%     0%          0          0\n"
+             "MEth0/0/1                   down  down         0%     0%          0          0\n"
+             "MultiGE0/0/3                down  down         0%     0%          0          0\n"
+             "NULL0                       up    up(s)        0%     0%          0          0\n"
+             "Vlanif10                    up    up           --     --          0          0\n"
+             "XGigabitEthernet0/0/1       up    up        0.02%  0.03%          0          0\n"
+             "10GE1/0/1                   down  down         0%     0%          0          0\n")
+    rows = _vrp_interfaces_fallback(brief)
+    assert len(rows) == 9
+    ports = [r["interface"] for r in rows if _VRP_PORT.match(r["interface"])]
+    assert ports == ["GE0/0/1", "GE0/0/2", "MultiGE0/0/3", "XGigabitEthernet0/0/1", "10GE1/0/1"]
+    assert [r["phy"] for r in rows if r["interface"] in ports] == ["up", "*down", "down", "up", "down"]
