@@ -234,13 +234,14 @@ def _vrp_version_fallback(text: str) -> list[dict]:
 
 def _vrp_interfaces_fallback(text: str) -> list[dict]:
     return [{"interface": name, "phy": phy, "protocol": proto}
-            for name, phy, proto in re.findall(r"^\s*(\S+)\s+(\*?\^?down|up(?:\(\w+\))?)\s+(\S+)\s+\S+\s+\S+\s+\d+\s+\d+",
-                                               text or "", re.M)]
+            for name, phy, proto in re.findall(
+                r"^\s*(\S+)\s+(\*?\^?down|up(?:\(\w+\))?)\s+(\S+)\s+\S+\s+\S+\s+\d+\s+\d+", text or "", re.M)]
 
 
 def _vrp_vlan_fallback(text: str) -> list[dict]:
     return [{"vlan_id": vid, "vlan_status": status, "vlan_description": desc.strip()}
-            for vid, status, desc in re.findall(r"^(\d+)\s+(enable|disable)\s+\S+\s+\S+\s+\S+\s*(.*)$", text or "", re.M)]
+            for vid, status, desc in re.findall(r"^(\d+)\s+(enable|disable)\s+\S+\s+\S+\s+\S+\s*(.*)$",
+                                                text or "", re.M)]
 
 
 # Switch ports, as Cisco's `show interfaces status` lists them: not NULL0, Vlanif, LoopBack, MEth, Eth-Trunk.

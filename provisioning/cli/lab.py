@@ -32,8 +32,9 @@ def _show(status, json: bool) -> int:
     else:
         console.print(table(f"lab {status.name}  {status.network}  inventory {status.inventory}",
                             ["host", "kind", "unit", "address", "running", "ssh"],
-                            [(h.name, f"{h.kind} ({h.vendor})" if h.vendor else h.kind, h.unit, h.ip, "yes" if h.running else "no",
-                              "[green]answers[/]" if h.ssh else f"[red]{h.detail}[/]") for h in status.hosts]))
+                            [(h.name, f"{h.kind} ({h.vendor})" if h.vendor else h.kind, h.unit, h.ip,
+                              "yes" if h.running else "no", "[green]answers[/]" if h.ssh else f"[red]{h.detail}[/]")
+                             for h in status.hosts]))
     return errors.OK if status.healthy or not status.exists else errors.FAILED
 
 
