@@ -57,7 +57,7 @@ for d in /sys/block/*; do
   r size "$d/size"; r rot "$d/queue/rotational"; r model "$d/device/model"
   printf '%s %s %s %s\n' "${d##*/}" "$size" "$rot" "$model"
 done
-s df; df -PTkl   # local file systems only: df on a stale NFS mount hangs forever
+s df; df -PTkl || df -PTk  # local file systems only (a stale NFS mount hangs df); BusyBox df has no -l
 s os_release; cat /etc/os-release || cat /usr/lib/os-release
 s uname; r v /proc/sys/kernel/osrelease; echo "$v"; uname -m
 s nics

@@ -98,3 +98,16 @@ def test_vrp_ports_in_long_and_short_names_and_not_logical_interfaces():
     ports = [r["interface"] for r in rows if _VRP_PORT.match(r["interface"])]
     assert ports == ["GE0/0/1", "GE0/0/2", "MultiGE0/0/3", "XGigabitEthernet0/0/1", "10GE1/0/1"]
     assert [r["phy"] for r in rows if r["interface"] in ports] == ["up", "*down", "down", "up", "down"]
+
+
+def test_facts_script_on_a_busybox_df_without_local_only_option(tmp_path):
+    """BusyBox df (small appliances, old thin clients) refuses -l: the script falls back to plain df."""
+    fake = tmp_path / "df"
+    fake.write_text('#!/bin/sh\ncase "$*" in *l*) echo "df: invalid option -- \'l\'" >&2; exit 1;; esac\n'
+                    'exec /bin/df "$@"\n')
+    fake.chmod(0o755)
+    script = FACTS_SCRIPT.replace("PATH=/usr/sbin", f"PATH={tmp_path}:/usr/sbin", 1)
+    assert script != FACTS_SCRIPT
+    f = parse_facts(subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=30).stdout)
+    total, _, free = shutil.disk_usage("/")
+    assert abs(f["root_free_gb"] - free / 1024 ** 3) < 1.0
