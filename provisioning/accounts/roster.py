@@ -169,6 +169,19 @@ def _read_xlsx(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
     return rows, "xlsx"
 
 
+def _read_xls(path: Path) -> tuple[list[tuple[int, list[str]]], str]:
+    """Excel 97-2003 workbooks (.xls), still what many offices save: first sheet, as for XLSX."""
+    import xlrd
+
+    book = xlrd.open_workbook(file_contents=path.read_bytes(), on_demand=True)
+    try:
+        sheet = book.sheet_by_index(0)
+        rows = [(i + 1, [_cell(v) for v in sheet.row_values(i)]) for i in range(sheet.nrows)]
+    finally:
+        book.release_resources()
+    return rows, "xls"
+
+
 FULL_NAME_HEADERS = {"họ và tên", "họ tên", "họ và tên khai sinh", "full name", "name", "fullname"}
 
 # HR files exported from Excel often open with a title block (the agency, "DANH SÁCH CÁN BỘ, CÔNG CHỨC...",
@@ -229,8 +242,11 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
     if not path.is_file():
         raise RosterError(path, [Problem(None, "", "", "file not found")])
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm") or path.read_bytes()[:2] == b"PK":
+        magic = path.read_bytes()[:8]
+        if path.suffix.lower() in (".xlsx", ".xlsm") or magic[:2] == b"PK":
             rows, enc = _read_xlsx(path)
+        elif path.suffix.lower() == ".xls" or magic == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":   # OLE2: Excel 97
+            rows, enc = _read_xls(path)
         else:
             rows, enc = _read_csv(path)
     except Exception as e:  # a corrupt XLSX, an unreadable file: report, never a traceback

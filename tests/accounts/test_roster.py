@@ -78,6 +78,27 @@ def test_title_block_above_the_header_is_skipped_and_rows_keep_their_file_number
     assert {p.row for p in e.value.problems} == {1}
 
 
+def test_excel_97_xls_roster_is_read_like_xlsx(tmp_path):
+    """tests/fixtures/roster-excel97.xls: an Excel 97-2003 workbook (BIFF8, written by xlwt) with a title
+    block, an STT column, numeric hr_ids and Vietnamese names, as many offices still save them."""
+    from pathlib import Path
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "roster-excel97.xls"
+    r = read_roster(fixture, UNITS)
+    assert r.source_encoding == "xls"
+    assert [o.hr_id for o in r.officials] == ["2001", "2002", "2003"]
+    assert names(r) == ["Đặng Đình Đức", "Trần Thị Thu Hà", "Lê Ánh"]
+    assert all(unicodedata.is_normalized("NFC", n) for n in names(r))
+    assert [o.eligible for o in r.officials] == [True, True, False]
+    # recognised by its content, whatever the file is called
+    renamed = tmp_path / "danh-sach.dat"
+    renamed.write_bytes(fixture.read_bytes())
+    assert names(read_roster(renamed, UNITS)) == names(r)
+    # a broken .xls is a clear error, never a traceback
+    (tmp_path / "broken.xls").write_bytes(fixture.read_bytes()[:1500])
+    with pytest.raises(RosterError, match="cannot read the file"):
+        read_roster(tmp_path / "broken.xls", UNITS)
+
+
 # TCVN3 and VNI bytes of "Nguyễn Văn An / Đặng Đình Đức / Trần Thị Thu Hà / Đang công tác / Có".
 TCVN3_ROWS = [
     ["CB1", b"Nguy\xd4n", b"V\xa8n", b"An", "U01", b"Chuy\xaan vi\xaan", b"C\xe3", b"\xa7ang c\xabng t\xb8c"],
