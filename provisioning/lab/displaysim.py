@@ -116,19 +116,64 @@ def h3c_profile(name: str, i: int = 0) -> DisplayProfile:
                           ports=[(f"GE1/0/{n}", "up" if n <= 3 else "down") for n in range(1, 9)])
 
 
-class DisplaySwitches:
-    """Simulated switches (one asyncssh server per profile) in a background asyncio loop. `addresses`:
-    (ip, port) per profile, default 127.0.0.1 on an ephemeral port; `ports` are the ports listened on.
-    `profiles[i]` may be changed while running (the next login sees it)."""
+class LoopServers:
+    """asyncssh servers, one per profile, in a background asyncio loop, accepting one user and password.
+    `addresses`: (ip, port) per profile, default 127.0.0.1 on an ephemeral port; `ports` are the ports
+    listened on. `profiles[i]` may be changed while running (the next login sees it). Subclasses give the
+    session handler. Also the base of the audit tests' fake Linux fleet."""
 
-    def __init__(self, profiles: list[DisplayProfile], user: str, password: str,
-                 addresses: list[tuple[str, int]] | None = None):
+    def __init__(self, profiles: list, user: str, password: str, addresses: list[tuple[str, int]] | None = None):
         self.profiles, self.user, self.password = profiles, user, password
         self.addresses = addresses or [("127.0.0.1", 0)] * len(profiles)
         self.ports: list[int] = []
         self._servers: list = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def _handler(self, i: int):
+        raise NotImplementedError
+
+    async def _start(self) -> None:
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        user, password = self.user, self.password
+
+        class Server(asyncssh.SSHServer):
+            def begin_auth(self, username: str) -> bool:
+                return True
+
+            def password_auth_supported(self) -> bool:
+                return True
+
+            def validate_password(self, username: str, pw: str) -> bool:
+                return (username, pw) == (user, password)
+
+        for i, (ip, port) in enumerate(self.addresses):
+            srv = await asyncssh.create_server(Server, ip, port, server_host_keys=[key],
+                                               process_factory=self._handler(i), backlog=512)
+            self._servers.append(srv)
+            self.ports.append(srv.sockets[0].getsockname()[1])
+
+    async def _stop(self) -> None:
+        for s in self._servers:
+            s.close()
+            await s.wait_closed()
+        for task in asyncio.all_tasks():   # sessions still open (or "hanging" on purpose)
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    def __enter__(self):
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+class DisplaySwitches(LoopServers):
+    """Simulated VRP / Comware switches (DisplayProfile each)."""
 
     def _handler(self, i: int):
         async def handle(process: asyncssh.SSHServerProcess) -> None:
@@ -210,41 +255,3 @@ class DisplaySwitches:
                 pass
             process.exit(0)
         return handle
-
-    async def _start(self) -> None:
-        key = asyncssh.generate_private_key("ssh-ed25519")
-        user, password = self.user, self.password
-
-        class Server(asyncssh.SSHServer):
-            def begin_auth(self, username: str) -> bool:
-                return True
-
-            def password_auth_supported(self) -> bool:
-                return True
-
-            def validate_password(self, username: str, pw: str) -> bool:
-                return (username, pw) == (user, password)
-
-        for i, (ip, port) in enumerate(self.addresses):
-            srv = await asyncssh.create_server(Server, ip, port, server_host_keys=[key],
-                                               process_factory=self._handler(i))
-            self._servers.append(srv)
-            self.ports.append(srv.sockets[0].getsockname()[1])
-
-    async def _stop(self) -> None:
-        for s in self._servers:
-            s.close()
-            await s.wait_closed()
-        for task in asyncio.all_tasks():   # open sessions
-            if task is not asyncio.current_task():
-                task.cancel()
-
-    def __enter__(self) -> "DisplaySwitches":
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)

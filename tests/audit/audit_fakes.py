@@ -27,6 +27,8 @@ from pathlib import Path
 import asyncssh
 import yaml
 
+from provisioning.lab.displaysim import LoopServers
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inventory" / "example"
 USER, PASSWORD = "auditor", "Kiem-Tra-2026!"
@@ -68,70 +70,11 @@ def render_output(p: dict) -> str:
             f"@@uptime\n{p['uptime_s']}.42 1000.00\n@@end\n")
 
 
-def password_server(user: str, password: str) -> type[asyncssh.SSHServer]:
-    """An asyncssh server class that accepts exactly this user and password."""
-    class Server(asyncssh.SSHServer):
-        def begin_auth(self, username: str) -> bool:
-            return True
-
-        def password_auth_supported(self) -> bool:
-            return True
-
-        def validate_password(self, username: str, pw: str) -> bool:
-            return (username, pw) == (user, password)
-    return Server
-
-
-class LoopServers:
-    """asyncssh servers on 127.0.0.1 (ephemeral ports) in a background asyncio loop, one per profile;
-    `profiles[i]` may be changed between audits (the next login sees it). Subclasses give the
-    credentials and the session handler."""
-
-    user, password = USER, PASSWORD
-
-    def __init__(self, profiles: list):
-        self.profiles = profiles
-        self.ports: list[int] = []
-        self._servers: list = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-
-    def _handler(self, i: int):
-        raise NotImplementedError
-
-    async def _start(self) -> None:
-        key = asyncssh.generate_private_key("ssh-ed25519")
-        server = password_server(self.user, self.password)
-        for i in range(len(self.profiles)):
-            srv = await asyncssh.create_server(server, "127.0.0.1", 0, server_host_keys=[key],
-                                               process_factory=self._handler(i), backlog=512)
-            self._servers.append(srv)
-            self.ports.append(srv.sockets[0].getsockname()[1])
-
-    async def _stop(self) -> None:
-        for s in self._servers:
-            s.close()
-            await s.wait_closed()
-        for task in asyncio.all_tasks():   # sessions still open (or "hanging" on purpose)
-            if task is not asyncio.current_task():
-                task.cancel()
-
-    def __enter__(self):
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
-
 class FakeFleet(LoopServers):
     """N fake Linux hosts answering the audit's facts script from hardware profiles."""
 
     def __init__(self, count: int, first: int = 0):
-        super().__init__([profile(first + i) for i in range(count)])
+        super().__init__([profile(first + i) for i in range(count)], USER, PASSWORD)
 
     def _handler(self, i: int):
         async def handle(process: asyncssh.SSHServerProcess) -> None:
