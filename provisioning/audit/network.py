@@ -109,6 +109,12 @@ def uptime_seconds(text: str) -> int | None:
     return total if found else None
 
 
+def uptime_facts(text: str) -> dict[str, Any]:
+    """uptime_s and uptime_days from a device's uptime text, or nothing when it has none."""
+    up = uptime_seconds(text)
+    return {} if up is None else {"uptime_s": up, "uptime_days": round(up / 86400, 1)}
+
+
 # Lines that change without any configuration change (IOS headers, timestamps, byte counts).
 # Huawei VRP: "!Software Version ...", "!Last configuration was updated/saved at ...", "!Time: ...".
 _VOLATILE = re.compile(r"^(Building configuration|Current configuration|Using \d+ out of \d+ bytes|"
@@ -189,9 +195,7 @@ class CiscoIOS(Driver):
                 facts["model"] = v["hardware"][0]
             if v.get("serial"):
                 facts["serial"] = v["serial"][0]
-            up = uptime_seconds(v.get("uptime", ""))
-            if up is not None:
-                facts["uptime_s"], facts["uptime_days"] = up, round(up / 86400, 1)
+            facts.update(uptime_facts(v.get("uptime", "")))
         inv = self.structured("show inventory", _ios_inventory_fallback)
         chassis = next((r for r in inv if r.get("sn")), None)  # the first entry is the chassis / stack master
         if chassis:
@@ -269,9 +273,7 @@ class HuaweiVRP(Driver):
                 facts["os_version"] = product[-1]
             elif v.get("vrp_version"):
                 facts["os_version"] = v["vrp_version"]
-            up = uptime_seconds(v.get("uptime", ""))
-            if up is not None:
-                facts["uptime_s"], facts["uptime_days"] = up, round(up / 86400, 1)
+            facts.update(uptime_facts(v.get("uptime", "")))
         if m := re.search(r"ESN of (?:slot|master|device|chassis)?\s*\S*\s*:\s*(\S+)", self.raw("display esn")):
             facts["serial"] = m.group(1)
 
@@ -353,9 +355,7 @@ class Comware(Driver):
                 facts["model"] = v["model"]
             if v.get("version"):
                 facts["os_version"] = f"{v['version']} Release {v['release']}" if v.get("release") else v["version"]
-            up = uptime_seconds(v.get("uptime", ""))
-            if up is not None:
-                facts["uptime_s"], facts["uptime_days"] = up, round(up / 86400, 1)
+            facts.update(uptime_facts(v.get("uptime", "")))
         manu = self.structured("display device manuinfo", _comware_manuinfo_fallback)
         main = next((r for r in manu if r.get("device_serial_number")), None)   # the first slot: the chassis
         if main:
