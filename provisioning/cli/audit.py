@@ -45,6 +45,11 @@ def _settings(p) -> dict[str, Any]:
     return s
 
 
+def _check_lang(lang: str) -> None:
+    if lang not in i18n.LANGS:
+        raise errors.BadInput(f"--lang {lang!r}: use vi or en")
+
+
 def _out_dir(inventory: Path, out: Path | None) -> Path:
     if out:
         return out
@@ -76,8 +81,7 @@ def audit(ctx: typer.Context,
     if ctx.invoked_subcommand:
         return errors.OK
     # Checked here rather than with typer's min/max so that every bad option is a BadInput (exit 2).
-    if lang not in ("vi", "en"):
-        raise errors.BadInput(f"--lang {lang!r}: use vi or en")
+    _check_lang(lang)
     if workers is not None and not 1 <= workers <= 500:
         raise errors.BadInput(f"--workers {workers}: must be between 1 and 500")
     if timeout is not None and timeout < 0.5:
@@ -168,8 +172,7 @@ def diff(old: Optional[str] = typer.Argument(None, help="Older run: folder, audi
          inventory: Path = InventoryOpt, json: bool = JsonOpt,
          lang: str = typer.Option("vi", "--lang", help="Language of the tables: vi or en.")) -> int:
     """Compare two audits: hosts added/removed, status and grade changes, unit compliance, fact changes."""
-    if lang not in ("vi", "en"):
-        raise errors.BadInput(f"--lang {lang!r}: use vi or en")
+    _check_lang(lang)
     if old is None or new is None:
         history = sorted(d.name for d in data_dir(inventory, "audit").iterdir() if (d / "audit.json").is_file())
         if len(history) < 2 - (old is not None):
