@@ -10,7 +10,7 @@ import re
 import unicodedata
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -71,6 +71,10 @@ class UnitSpec(_Strict):
     short_name: str | None = None
     admin: Admin | None = None
     wan: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    # SSH host keys of the unit's hosts: "known-hosts" (default) trusts only keys already in the
+    # inventory's known_hosts; "accept-new" is the first-contact opt-out (OpenSSH's accept-new): an
+    # unknown key is accepted and recorded, a changed key is still refused (provisioning.transport.ssh).
+    ssh_first_contact: Literal["known-hosts", "accept-new"] = "known-hosts"
 
     @field_validator("code")
     @classmethod
