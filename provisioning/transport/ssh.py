@@ -245,12 +245,12 @@ class Session:
         self.close()
 
 
-def open_session(province: Province, host: Host, *, timeout: float = 10.0, sock: socket.socket | None = None,
+def open_session(province: Province | None, host: Host, *, timeout: float = 10.0, sock: socket.socket | None = None,
                  host_policy: HostKeyPolicy | None = None, auth_timeout: float | None = None) -> Session:
     """Connect and log in with the inventory's credentials (its key or password only: no agent, no
     ~/.ssh keys, so that a run is reproducible). Raises HostKeyError for a refused key; other failures
     (unreachable, login refused, timeouts) are paramiko's and socket's exceptions, for the caller to
-    classify."""
+    classify. `province` may be None when `host_policy` is given."""
     p = host_policy or policy(province, host)
     client = paramiko.SSHClient()
     known = _load_known(p)
