@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..deploy.runner import servers
 from ..errors import BadInput
-from ..model import load_province
+from ..model import Province, load_province
 from . import remote
 
 SCRIPT = "/usr/local/sbin/provision-backup"
@@ -64,6 +63,17 @@ class RestoreResult:
     messages: int | None = None       # messages now in the restored mail store / mailbox
     previous_database: str | None = None
     error: str = ""
+
+
+def servers(province: Province, limit: str | None) -> list[str]:
+    """The servers selected by --limit (a snapshot lives on a server)."""
+    try:
+        names = [h.name for h in province.servers(limit)]
+    except KeyError as e:
+        raise BadInput(str(e.args[0])) from None
+    if not names:
+        raise BadInput(f"--limit {limit!r} selects no server (backup runs on center_servers and unit_servers)")
+    return names
 
 
 def _hosts(inventory: str | Path, limit: str | None) -> list[str]:

@@ -247,8 +247,8 @@ class Session:
 
 def open_session(province: Province | None, host: Host, *, timeout: float = 10.0, sock: socket.socket | None = None,
                  host_policy: HostKeyPolicy | None = None, auth_timeout: float | None = None) -> Session:
-    """Connect and log in with the inventory's credentials (its key or password only: no agent, no
-    ~/.ssh keys, so that a run is reproducible). Raises HostKeyError for a refused key; other failures
+    """Connect and log in with the inventory's credentials: its key or password; only when it names
+    neither, the operator's ~/.ssh keys, as Ansible would (never the agent). Raises HostKeyError for a refused key; other failures
     (unreachable, login refused, timeouts) are paramiko's and socket's exceptions, for the caller to
     classify. `province` may be None when `host_policy` is given."""
     p = host_policy or policy(province, host)
@@ -264,7 +264,7 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
             host.address, port=host.port, username=host.user, sock=sock,
             password=host.password.get_secret_value() if host.password else None,
             key_filename=str(host.key_file) if host.key_file else None,
-            allow_agent=False, look_for_keys=False,
+            allow_agent=False, look_for_keys=host.key_file is None and host.password is None,
             timeout=timeout, banner_timeout=timeout, auth_timeout=auth_timeout or timeout,
             channel_timeout=timeout)
     except paramiko.BadHostKeyException:
