@@ -225,7 +225,8 @@ def collect(host, deadline: Deadline, watchdog: Watchdog, policy: ssh.HostKeyPol
     host's key was accepted as a first contact). Errors propagate (the runner classifies them)."""
     sock = open_socket(host.address, host.port, deadline)
     with watchdog.guard(sock, deadline):
-        session = ssh.open_session(None, host, sock=sock, host_policy=policy, timeout=deadline.remaining())
+        session = ssh.open_session(None, host, sock=sock, host_policy=policy, timeout=deadline.remaining(),
+                                   operator_keys=False)
         try:
             _, stdout, _ = session.client.exec_command(FACTS_SCRIPT, timeout=deadline.remaining())
             output = stdout.read().decode("utf-8", errors="replace")

@@ -22,7 +22,8 @@ host and says what to do; callers turn it into that host's failure, the other ho
 
 API:
     policy(province, host) -> HostKeyPolicy
-    open_session(province, host, *, timeout=10.0, sock=None, policy=None) -> Session   (paramiko)
+    open_session(province, host, *, timeout=10.0, sock=None, host_policy=None, operator_keys=True)
+        -> Session (paramiko)
         Session.client (paramiko.SSHClient), .first_contact (bool: the key was accepted and recorded
         now), .run(command, stdin=None, timeout=None) -> (rc, stdout bytes, stderr bytes),
         .read_file(path) -> bytes, .sftp(), .close(); a context manager.
@@ -246,11 +247,15 @@ class Session:
 
 
 def open_session(province: Province | None, host: Host, *, timeout: float = 10.0, sock: socket.socket | None = None,
-                 host_policy: HostKeyPolicy | None = None, auth_timeout: float | None = None) -> Session:
+                 host_policy: HostKeyPolicy | None = None, auth_timeout: float | None = None,
+                 operator_keys: bool = True) -> Session:
     """Connect and log in with the inventory's credentials: its key or password; only when it names
-    neither, the operator's ~/.ssh keys, as Ansible would (never the agent). Raises HostKeyError for a refused key; other failures
-    (unreachable, login refused, timeouts) are paramiko's and socket's exceptions, for the caller to
-    classify. `province` may be None when `host_policy` is given."""
+    neither and `operator_keys`, the operator's ~/.ssh keys, as Ansible would (never the agent; the audit
+    passes operator_keys=False so that its runs depend on the inventory alone).
+
+    Raises HostKeyError for a refused key, before anything is sent; other failures (unreachable, login
+    refused, timeouts) are paramiko's and socket's exceptions, for the caller to classify. `province` may
+    be None when `host_policy` is given."""
     p = host_policy or policy(province, host)
     client = paramiko.SSHClient()
     known = _load_known(p)
@@ -264,7 +269,7 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
             host.address, port=host.port, username=host.user, sock=sock,
             password=host.password.get_secret_value() if host.password else None,
             key_filename=str(host.key_file) if host.key_file else None,
-            allow_agent=False, look_for_keys=host.key_file is None and host.password is None,
+            allow_agent=False, look_for_keys=operator_keys and host.key_file is None and host.password is None,
             timeout=timeout, banner_timeout=timeout, auth_timeout=auth_timeout or timeout,
             channel_timeout=timeout)
     except paramiko.BadHostKeyException:
