@@ -21,7 +21,7 @@ from ldap3.utils.conv import escape_filter_chars
 from pydantic import SecretStr
 
 from ..errors import OperationFailed
-from ..model import Province
+from ..model import LdapTarget, Province
 from ..transport import ca as transport_ca
 from .config import AccountsSettings
 
@@ -33,23 +33,13 @@ ACTIVE, DISABLED = "active", "disabled"
 HIDDEN = {"userpassword", "sambantpassword", "sambalmpassword"}  # never returned by find() (show)
 
 
-@dataclass
-class Target:
-    url: str
-    base_dn: str
-    bind_dn: str
-    password: SecretStr = field(repr=False)
+@dataclass(frozen=True)
+class Target(LdapTarget):
+    """The province's directory (Province.ldap_target()) with what the accounts commands bind with."""
+
+    password: SecretStr = field(default=SecretStr(""), repr=False)
     starttls: bool = False
     ca_file: Path | None = None
-    tls_names: list[str] = field(default_factory=list)
-
-    @property
-    def people(self) -> str:
-        return f"ou=People,{self.base_dn}"
-
-    @property
-    def groups(self) -> str:
-        return f"ou=Groups,{self.base_dn}"
 
     @property
     def placeholder_member(self) -> str:
@@ -83,8 +73,8 @@ def resolve_target(province: Province, settings: AccountsSettings) -> Target:
     ca = None
     if cfg.starttls:
         ca = cfg.ca_file or _center_ca(province)
-    return Target(url=where.url, base_dn=where.base_dn, bind_dn=where.bind_dn, password=SecretStr(password),
-                  starttls=cfg.starttls, ca_file=ca, tls_names=list(where.tls_names))
+    return Target(url=where.url, host=where.host, base_dn=where.base_dn, bind_dn=where.bind_dn,
+                  tls_names=where.tls_names, password=SecretStr(password), starttls=cfg.starttls, ca_file=ca)
 
 
 def _center_ca(province: Province) -> Path:
@@ -104,7 +94,7 @@ def connect(t: Target, strategy=ldap3.SYNC) -> ldap3.Connection:
         if not t.ca_file or not Path(t.ca_file).is_file():
             raise OperationFailed(f"StartTLS needs the province CA certificate: {t.ca_file} not found "
                                   "(set accounts.ldap.ca_file)")
-        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(t.ca_file), valid_names=t.tls_names or None)
+        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(t.ca_file), valid_names=list(t.tls_names) or None)
     server = ldap3.Server(t.url, get_info=ldap3.NONE, tls=tls, connect_timeout=10)
     conn = ldap3.Connection(server, user=t.bind_dn, password=t.password.get_secret_value(), client_strategy=strategy,
                             auto_bind=False, check_names=False, raise_exceptions=False, receive_timeout=120)

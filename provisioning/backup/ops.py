@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BadInput
-from ..model import Province, load_province
+from ..model import load_province
 from . import remote
 
 SCRIPT = "/usr/local/sbin/provision-backup"
@@ -65,19 +65,9 @@ class RestoreResult:
     error: str = ""
 
 
-def servers(province: Province, limit: str | None) -> list[str]:
-    """The servers selected by --limit (a snapshot lives on a server)."""
-    try:
-        names = [h.name for h in province.servers(limit)]
-    except KeyError as e:
-        raise BadInput(str(e.args[0])) from None
-    if not names:
-        raise BadInput(f"--limit {limit!r} selects no server (backup runs on center_servers and unit_servers)")
-    return names
-
-
 def _hosts(inventory: str | Path, limit: str | None) -> list[str]:
-    return servers(load_province(inventory), limit)
+    """The servers selected by --limit (a snapshot lives on a server); BadInput when none."""
+    return [h.name for h in load_province(inventory).servers(limit)]
 
 
 def _error(reply: remote.Reply) -> str:
@@ -130,7 +120,7 @@ def restore(inventory: str | Path, host: str, snapshot: str, what: list[str],
     province = load_province(inventory)
     if host not in province.hosts:
         raise BadInput(f"--host {host!r}: no such host in {inventory}")
-    hosts = servers(province, host)
+    hosts = [h.name for h in province.servers(host)]
     argv = [SCRIPT, "restore", "--from", snapshot, "--what", ",".join(what)]
     if mailbox:
         argv += ["--mailbox", mailbox]

@@ -18,6 +18,7 @@ from .schema import (
     CENTER_GROUP,
     HOSTNAME,
     KNOWN_DEVICE_TYPES,
+    UNIT_GROUP,
     Host,
     HostRole,
     Province,
@@ -28,8 +29,8 @@ from .schema import (
 
 # Inventory groups with a meaning for this project (playbooks/site.yml uses the same names).
 ROLE_GROUPS = {
-    "center_servers": HostRole.server,
-    "unit_servers": HostRole.server,
+    CENTER_GROUP: HostRole.server,
+    UNIT_GROUP: HostRole.server,
     "workstations": HostRole.workstation,
     "switches": HostRole.switch,
     "routers": HostRole.router,

@@ -260,8 +260,16 @@ class Province(BaseModel):
 
     def servers(self, limit: str | None = None) -> list[Host]:
         """The servers site.yml deploys (center_servers and unit_servers), in inventory order; with
-        `limit`, those of `select(limit)` (KeyError as select raises it)."""
-        return [h for h in self.select(limit) if h.is_server]
+        `limit`, those of `select(limit)`. BadInput when `limit` matches nothing or no server."""
+        from ..errors import BadInput
+
+        try:
+            chosen = [h for h in self.select(limit) if h.is_server]
+        except KeyError as e:
+            raise BadInput(str(e.args[0])) from None
+        if not chosen:
+            raise BadInput(f"--limit {limit!r} selects no server ({CENTER_GROUP} or {UNIT_GROUP})")
+        return chosen
 
     def ldap_target(self, url: str | None = None, bind_dn: str | None = None) -> LdapTarget:
         """The directory as the project's clients reach it (`url`, `bind_dn`: a setting's overrides)."""

@@ -33,7 +33,8 @@ API:
         value of an option). Run it with subprocess; exit 255 with "Host key verification failed" is
         a refused key (`explain_ssh_failure(stderr)` says so plainly).
     ssh_options(province, host) -> list[str]
-        the `-o` options of the policy alone (for Ansible's `ansible_ssh_common_args`).
+        the `-o` options of the policy alone (UserKnownHostsFile, StrictHostKeyChecking), for a caller
+        that assembles its own OpenSSH command line.
 """
 from __future__ import annotations
 
