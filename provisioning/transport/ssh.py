@@ -160,8 +160,7 @@ def changed_key_error(p: HostKeyPolicy) -> HostKeyError:
         host=p.host, address=p.address, kind="changed")
 
 
-def _load_known(p: HostKeyPolicy) -> paramiko.HostKeys:
-    keys = paramiko.HostKeys()
+def _load_known(p: HostKeyPolicy, keys: paramiko.HostKeys) -> paramiko.HostKeys:
     for f in p.known_hosts:
         if f.is_file():
             try:
@@ -259,11 +258,7 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
     be None when `host_policy` is given."""
     p = host_policy or policy(province, host)
     client = paramiko.SSHClient()
-    known = _load_known(p)
-    for name, keys in known.items():
-        for ktype, key in keys.items():
-            client.get_host_keys().add(name, ktype, key)
-    guard = _Policy(p, known)
+    guard = _Policy(p, _load_known(p, client.get_host_keys()))
     client.set_missing_host_key_policy(guard)
     try:
         client.connect(
