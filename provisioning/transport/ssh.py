@@ -160,13 +160,39 @@ def changed_key_error(p: HostKeyPolicy) -> HostKeyError:
         host=p.host, address=p.address, kind="changed")
 
 
+_parsed: dict[str, tuple[tuple[int, int], paramiko.HostKeys]] = {}
+_parsed_lock = threading.Lock()
+
+
+def _parse(f: Path) -> paramiko.HostKeys | None:
+    """A known_hosts file, parsed once per version of the file: an audit of 500 hosts would otherwise parse
+    a 500-line file 500 times (seconds of CPU on a weak control machine)."""
+    try:
+        st = f.stat()
+    except FileNotFoundError:
+        return None
+    version = (st.st_mtime_ns, st.st_size)
+    with _parsed_lock:
+        hit = _parsed.get(str(f))
+        if hit and hit[0] == version:
+            return hit[1]
+        keys = paramiko.HostKeys()
+        keys.load(str(f))
+        _parsed[str(f)] = (version, keys)
+        return keys
+
+
 def _load_known(p: HostKeyPolicy, keys: paramiko.HostKeys) -> paramiko.HostKeys:
+    """Fill `keys` (a client's table) with the keys recorded for this host."""
     for f in p.known_hosts:
-        if f.is_file():
-            try:
-                keys.load(str(f))      # never SSHClient.load_host_keys(): that writes the file back on close
-            except (OSError, paramiko.SSHException) as e:
-                raise OperationFailed(f"{p.host}: cannot read known_hosts {f}: {e}") from None
+        try:
+            parsed = _parse(f)
+        except (OSError, paramiko.SSHException) as e:
+            raise OperationFailed(f"{p.host}: cannot read known_hosts {f}: {e}") from None
+        entry = parsed.lookup(p.lookup_name) if parsed else None
+        for ktype, key in (entry or {}).items():
+            if keys.lookup(p.lookup_name) is None or ktype not in keys.lookup(p.lookup_name):
+                keys.add(p.lookup_name, ktype, key)
     return keys
 
 
