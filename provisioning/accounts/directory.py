@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from ..errors import OperationFailed
 from ..model import Province
 from ..paths import data_dir
-from .config import AccountsSettings
+from ..model import AccountsSettings
 
 PAGE = 500  # OpenLDAP refuses pages larger than the bind's soft size limit (500 unless raised)
 PERSON_ATTRS = ["uid", "objectClass", "employeeNumber", "departmentNumber", "title", "cn", "sn", "givenName",

@@ -18,7 +18,7 @@ import paramiko
 from ..errors import OperationFailed
 from ..model import Host, Province
 from . import maildir_ops
-from .config import AccountsSettings
+from ..model import AccountsSettings
 
 OPS_SOURCE = Path(maildir_ops.__file__).read_text(encoding="utf-8")
 

@@ -1,6 +1,8 @@
 """The province model: one validated view of `inventory/<name>/` shared by every command."""
 from .loader import SERVER_GROUPS, InventoryError, Issue, load_province
 from .schema import Admin, Host, HostRole, Province, Unit, UnitKind, nfc
+from .settings import AccountsSettings, AuditSettings, ReportSettings, ServicesSettings, Settings
 
-__all__ = ["Admin", "Host", "HostRole", "InventoryError", "Issue", "Province", "SERVER_GROUPS", "Unit",
-           "UnitKind", "load_province", "nfc"]
+__all__ = ["AccountsSettings", "Admin", "AuditSettings", "Host", "HostRole", "InventoryError", "Issue", "Province",
+           "ReportSettings", "SERVER_GROUPS", "ServicesSettings", "Settings", "Unit", "UnitKind", "load_province",
+           "nfc"]

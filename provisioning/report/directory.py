@@ -28,7 +28,7 @@ from ..paths import data_dir
 from . import collect
 
 if TYPE_CHECKING:
-    from .settings import ReportSettings
+    from ..model import ReportSettings
 
 
 CA_ON_SERVERS = "/usr/local/share/ca-certificates/provision-ca.crt"   # the pki role's trust file

@@ -7,8 +7,9 @@ import pytest
 from acct_helpers import HEADERS, csv_text, person, write_roster
 from openpyxl import Workbook
 
-from provisioning.accounts import legacy, naming
-from provisioning.accounts.roster import RosterError, read_roster
+from provisioning.accounts import naming
+from provisioning.roster import legacy
+from provisioning.roster import RosterError, read_roster
 
 UNITS = {"U01", "U02", "000.00.02.H09"}
 
@@ -272,7 +273,7 @@ def test_empty_file_is_refused(tmp_path):
     (("Lê", "", "Ánh"), "anhl"), (("Phạm", "Thanh", "Bình Minh"), "binhminhpt"), (("Hoàng Phủ", "Ngọc", "Tường"), "tuonghpn"),
 ])
 def test_default_username_pattern(full, expected):
-    from provisioning.accounts.roster import Official
+    from provisioning.roster import Official
 
     o = Official("X", *full, unit="U01", position="", uses_computer=True, active=True, row=2)
     assert naming.base_username(o) == expected
