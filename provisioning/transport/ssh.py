@@ -32,6 +32,8 @@ API:
         options come first, so they win over the inventory's own `-o` options (OpenSSH keeps the first
         value of an option). Run it with subprocess; exit 255 with "Host key verification failed" is
         a refused key (`explain_ssh_failure(stderr)` says so plainly).
+    host_key_problem(province, host, timeout=5.0) -> HostKeyError | None
+        diagnose a refused key without logging in (for clients that lost the reason)
     ssh_options(province, host) -> list[str]
         the `-o` options of the policy alone (UserKnownHostsFile, StrictHostKeyChecking), for a caller
         that assembles its own OpenSSH command line.
@@ -294,6 +296,32 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
         client.close()
         raise
     return Session(host, client, p, first_contact=guard.accepted)
+
+
+def host_key_problem(province: Province, host: Host, timeout: float = 5.0) -> HostKeyError | None:
+    """Why the policy would refuse `host`'s key now (unknown or changed), or None (known, accepted under
+    the opt-out, or the host not answering SSH at all). Only the key exchange is made: no login, nothing
+    recorded. For callers whose own client lost the reason (Ansible may report a broken pipe when ssh
+    stops at the host key before reading the module it was sent)."""
+    p = policy(province, host)
+    try:
+        sock = socket.create_connection((host.address, host.port), timeout=timeout)
+    except OSError:
+        return None
+    t = paramiko.Transport(sock)
+    try:
+        t.start_client(timeout=timeout)
+        key = t.get_remote_server_key()
+    except (paramiko.SSHException, OSError, EOFError):
+        return None
+    finally:
+        t.close()
+    known = _load_known(p, paramiko.HostKeys()).lookup(p.lookup_name)
+    if known and known.get(key.get_name()) == key:
+        return None
+    if known:
+        return key_error(p, "changed")
+    return None if p.accept_new else key_error(p, "unknown")
 
 
 def ssh_options(province: Province, host: Host) -> list[str]:
