@@ -1,5 +1,5 @@
 """Benchmark of `provision accounts` with generated officials against a real slapd and a real mail
-store, each figure printed next to its reference measured in the same run (issue 5, "Performance").
+store, each figure printed next to its reference measured in the same run (the accounts job's performance targets).
 
     sudo .venv/bin/python tests/bench/accounts_bench.py [--count 10000] [--doveadm-sample 200]
 
