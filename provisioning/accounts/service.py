@@ -15,7 +15,7 @@ import ldap3
 from .. import smb
 from ..errors import BadInput, OperationFailed
 from ..model import Province, load_province
-from ..paths import run_stamp
+from ..paths import new_run_dir
 from ..render.console import to_plain
 from . import journal, passwords
 from .apply import ApplyResult, apply_lock, apply_plan, run_batches, samba_mods
@@ -101,7 +101,9 @@ def _private_dir(path: Path) -> Path:
 
 
 def run_dir(ctx: Context, out: Path | None) -> Path:
-    return _private_dir((out or journal.accounts_dir(ctx.inventory_dir) / "runs") / run_stamp())
+    """A new owner-only folder for one run (plan, result, password sheets): under --out or accounts/runs/."""
+    parent = out or journal.accounts_dir(ctx.inventory_dir) / "runs"
+    return new_run_dir(ctx.inventory_dir, "accounts", parent=parent, private=True)
 
 
 def write_json(path: Path, obj) -> Path:

@@ -34,8 +34,7 @@ def run(inventory: str | Path, hosts: list[str], argv: list[str], job: str) -> d
     import ansible_runner
 
     inventory = Path(inventory)
-    private = paths.data_dir(inventory, job) / paths.run_stamp()
-    private.mkdir(parents=True, exist_ok=True)
+    private = paths.new_run_dir(inventory, job)
     replies = {h: Reply(h, None, stderr="no answer") for h in hosts}
 
     def on_event(event: dict) -> bool:

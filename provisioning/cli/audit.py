@@ -17,7 +17,7 @@ from ..audit.baseline import load_baseline
 from ..audit.diff import diff_audits
 from ..audit.results import load_json, reason_text, report_data, write_all
 from ..audit.runner import DEFAULT_TIMEOUT, DEFAULT_WORKERS, run_audit
-from ..paths import data_dir, run_stamp
+from ..paths import data_dir, new_run_dir
 from ..render import i18n
 from ..render.console import console, err_console, print_json, table
 from .common import InventoryOpt, JsonOpt, LimitOpt, province
@@ -51,14 +51,7 @@ def _check_lang(lang: str) -> None:
 
 
 def _out_dir(inventory: Path, out: Path | None) -> Path:
-    if out:
-        return out
-    base = data_dir(inventory, "audit") / run_stamp()
-    candidate, n = base, 1
-    while candidate.exists():  # two runs in the same second
-        n += 1
-        candidate = base.with_name(f"{base.name}-{n}")
-    return candidate
+    return out or new_run_dir(inventory, "audit")
 
 
 @app.callback()

@@ -263,9 +263,8 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
         envvars.update(ANSIBLE_STRATEGY_PLUGINS=str(strategies), ANSIBLE_STRATEGY="mitogen_linear")
         engine = "mitogen"
     secrets.ensure_secrets(inventory)
-    run = paths.run_stamp() + ("-check" if check else "")
-    private = paths.data_dir(inventory, "deploy") / run
-    private.mkdir(parents=True, exist_ok=False)
+    private = paths.new_run_dir(inventory, "deploy", "-check" if check else "")
+    run = private.name
 
     cmdline = ["--vault-password-file", str(secrets.vault_password_file(inventory).resolve()),
                "-e", "@" + str(secrets.vault_file(inventory).resolve())]
