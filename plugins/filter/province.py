@@ -79,10 +79,13 @@ def zone_serial(text: str) -> int:
     return int(m.group(1)) if m else 0
 
 
-def next_zone_serial(old: int | str, unchanged: bool, date: str) -> int:
+def next_zone_serial(old: int | str, unchanged: bool | str, date: str) -> int:
     """The zone serial to write: `old` while the zone's content is unchanged, else
-    max(old + 1, <date>00) with `date` as YYYY-MM-DD (or YYYYMMDD)."""
+    max(old + 1, <date>00) with `date` as YYYY-MM-DD (or YYYYMMDD). `unchanged` may come as Jinja's
+    text of a comparison ("True"/"False")."""
     old = int(old)
+    if isinstance(unchanged, str):
+        unchanged = unchanged.strip().lower() in ("true", "yes", "1")
     if unchanged:
         return old
     today = int(date.replace("-", "") + "00")
@@ -98,6 +101,22 @@ def dkim_txt_strings(pem: str, size: int = 200) -> list[str]:
     return [("p=" if i == 0 else "") + body[i:i + size] for i in range(0, len(body), size)]
 
 
+UNIT_GROUP_KINDS = (("unit", "Cán bộ: "), ("admins", "Quản trị: "))
+
+
+def unit_group_entries(codes: list[str], names: dict[str, str], base_dn: str, placeholder_dn: str) -> list[dict]:
+    """The two groups of every unit, as the directory role creates them (ldapi_entry entries):
+    cn=unit-<code> (its officials; provision accounts changes only their members) and cn=admins-<code>
+    (who may write its people). groupOfNames needs a member: a new group holds `placeholder_dn`."""
+    missing = [c for c in codes if c not in names]
+    if missing:
+        raise AnsibleFilterError(f"unit_group_entries: no name for unit(s) {', '.join(missing)}")
+    return [{"dn": f"cn={kind}-{code},ou=Groups,{base_dn}",
+             "attributes": {"objectClass": ["top", "groupOfNames"], "cn": f"{kind}-{code}",
+                            "description": label + names[code], "member": placeholder_dn}}
+            for kind, label in UNIT_GROUP_KINDS for code in codes]
+
+
 def ldap_starttls_flag(uri: str) -> str:
     """`-ZZ ` (StartTLS required) for an ldap:// URI, nothing for ldapi:// and ldaps:// (Squid's helpers)."""
     return "-ZZ " if uri.startswith("ldap://") else ""
@@ -107,4 +126,4 @@ class FilterModule:
     def filters(self):
         return {f.__name__: f for f in (province_unit, unit_names, unit_codes, wan_ranges, server_addresses,
                                         ntp_clients, resolvers, in_zone, zone_serial, next_zone_serial,
-                                        dkim_txt_strings, ldap_starttls_flag)}
+                                        dkim_txt_strings, unit_group_entries, ldap_starttls_flag)}

@@ -22,11 +22,11 @@ from .naming import DEFAULT_PATTERN, check_pattern
 from .roster import FIELDS
 
 
-class _Strict(BaseModel):
+class _StrictSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Quota(_Strict):
+class Quota(_StrictSettings):
     default: int = Field(1024, ge=1)
     positions: dict[str, int] = Field(default_factory=dict)
 
@@ -39,14 +39,14 @@ class Quota(_Strict):
         return {unicodedata.normalize("NFC", k).strip().casefold(): mb for k, mb in v.items()}
 
 
-class MailStoreCfg(_Strict):
+class MailStoreCfg(_StrictSettings):
     host: str | None = None          # None: the integration center's first server; "local": this machine
     root: str = "/var/vmail"
     uid: int = 5000
     gid: int = 5000
 
 
-class LdapCfg(_Strict):
+class LdapCfg(_StrictSettings):
     url: str | None = None           # default ldap://<center server address>
     starttls: bool = True
     ca_file: Path | None = None      # default: the CA the deploy made (var/<inventory>/secrets/ca.crt)
@@ -54,7 +54,7 @@ class LdapCfg(_Strict):
     password_file: Path | None = None  # default: load_secrets()["ldap_provisioner"]
 
 
-class AccountsSettings(_Strict):
+class AccountsSettings(_StrictSettings):
     headers: dict[str, list[str]] = Field(default_factory=dict)
     username_pattern: str = DEFAULT_PATTERN
     quota_mb: Quota = Field(default_factory=Quota)

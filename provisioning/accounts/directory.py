@@ -15,6 +15,7 @@ import ssl
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import ldap3
 from ldap3.utils.conv import escape_filter_chars
@@ -46,6 +47,11 @@ class Target:
     @property
     def people(self) -> str:
         return f"ou=People,{self.base_dn}"
+
+    @property
+    def host(self) -> str:
+        """The directory server's name or address, as the URL gives it."""
+        return urlsplit(self.url).hostname or self.url
 
     @property
     def groups(self) -> str:

@@ -96,7 +96,7 @@ def audit(ctx: typer.Context,
                   console=err_console, transient=True, disable=json or not err_console.is_terminal) as bar:
         task = bar.add_task("audit", total=len(hosts))
         report = run_audit(p, hosts, base, workers=workers, timeout=timeout, limit=limit, run_id=out_dir.name,
-                           progress=lambda r: bar.update(task, advance=1, description=r.host))
+                           progress=lambda step: bar.update(task, completed=step.done, description=step.item))
     files = write_all(report, out_dir, lang)
     data = report_data(report)
     if json:

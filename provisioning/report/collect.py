@@ -13,6 +13,7 @@ import posixpath
 import re
 import shlex
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
@@ -27,6 +28,22 @@ _ROTATED = re.compile(r"^(\.\d+|-\d{8})?(\.gz)?$")
 
 class CollectError(Exception):
     """The logs could not be fetched (unreachable host, refused key, unreadable file)."""
+
+
+@dataclass
+class Collected:
+    """The logs read from one server (results.HostResult: a failed host is data, not an exception)."""
+    host: str
+    files: list[LogFile] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    @property
+    def changed(self) -> bool:
+        return False        # collecting only reads
 
 
 def _matches(name: str, pattern: str) -> bool:
@@ -119,3 +136,14 @@ def read_file(host: Host, path: str, timeout: float = 10) -> bytes:
         raise CollectError(f"{host.name}: cannot read {path}: {e}") from None
     finally:
         client.close()
+
+
+def from_hosts(hosts: list[Host], patterns=DEFAULT_PATTERNS, timeout: float = 10) -> list[Collected]:
+    """The logs of every host, one result per host: a host that cannot be read does not stop the others."""
+    out = []
+    for host in hosts:
+        try:
+            out.append(Collected(host.name, from_host(host, patterns, timeout)))
+        except CollectError as e:
+            out.append(Collected(host.name, error=str(e)))
+    return out

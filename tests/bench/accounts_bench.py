@@ -127,7 +127,7 @@ def main() -> int:
         import yaml
 
         units = [u["code"] for u in yaml.safe_load((ROOT / "inventory/example/province.yml").read_text())["units"]]
-        slapd_ref = start_slapd(work / "ldap-ref", BASE, units)
+        slapd_ref = start_slapd(work / "ldap-ref", BASE, units, unit_groups=False)  # the reference adds them
         mail = work / "vmail"
         mail.mkdir()
         os.chmod(mail, 0o755)
@@ -163,7 +163,7 @@ def main() -> int:
                                               "-f", str(work / "ref.ldif")], check=True, capture_output=True)
         slapd_ref.stop()
         # And bound as the rootDN (no ACL evaluation, ppolicy skipped): the directory's raw speed.
-        slapd_root = start_slapd(work / "ldap-root", BASE, units)
+        slapd_root = start_slapd(work / "ldap-root", BASE, units, unit_groups=False)
         t_rootdn, _ = timed(subprocess.run, ["ldapadd", "-x", "-H", slapd_root.url, "-D", slapd_root.admin_dn,
                                              "-w", slapd_root.admin_password, "-f", str(work / "ref.ldif")],
                             check=True, capture_output=True)

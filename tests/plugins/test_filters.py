@@ -86,6 +86,8 @@ def test_next_zone_serial_keeps_it_while_unchanged_else_the_later_of_old_plus_on
     assert f.next_zone_serial(2026120503, False, "2026-12-05") == 2026120504
     assert f.next_zone_serial("2026120503", False, "2026-12-06") == 2026120600
     assert f.next_zone_serial(0, False, "2026-12-06") == 2026120600
+    assert f.next_zone_serial(7, "True", "2026-12-06") == 7
+    assert f.next_zone_serial(7, "False", "2026-12-06") == 2026120600
 
 
 def test_dkim_txt_strings_is_the_pem_body_in_pieces_the_first_with_p():
@@ -103,3 +105,17 @@ def test_ldap_starttls_flag_only_for_plain_ldap():
     assert f.ldap_starttls_flag("ldap://dir.lab.gov.vn") == "-ZZ "
     assert f.ldap_starttls_flag("ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi") == ""
     assert f.ldap_starttls_flag("ldaps://dir.lab.gov.vn") == ""
+
+
+def test_unit_group_entries_two_groups_per_unit_with_the_placeholder():
+    names = f.unit_names(UNITS[:2])
+    entries = f.unit_group_entries(list(names), names, "dc=x,dc=vn", "cn=admin,dc=x,dc=vn")
+    assert [e["dn"] for e in entries] == ["cn=unit-000.00.00.H01,ou=Groups,dc=x,dc=vn",
+                                          "cn=unit-000.00.01.H01,ou=Groups,dc=x,dc=vn",
+                                          "cn=admins-000.00.00.H01,ou=Groups,dc=x,dc=vn",
+                                          "cn=admins-000.00.01.H01,ou=Groups,dc=x,dc=vn"]
+    assert entries[1]["attributes"] == {"objectClass": ["top", "groupOfNames"], "cn": "unit-000.00.01.H01",
+                                        "description": "Cán bộ: Sở Nội vụ", "member": "cn=admin,dc=x,dc=vn"}
+    assert entries[3]["attributes"]["description"] == "Quản trị: Sở Nội vụ"
+    with pytest.raises(AnsibleFilterError, match="000.00.09.H01"):
+        f.unit_group_entries(["000.00.09.H01"], names, "dc=x,dc=vn", "cn=admin,dc=x,dc=vn")
