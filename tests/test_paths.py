@@ -3,14 +3,21 @@ import datetime as dt
 import stat
 import threading
 
+import pytest
+
 from provisioning import paths
 
 NOW = dt.datetime(2026, 12, 5, 10, 30, 5)
 
 
-def test_two_runs_in_the_same_second_get_distinct_sortable_folders(tmp_path, monkeypatch):
+@pytest.fixture
+def inv(tmp_path, monkeypatch):
+    """An inventory `p1` whose data directory is tmp_path/var/p1."""
     monkeypatch.setenv("PROVISION_DATA", str(tmp_path / "var"))
-    inv = tmp_path / "inventory" / "p1"
+    return tmp_path / "inventory" / "p1"
+
+
+def test_two_runs_in_the_same_second_get_distinct_sortable_folders(inv, tmp_path):
     first = paths.new_run_dir(inv, "deploy", now=NOW)
     second = paths.new_run_dir(inv, "deploy", now=NOW)
     third = paths.new_run_dir(inv, "deploy", now=NOW)
@@ -20,9 +27,7 @@ def test_two_runs_in_the_same_second_get_distinct_sortable_folders(tmp_path, mon
     assert sorted([third.name, first.name, second.name]) == [first.name, second.name, third.name]
 
 
-def test_suffix_parent_and_private_folders(tmp_path, monkeypatch):
-    monkeypatch.setenv("PROVISION_DATA", str(tmp_path / "var"))
-    inv = tmp_path / "inventory" / "p1"
+def test_suffix_parent_and_private_folders(inv, tmp_path):
     a = paths.new_run_dir(inv, "deploy", "-check", now=NOW)
     b = paths.new_run_dir(inv, "deploy", "-check", now=NOW)
     assert (a.name, b.name) == ("2026-12-05T10-30-05-check", "2026-12-05T10-30-05-2-check")
@@ -31,19 +36,15 @@ def test_suffix_parent_and_private_folders(tmp_path, monkeypatch):
     assert c.parent == out and stat.S_IMODE(c.stat().st_mode) == 0o700
 
 
-def test_run_files_do_not_collide_either(tmp_path, monkeypatch):
-    monkeypatch.setenv("PROVISION_DATA", str(tmp_path / "var"))
-    inv = tmp_path / "inventory" / "p1"
+def test_run_files_do_not_collide_either(inv, tmp_path):
     a = paths.new_run_file(inv, "verify", ".json", now=NOW)
     b = paths.new_run_file(inv, "verify", ".json", now=NOW)
     assert (a.name, b.name) == ("2026-12-05T10-30-05.json", "2026-12-05T10-30-05-2.json")
     assert a.is_file() and b.is_file()
 
 
-def test_concurrent_runs_never_share_a_folder(tmp_path, monkeypatch):
+def test_concurrent_runs_never_share_a_folder(inv, tmp_path):
     """Many runs racing for the same second: each claims a folder of its own (mkdir is the claim)."""
-    monkeypatch.setenv("PROVISION_DATA", str(tmp_path / "var"))
-    inv = tmp_path / "inventory" / "p1"
     got, start = [], threading.Barrier(16)
 
     def one():
