@@ -1,4 +1,4 @@
-"""Unit services and operations on the deployed lab province (issue 6), used from this machine with real
+"""Unit services and operations on the deployed lab province, used from this machine with real
 clients: smbclient on the unit file shares, curl through the unit proxies, a Roundcube login over
 HTTPS, apt on a unit server fed only by the center's mirror, and a backup/restore round trip that
 destroys the center's directory database and a mailbox and finds every entry and message again.

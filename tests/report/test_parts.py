@@ -198,7 +198,7 @@ def test_bad_report_settings_name_the_key(tmp_path):
 
 def test_roundcube_login_lines_give_the_officials_own_place(tmp_path):
     from provisioning.report import figures
-    from provisioning.report.directory import Person
+    from provisioning.report.directory import PersonStatus
 
     evs, _ = _events(
         "[20-Nov-2026 10:00:00 +0700]: <a1b2c3> Successful login for annv (ID: 3) from 10.31.1.7 in session a1b2c3\n"
@@ -208,7 +208,7 @@ def test_roundcube_login_lines_give_the_officials_own_place(tmp_path):
                                                          ("login", "binhtt", "127.0.0.1")]
     inv = tmp_path / "rep"
     write_province(inv)
-    people = [Person("annv", A, "A1", True, True), Person("binhtt", A, "A2", True, True)]
+    people = [PersonStatus("annv", A, "A1", True, True), PersonStatus("binhtt", A, "A2", True, True)]
     r = figures.compute(load_province(inv), Month.parse("2026-11"), figures.Inputs(people=people, mail_events=evs), "en")
     a = next(u for u in r.units if u.code == A)
     # annv: webmail, from A's WAN; binhtt: webmail seen only by Dovecot, place unknown
