@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .. import paths
+from .. import paths, secrets
 from ..errors import BadInput
 from ..model import HostRole, Province, load_province
-from . import secrets
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO / "playbooks" / "site.yml"
