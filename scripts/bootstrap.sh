@@ -22,7 +22,8 @@ APT_PKGS=(
   smbclient                                         # real client of the unit file shares (provision verify)
   slapd postfix postfix-ldap dovecot-imapd dovecot-lmtpd dovecot-ldap  # services tests start on loopback
   openssh-server                                    # sshd the report tests start on loopback (log collection)
-  poppler-utils fonts-dejavu-core                   # PDF reports: fonts with Vietnamese glyphs, pdftotext
+  poppler-utils fonts-dejavu-core fonts-dejavu-extra  # PDF reports: fonts with Vietnamese glyphs (the
+                                                    # serif italics are in -extra), pdftotext
 )
 
 [ "$(id -u)" = 0 ] || { echo "bootstrap: run as root (the lab needs namespaces and mounts)" >&2; exit 2; }
