@@ -54,6 +54,8 @@ def vault_password_file(inventory_dir: str | Path) -> Path:
 
 
 def _crypt(phrase: bytes, setting: bytes) -> str:
+    if b"\0" in phrase or b"\0" in setting:  # C strings: everything after a NUL would be ignored
+        raise ValueError("crypt_rn cannot take a NUL character")
     buf = getattr(_local, "buf", None)
     if buf is None:  # one struct crypt_data per thread: crypt_rn is reentrant with its own buffer
         buf = _local.buf = ctypes.create_string_buffer(_CRYPT_DATA_SIZE)

@@ -59,6 +59,13 @@ def test_verify_rejects_what_is_not_a_crypt_hash():
     assert not secrets.verify_crypt("pw", "{SSHA}abcdef")
 
 
+def test_a_nul_character_is_refused_not_cut_off():
+    h = secrets.sha512_crypt("pw", salt="saltsaltsaltsalt")
+    with pytest.raises(ValueError, match="NUL"):
+        secrets.sha512_crypt("pw\0tail", salt="saltsaltsaltsalt")
+    assert not secrets.verify_crypt("pw\0tail", h)
+
+
 def test_real_slapd_binds_users_whose_hash_the_project_made(tmp_path):
     slapd = start_slapd(tmp_path / "slapd", BASE, ["000.01.01.H09"])
     try:
