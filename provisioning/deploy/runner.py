@@ -27,12 +27,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import paths
+from .. import paths, secrets
 from ..errors import BadInput
 from ..model import UNIT_GROUP, Province, load_province
 from ..results import OnProgress, ProgressStep
 from ..transport import ansible
-from . import secrets
 
 REPO = ansible.REPO
 PLAYBOOK = REPO / "playbooks" / "site.yml"

@@ -80,7 +80,7 @@ def test_create_then_second_apply_changes_nothing(env):
     assert mailbox_complete(env, "annv") and mailbox_complete(env, "hattt")
     userdb = subprocess.run(["doveadm", "-c", str(env.stack.dovecot.config), "user", "annv"],
                             capture_output=True, text=True, check=True).stdout
-    assert "quota_rule\t*:storage=4096M" in userdb and f"home\t{env.stack.mail_root}/{DOMAIN}/annv" in userdb
+    assert env.stack.dovecot.quota_field(4096) in userdb and f"home\t{env.stack.mail_root}/{DOMAIN}/annv" in userdb
     st = os.stat(env.stack.mail_root / DOMAIN / "annv" / "Maildir")
     assert (st.st_uid, st.st_gid) == (5000, 5000)
 

@@ -25,7 +25,7 @@ import pytest
 from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
 
 from provisioning import smb
-from provisioning.deploy import secrets
+from provisioning import secrets
 from provisioning.deploy.verify_ops import _Browser, smbclient
 from provisioning.transport import ca as transport_ca
 from tests.conftest import run_cli
