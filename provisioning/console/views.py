@@ -316,6 +316,9 @@ ROSTER_REASONS = [  # the roster reader's reasons, in Vietnamese for the page
     (r"^file not found", "không tìm thấy tệp"),
     (r"^cannot read the file", "không đọc được tệp"),
     (r"^second column for", "cột bị lặp"),
+    (r"^expected Có or Không", "cần ghi Có hoặc Không"),
+    (r"^unknown status", "trạng thái không hợp lệ; ghi Đang công tác, Nghỉ việc, Nghỉ hưu hoặc Chuyển công tác"),
+    (r"^impossible character\(s\) in a name: (.*)$", r"ký tự không hợp lệ trong họ tên: \1"),
 ]
 
 
@@ -400,9 +403,12 @@ def _plan_page(request, token: str, d: Path | None = None, status: int = 200, er
     limit = guard_limit(p["enabled_before"], None)
     guard = disables > limit or (disables and disables == p["enabled_before"])
     pages = max(1, -(-len(groups[cat]) // PAGE))
-    job = state().jobs.get(token)
+    job = _job(token)
+    summary = {a: sum(1 for c in p["changes"] if c["action"] == a)
+               for a in ("create", "enable", "update", "disable", "mailbox", "reissue")}
+    summary["group_changes"] = len(p["groups"])
     return _render(request, "plan.html", {
-        "token": token, "meta": meta, "plan": p, "summary": p["summary"], "counts": {c: len(groups[c]) for c in CATEGORIES},
+        "token": token, "meta": meta, "plan": p, "summary": summary, "counts": {c: len(groups[c]) for c in CATEGORIES},
         "tab": cat, "rows": rows, "page": page, "pages": pages, "prev": page - 1, "next": page + 1 if page < pages else 0,
         "disables": disables, "guard": guard, "limit": limit, "empty": not p["changes"] and not p["groups"],
         "holder": lock_holder(state().ctx.inventory_dir), "job": job, "error": error,

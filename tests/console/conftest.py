@@ -36,6 +36,7 @@ STAFF = [
     ("CT0003", "Võ", "Minh", "Tâm", VP),      # tamvm: provincial office
     ("CT0004", "Nguyễn", "Văn", "An", STC),   # annv: a plain official of Sở Tài chính
     ("CT0005", "Trần", "Thị", "Lan", PAH),    # lantt: a plain official of phường An Hội
+    ("CT0006", "Đỗ", "Văn", "Khoa", STC),     # khoadv: the login rate limit's victim
 ]
 
 
@@ -150,7 +151,7 @@ def _staff(c: Console) -> None:
     f = c.tmp / "staff.csv"
     f.write_bytes(roster_csv([row(*s) for s in STAFF]))
     service.apply(ctx, service.read(ctx, f))
-    for uid in ("honglt", "binhpv", "tamvm", "annv", "lantt"):
+    for uid in ("honglt", "binhpv", "tamvm", "annv", "lantt", "khoadv"):
         set_password(c, uid)
     service.grant(ctx, "province-hr", "honglt")
     service.grant(ctx, "unit-admin", "binhpv", STC)
