@@ -432,3 +432,77 @@ def test_english_switch(console):
     r = post(c, "/lang", {"lang": "en", "next": "/login"}, page="/login")
     assert r.status_code == 302
     assert "Log in" in c.get("/login").content.decode()
+
+
+def _cli(console, *args, **kw):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([str(Path(sys.executable).with_name("provision")), *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PROVISION_DATA": str(console.data)}, **kw)
+
+
+def test_grant_and_revoke_from_the_cli(console):
+    inv = str(console.inventory)
+    r = _cli(console, "accounts", "grant", "unit-admin", "lantt", "--unit", PAH, "-i", inv)
+    assert r.returncode == 0, r.stderr
+    conn = console.ldap_admin()
+    conn.search(f"cn=admins-{PAH},ou=Groups,{BASE}", "(objectClass=*)", attributes=["member"])
+    assert f"uid=lantt,ou=People,{BASE}" in conn.response[0]["attributes"]["member"]
+    r = _cli(console, "accounts", "revoke", "unit-admin", "lantt", "--unit", PAH, "-i", inv)
+    assert r.returncode == 0, r.stderr
+    conn.search(f"cn=admins-{PAH},ou=Groups,{BASE}", "(objectClass=*)", attributes=["member"])
+    members = conn.response[0]["attributes"]["member"]
+    assert f"uid=lantt,ou=People,{BASE}" not in members and f"cn=admin,{BASE}" in members  # placeholder stays
+    conn.unbind()
+    assert _cli(console, "accounts", "grant", "unit-admin", "lantt", "-i", inv).returncode == 2
+    assert _cli(console, "accounts", "grant", "province-hr", "nobody", "-i", inv).returncode == 2
+    assert any(j["action"] == "revoke" and j["uid"] == "lantt" for j in journal.read(console.inventory))
+
+
+def test_serve_command_answers_healthz(console):
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    from fixtures.mailstack import free_port, wait_port
+
+    port = free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("provision")), "console", "serve", "-i",
+                             str(console.inventory), "--listen", f"127.0.0.1:{port}"],
+                            env={**os.environ, "PROVISION_DATA": str(console.data)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port, 60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+            assert r.status == 200 and r.read() == b"ok"
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/accounts/")
+        opener = urllib.request.build_opener(NoRedirect())
+        try:
+            opener.open(req, timeout=10)
+            raise AssertionError("not redirected")
+        except urllib.error.HTTPError as e:
+            assert e.code == 302 and e.headers["Location"] == "/login"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert _cli(console, "console", "serve", "-i", str(console.inventory), "--listen", "nonsense").returncode == 2
+
+
+import urllib.request  # noqa: E402
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **kw):
+        return None
+
+
+def test_ppolicy_response_values():
+    from provisioning.accounts.access import parse_ppolicy
+
+    assert parse_ppolicy(bytes.fromhex("3003810102")) == ("must_change", None, None)      # changeAfterReset
+    assert parse_ppolicy(bytes.fromhex("3003810101")) == ("locked", None, None)
+    assert parse_ppolicy(bytes.fromhex("3005a003810102")) == (None, 2, None)              # 2 grace logins left
+    assert parse_ppolicy(b"") == (None, None, None)
