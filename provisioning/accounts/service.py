@@ -284,6 +284,10 @@ def official(ctx: Context, uid: str) -> dict | None:
         mailbox = None
     changed = ops.get("pwdChangedTime")
     changed = changed[0] if isinstance(changed, list) and changed else changed
+    if changed and not hasattr(changed, "isoformat"):
+        changed = _parse_gt(str(changed))
+    if changed is not None and getattr(changed, "tzinfo", None) is not None:
+        changed = changed.astimezone(_now(ctx).tzinfo).replace(microsecond=0)
     return {"uid": uid, "hr_id": _one(entry, "employeeNumber"), "name": _one(entry, "cn") or "",
             "unit": _one(entry, "departmentNumber") or "", "title": _one(entry, "title") or "",
             "mail": _one(entry, "mail") or "", "state": "active" if active else DISABLED,
@@ -404,3 +408,26 @@ def grant(ctx: Context, role: str, uid: str, unit: str | None = None, *, revoke:
                                                           {"group": res.group}, now=_now(ctx), who=operator,
                                                           source=source)])
     return res
+
+
+def login_lookup(ctx: Context, uid: str) -> tuple[str | None, dict]:
+    """The DN and a few attributes (cn, unit, state) of the person `uid`, read as the provisioner,
+    before binding as them (the console's login)."""
+    from . import access
+
+    conn = connect(ctx.target)
+    try:
+        return access.find_dn(conn, ctx.target, uid)
+    finally:
+        conn.unbind()
+
+
+def roles(ctx: Context, dn: str):
+    """The console roles (access.Roles) of the entry `dn`, from its group memberships."""
+    from . import access
+
+    conn = connect(ctx.target)
+    try:
+        return access.roles_of(conn, ctx.target, dn)
+    finally:
+        conn.unbind()

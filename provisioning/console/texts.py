@@ -162,6 +162,13 @@ i18n.register({
                                      "cổng 587 (STARTTLS). Tên đăng nhập: {uid}. Thư trên web: {webmail}",
                                "en": "Incoming IMAP server: {imap}, port 993 (SSL/TLS). Outgoing SMTP server: {smtp}, "
                                      "port 587 (STARTTLS). Username: {uid}. Webmail: {webmail}"},
+    "console.unitpage.title": {"vi": "Đơn vị {unit}", "en": "Unit {unit}"},
+    "console.unitpage.audit": {"vi": "Rà soát hạ tầng gần nhất ({run})", "en": "Latest infrastructure audit ({run})"},
+    "console.unitpage.to_fix": {"vi": "Máy cần khắc phục: {n}", "en": "Machines to fix: {n}"},
+    "console.unitpage.verify": {"vi": "Kiểm tra dịch vụ gần nhất ({run}): {n} kiểm tra, {bad} lỗi",
+                                "en": "Latest service check ({run}): {n} checks, {bad} failing"},
+    "console.unitpage.none": {"vi": "Chưa có dữ liệu.", "en": "No data yet."},
+    "console.unitpage.form": {"vi": "Biểu mẫu tháng này", "en": "This month's form"},
     "console.unit": {"vi": "Đơn vị", "en": "Unit"},
     "console.lang": {"vi": "English", "en": "Tiếng Việt"},
 })

@@ -30,6 +30,7 @@ urlpatterns = [
     path("reports/", views.reports),
     path("reports/<str:month>", views.report_view),
     path("reports/<str:month>/<str:name>", views.report_file),
+    path("units/<str:unit>/", views.unit_page),
     path("units/<str:unit>/forms/<str:month>", views.unit_form),
 ]
 

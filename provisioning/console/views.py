@@ -2,9 +2,7 @@
 unit of what it shows; every action goes to the accounts journal with the operator's uid and address."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
 import threading
@@ -12,17 +10,14 @@ import time
 import unicodedata
 from pathlib import Path
 
-from django.http import (FileResponse, Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect,
-                         JsonResponse)
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST, require_http_methods
 
 from ..accounts import access
 from ..accounts import service as accounts
 from ..accounts.apply import LockHeld, lock_holder
-from ..accounts.directory import connect
 from ..accounts.journal import accounts_dir
-from ..accounts.roster import RosterError
 from ..errors import BadInput, OperationFailed
 from ..render import i18n
 from ..report import forms as report_forms
@@ -112,11 +107,7 @@ def login(request):
         failed_attempt(ip, username)
         return _render(request, "login.html", {"error": _t(request, "console.login.bad")}, status=401)
     try:
-        conn = connect(st.ctx.target)
-        try:
-            dn, attrs = access.find_dn(conn, st.ctx.target, username)
-        finally:
-            conn.unbind()
+        dn, attrs = accounts.login_lookup(st.ctx, username)
         result = access.authenticate(st.ctx.target, dn, password) if dn else access.Login(False, None, "bad")
     except OperationFailed:
         return _render(request, "login.html", {"error": _t(request, "console.login.unavailable")}, status=503)
@@ -145,11 +136,7 @@ def _one(attrs: dict, key: str):
 def _after_password(request):
     st = state()
     pending = request.session["pending"]
-    conn = connect(st.ctx.target)
-    try:
-        roles = access.roles_of(conn, st.ctx.target, pending["dn"])
-    finally:
-        conn.unbind()
+    roles = accounts.roles(st.ctx, pending["dn"])
     pending.update({"hr": roles.hr, "office": roles.office, "admin_units": roles.admin_units,
                     "privileged": roles.privileged})
     request.session["pending"] = pending
@@ -357,14 +344,14 @@ def plan(request):
     path = raw.rename(d / f"roster.{kind}")
     try:
         roster = accounts.read(st.ctx, path)
-    except RosterError as e:
+    except BadInput as e:
+        if not hasattr(e, "problems"):   # the roster reader's RosterError lists every problem
+            return _render(request, "upload.html", {"error": str(e).replace(str(path), f.name)}, status=400)
         lang = lang_of(request)
         problems = [{"row": p.row or "", "column": p.column, "value": p.value, "reason": _reason(p.reason, lang)}
                     for p in e.problems]
         _note(request, "console-roster-refused", "-", {"file": f.name[:100], "problems": len(problems)})
         return _render(request, "upload.html", {"problems": problems, "filename": f.name}, status=400)
-    except BadInput as e:
-        return _render(request, "upload.html", {"error": str(e).replace(str(path), f.name)}, status=400)
     try:
         observed = accounts.observe(st.ctx)
         p = accounts.make_plan(st.ctx, roster, observed)
@@ -424,24 +411,19 @@ def plan_view(request, token: str):
 @need("hr")
 @require_GET
 def plan_csv(request, token: str):
-    """The plan as CSV for review in a spreadsheet; cells that a spreadsheet would run as a formula
-    (= + - @, tab, CR) are neutralised."""
+    """The plan as CSV for review in a spreadsheet (render.csv neutralises formula-like cells)."""
+    from ..render.csv import to_csv
+
     d, p, meta = _load_plan(token)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["action", "hr_id", "uid", "unit", "name", "changes", "reason"])
+    rows = []
     for c in p["changes"]:
         ch = "; ".join(f"{k}: {v[0]} -> {v[1]}" for k, v in c["changes"].items() if isinstance(v, list))
-        w.writerow([safe_cell(x) for x in (c["action"], c["hr_id"], c["uid"], c["unit"], c["name"], ch, c["reason"])])
+        rows.append([c["action"], c["hr_id"], c["uid"], c["unit"], c["name"], ch, c["reason"]])
     _note(request, "console-plan-export", "-", {"plan": token[:8]})
-    resp = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
+    resp = HttpResponse("\ufeff" + to_csv(["action", "hr_id", "uid", "unit", "name", "changes", "reason"], rows),
+                        content_type="text/csv; charset=utf-8")
     resp.headers["Content-Disposition"] = 'attachment; filename="plan.csv"'
     return resp
-
-
-def safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @need("hr")
@@ -776,3 +758,23 @@ def unit_form(request, unit: str, month: str):
     return _render(request, "form.html", {"unit": u, "month": str(m), "state": s, "fields": fields,
                                           "can_edit": can_edit, "saved": saved, "problems": problems,
                                           "deadline": m.deadline}, status=400 if problems else 200)
+
+
+@need("hr", "admin", "office")
+@require_GET
+def unit_page(request, unit: str):
+    """A unit's latest audit (grades, machines to fix) and verify results, and its forms."""
+    from .. import paths
+    from ..report.runs import unit_results
+
+    st = state()
+    who = request.official
+    if not (who.get("hr") or who.get("office") or allowed(who, "admin", unit)):
+        return forbidden(request)
+    if unit not in st.province.units:
+        raise Http404()
+    try:
+        res = unit_results(paths.data_dir(st.ctx.inventory_dir), unit)
+    except BadInput as e:
+        return _render(request, "error.html", {"message": str(e)}, status=500)
+    return _render(request, "unit.html", {"unit": st.province.units[unit], "res": res})

@@ -3,6 +3,9 @@ without BOM in the ANSI code page (cp1258) and turns every diacritic into mojiba
 
     from provisioning.render.csv import write_csv
     write_csv(path, ["Mã", "Họ và tên"], rows)
+
+Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get a leading
+apostrophe (the OWASP advice against CSV injection); numbers are written as they are.
 """
 from __future__ import annotations
 
@@ -14,11 +17,22 @@ from typing import Any, Iterable, Sequence
 from .files import write_text
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, str) and v.startswith(FORMULA_START):
+        return "'" + v
+    return v
+
+
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(headers)
-    w.writerows([["" if v is None else v for v in r] for r in rows])
+    w.writerows([[safe_cell(v) for v in r] for r in rows])
     return buf.getvalue()
 
 

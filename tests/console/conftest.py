@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,12 +171,6 @@ def csrf(client, url: str = "/login") -> str:
 def post(client, url: str, data: dict | None = None, page: str | None = None, **kw):
     token = csrf(client, page or url)
     return client.post(url, {**(data or {}), "csrfmiddlewaretoken": token}, **kw)
-
-
-def totp_code(secret: str, used: set | None = None) -> str:
-    import pyotp
-
-    return pyotp.TOTP(secret).now()
 
 
 def login(client, uid: str, password: str = PASSWORD, secrets_: dict | None = None):

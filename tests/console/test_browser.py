@@ -75,6 +75,7 @@ def browser(tmp_path):
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900",
                  f"--user-data-dir={tmp_path / 'profile'}"):
         opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.implicitly_wait(5)
     yield drv
@@ -135,7 +136,11 @@ def test_hr_uploads_plans_applies_and_the_new_official_changes_the_password(cons
     assert "Kiều Thị Oanh" in by_id(b, "changes").text
     b.save_screenshot(str(shots / "hr-plan.png"))
     by_id(b, "apply-submit").click()
-    wait_for(b, "sheets")
+    wait_for(b, "sheets")       # htmx polled the progress and followed HX-Redirect to the result
+    # htmx ran under the Content-Security-Policy without being refused anything
+    refused = [e["message"] for e in b.get_log("browser") if "Content Security Policy" in e["message"]
+               or "Refused" in e["message"]]
+    assert not refused, refused
     b.save_screenshot(str(shots / "hr-result.png"))
     link = b.find_element("css selector", f'a.sheet[data-unit="{PAH}"]').get_attribute("href")
     b.get(link)

@@ -112,3 +112,19 @@ def test_csv_has_bom_for_excel(tmp_path):
     path = write_csv(tmp_path / "a.csv", ["Mã", "Họ và tên"], [["annv", "Nguyễn Văn An"], ["x", None]])
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and "Nguyễn Văn An".encode() in raw and raw.endswith(b"x,\r\n")
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text(tmp_path):
+    import openpyxl
+
+    from provisioning.render import xlsx
+
+    wb = xlsx.workbook()
+    xlsx.add_sheet(wb, "Đơn vị", ["Tên"], [['=HYPERLINK("http://x","y")'], ["+84 123"], ["-1+2"], ["@SUM(A1)"],
+                                          ["Sở Nội vụ"], [3]])
+    path = xlsx.save(wb, tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    cells = [c for c in ws["A"]][1:]
+    assert [c.value for c in cells] == ['=HYPERLINK("http://x","y")', "+84 123", "-1+2", "@SUM(A1)", "Sở Nội vụ", 3]
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells[:4])
+    assert not cells[4].quotePrefix and cells[5].data_type == "n"
