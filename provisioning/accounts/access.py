@@ -226,16 +226,30 @@ def authenticate(t: Target, dn: str, password: str) -> Login:
     return Login(True, dn, None, must_change=must, grace=grace, expires_in=expires, conn=conn)
 
 
-def change_password(conn: ldap3.Connection, old: str, new: str) -> str | None:
-    """Password Modify (RFC 3062) as the bound official; None when done, else the policy's reason
-    (in_history, too_short, quality, too_young...) or the directory's description."""
+def change_password(conn: ldap3.Connection, t: Target, dn: str, uid: str, old: str, new: str) -> str | None:
+    """Password Modify (RFC 3062) as the bound official (the directory hashes it: SHA-512-crypt on the
+    center), then, bound again with the new password, the file shares' NT hash, as the webmail's
+    password change does (ppolicy allows nothing but the password while pwdReset is set). None when
+    done, else the policy's reason (in_history, too_short, quality, too_young...) or the directory's."""
+    from .. import smb
+
     try:
         ok = conn.extend.standard.modify_password(old_password=old, new_password=new,
                                                   controls=[(PPOLICY, False, None)])
+        if not ok:
+            ctrl = (conn.result.get("controls") or {}).get(PPOLICY, {})
+            error, _, _ = parse_ppolicy(ctrl.get("value"))
+            return error or str(conn.result.get("message") or conn.result.get("description"))
+        if not conn.rebind(user=dn, password=new):
+            return "rebind"
+        conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["objectClass"])
+        classes = {str(o).lower() for o in (conn.response[0]["attributes"].get("objectClass", [])
+                                            if conn.response else [])}
+        if "sambasamaccount" in classes:
+            samba = smb.samba_attributes(t.base_dn, uid, new)
+            if not conn.modify(dn, {k: [(ldap3.MODIFY_REPLACE, samba[k])]
+                                    for k in ("sambaNTPassword", "sambaPwdLastSet")}):
+                return f"sambaNTPassword: {conn.result.get('description')}"
     except ldap3.core.exceptions.LDAPException as e:
         return type(e).__name__
-    if ok:
-        return None
-    ctrl = (conn.result.get("controls") or {}).get(PPOLICY, {})
-    error, _, _ = parse_ppolicy(ctrl.get("value"))
-    return error or str(conn.result.get("message") or conn.result.get("description"))
+    return None

@@ -119,17 +119,9 @@ def build(cfg: ConsoleConfig):
     import django
     from django.conf import settings
 
-    if settings.configured:
-        if _STATE is None or _STATE.cfg.inventory != cfg.inventory:
-            _STATE = st
-            st.init_dirs()
-        else:
-            _STATE = st
-        from django.core.wsgi import get_wsgi_application
-
-        return get_wsgi_application()
-    settings.configure(**django_settings(cfg, st.dir, st.province.dns_zone))
-    django.setup()
+    if not settings.configured:   # Django's settings are per process: one province per process
+        settings.configure(**django_settings(cfg, st.dir, st.province.dns_zone))
+        django.setup()
     _STATE = st
     from django.core.wsgi import get_wsgi_application
 

@@ -24,6 +24,9 @@ from ..model import Province
 from .config import ConsoleConfig
 
 
+PLAN_DAYS = 7
+
+
 def _write_private(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + f".{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -122,6 +125,18 @@ class State:
 
     # --- plans ---------------------------------------------------------------------------------
     def new_plan_dir(self) -> tuple[str, Path]:
+        """A folder for one upload and its plan. Uploads older than PLAN_DAYS go (rosters hold personal
+        data; the journal and the run folders keep what was done)."""
+        import shutil
+
+        cutoff = time.time() - PLAN_DAYS * 86400
+        for old in (self.dir / "plans").iterdir():
+            try:
+                running = old.name in self.jobs and self.jobs[old.name].state == "running"
+                if old.is_dir() and old.stat().st_mtime < cutoff and not running:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                continue
         token = secrets.token_urlsafe(16)
         d = self.dir / "plans" / token
         d.mkdir(mode=0o700)

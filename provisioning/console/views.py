@@ -74,8 +74,11 @@ def set_lang(request):
     lang = request.POST.get("lang")
     if lang in i18n.LANGS:
         request.session["lang"] = lang
+    from django.utils.http import url_has_allowed_host_and_scheme
+
     nxt = request.POST.get("next") or "/"
-    return HttpResponseRedirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/")
+    ok = nxt.startswith("/") and url_has_allowed_host_and_scheme(nxt, allowed_hosts=None)
+    return HttpResponseRedirect(nxt if ok else "/")
 
 
 # --- login, second factor, password change --------------------------------------------------------
@@ -113,7 +116,8 @@ def login(request):
         return _render(request, "login.html", {"error": _t(request, "console.login.unavailable")}, status=503)
     if not result.ok:
         failed_attempt(ip, username)
-        _note(request, "console-login-failed", username, {"reason": result.problem}, operator=username)
+        if dn:   # a password typed into the username field must not reach the journal
+            _note(request, "console-login-failed", username, {"reason": result.problem}, operator=username)
         return _render(request, "login.html", {"error": _t(request, f"console.login.{result.problem}"),
                                                "username": username}, status=401)
     if result.conn is not None:
@@ -226,7 +230,7 @@ def password(request):
         ctx["error"] = _t(request, f"console.login.{login_.problem}")
         return _render(request, "password.html", ctx, status=401)
     try:
-        problem = access.change_password(login_.conn, old, new)
+        problem = access.change_password(login_.conn, st.ctx.target, who["dn"], who["uid"], old, new)
     finally:
         login_.conn.unbind()
     if problem:

@@ -241,6 +241,14 @@ def test_roster_plan_apply_sheet_and_first_login(clients, console):
     assert r.status_code == 302 and r["Location"] == "/me"
     assert "Bùi Thị Thu" in c.get("/me").content.decode()
     assert not must_change(people(console)["thubt"])
+    # the file shares' NT hash follows the new password (as after a webmail password change)
+    from provisioning.smb import nt_hash
+
+    conn = console.ldap_admin()
+    conn.search(f"uid=thubt,ou=People,{BASE}", "(objectClass=*)", search_scope=ldap3.BASE,
+                attributes=["sambaNTPassword"])
+    assert conn.response[0]["attributes"]["sambaNTPassword"] in (nt_hash("Thu-moi-2026"), [nt_hash("Thu-moi-2026")])
+    conn.unbind()
     # no password, hash or session id in the journal or the console's files (sheets aside)
     session = c.cookies["console_session"].value
     for root, _, files in os.walk(console.data):
@@ -432,6 +440,15 @@ def test_hr_resets_a_lost_second_factor(clients, console):
     assert state().totp.secret("tamvm") is None
     rec = [j for j in journal.read(console.inventory) if j["action"] == "console-2fa-reset"][-1]
     assert rec["uid"] == "tamvm" and rec["operator"] == "honglt" and rec["source"] == "127.0.0.1"
+
+
+def test_language_switch_stays_on_the_site(console):
+    from django.test import Client
+
+    c = Client(enforce_csrf_checks=True)
+    for evil in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        r = post(c, "/lang", {"lang": "vi", "next": evil}, page="/login")
+        assert r["Location"] == "/", evil
 
 
 def test_english_switch(console):
