@@ -34,7 +34,7 @@ from typing import Callable
 from .. import paths
 from ..errors import BadInput
 from ..model import HostRole, Province, load_province
-from . import secrets
+from .. import secrets
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO / "playbooks" / "site.yml"

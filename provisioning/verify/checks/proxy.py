@@ -1,0 +1,38 @@
+"""The unit proxy: plain HTTP through it, 407 without (or with wrong) credentials, the origin's answer
+for a member of the unit's group (the probe mailbox, see checks/directory.py)."""
+from __future__ import annotations
+
+import secrets as _random
+
+from ..context import PROBE_UID, Context, Server
+from ..probes import proxy_get
+
+PROXY_PORT = 3128               # roles/proxy proxy_port
+
+
+def _portal_url(ctx: Context) -> str:
+    return f"http://{ctx.name('www')}/"
+
+
+def check_proxy_refuses(ctx: Context, server: Server) -> str:
+    status = proxy_get(server.address, PROXY_PORT, _portal_url(ctx), ctx.timeout)
+    if status != 407:
+        raise AssertionError(f"without credentials the proxy answered {status}, not 407")
+    status = proxy_get(server.address, PROXY_PORT, _portal_url(ctx), ctx.timeout,
+                       (PROBE_UID, "wrong-" + _random.token_hex(4)))
+    if status != 407:
+        raise AssertionError(f"with a wrong password the proxy answered {status}, not 407")
+    return "407 without credentials and with a wrong password"
+
+
+def check_proxy_allows(ctx: Context, server: Server) -> str:
+    status = proxy_get(server.address, PROXY_PORT, _portal_url(ctx), ctx.timeout, (PROBE_UID, ctx.need_probe()))
+    if status in (403, 407) or status >= 500:
+        raise AssertionError(f"a member of the unit's group got {status} for {_portal_url(ctx)}")
+    return f"member of unit-{server.unit}: {_portal_url(ctx)} answered {status} through the proxy"
+
+
+UNIT_CHECKS = (
+    ("proxy", "refuses-without-credentials-407", check_proxy_refuses),
+    ("proxy", "allows-unit-member", check_proxy_allows),
+)
