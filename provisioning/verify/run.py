@@ -14,7 +14,7 @@ from ..errors import BadInput
 from ..model import load_province
 from ..render.console import to_plain
 from .checks import backup, directory, dns, fileshare, mail, ntp, proxy, web, webmail
-from .context import CheckFn, CheckList, Context, Server, is_server, provincial_ca
+from .context import CheckFn, CheckList, Context, RoleFacts, Server, is_server, provincial_ca
 
 # Order matters: the probe mailbox is written (mail) before mail is tested and before the replicas are
 # compared; on a unit server the probe joins the unit's group first and leaves it last.
@@ -77,6 +77,15 @@ def _run_check(ctx: Context, server: Server, service: str, name: str, fn: CheckF
         return Check(server.name, server.unit, service, name, False, f"{type(e).__name__}: {detail}"[:400])
 
 
+def _unreadable(ctx: Context, server: Server) -> str:
+    """Why a server's role facts cannot be read over SSH (its host key refused, no answer), else ""."""
+    try:
+        ctx.role_facts(server)
+    except AssertionError as e:
+        return str(e)
+    return ""
+
+
 def verify(inventory: str | Path, limit: str | None = None, timeout: float = 5.0,
            on_check: Callable[[Check], None] | None = None) -> VerifyRun:
     """Run every check on the selected servers and save the run. Raises InventoryError/BadInput on bad
@@ -91,17 +100,22 @@ def verify(inventory: str | Path, limit: str | None = None, timeout: float = 5.0
     center_host = next(h for h in province.hosts.values() if is_server(h) and "center_servers" in h.groups)
     service_secrets = secrets.load_secrets(inventory)  # a never-deployed province stops here, offline
     run = VerifyRun(inventory=str(inventory), started=_now())
-    ca_pem, ca_problem = provincial_ca(inventory, center_host, timeout)
+    facts = RoleFacts(province, timeout)
+    ca_pem, ca_problem = provincial_ca(inventory, center_host, facts, timeout)
     if ca_problem:
         run.checks.append(Check(center_host.name, center_host.unit, "pki", "ca-from-center", False, ca_problem))
         if on_check:
             on_check(run.checks[-1])
-    ctx = Context(province, ca_pem, service_secrets, timeout)
+    ctx = Context(province, ca_pem, service_secrets, timeout, facts)
     plan = [(ctx.center, CENTER_CHECKS)] if ctx.center.name in selected else []
     plan += [(s, UNIT_CHECKS) for s in ctx.servers if not s.center and s.name in selected]
     for server, checks in plan:
+        unreadable = _unreadable(ctx, server)
         for service, name, fn in checks:
-            result = _run_check(ctx, server, service, name, fn)
+            if unreadable:   # host key refused, unreachable: nothing of this server is checked
+                result = Check(server.name, server.unit, service, name, False, unreadable)
+            else:
+                result = _run_check(ctx, server, service, name, fn)
             run.checks.append(result)
             if on_check:
                 on_check(result)

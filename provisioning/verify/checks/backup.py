@@ -1,5 +1,5 @@
 """Backups: the newest snapshot on the server is recent (read over SSH: the manifest list of the
-backup role's script)."""
+backup role's script, whose path the role published on the server)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,11 +8,10 @@ import json
 from ..context import Context, Server
 
 BACKUP_MAX_AGE_HOURS = 26.0     # daily snapshots (cron) + margin
-BACKUP_SCRIPT = "/usr/local/sbin/provision-backup"
 
 
 def check_backup_age(ctx: Context, server: Server) -> str:
-    snapshots = json.loads(ctx.ssh(server, [BACKUP_SCRIPT, "list"]))
+    snapshots = json.loads(ctx.ssh(server, [ctx.fact(server, "backup", "command"), "list"]))
     if not snapshots:
         raise AssertionError(f"no snapshot in the backup directory (run `provision backup run --limit {server.name}`)")
     last = snapshots[-1]

@@ -70,7 +70,12 @@ def _probe_dn(ctx: Context) -> str:
 
 
 def _unit_group(ctx: Context, server: Server) -> str:
-    return f"cn=unit-{server.unit},ou=Groups,{ctx.base_dn}"
+    """The group that grants the unit's share and proxy (published by the fileshare role)."""
+    return ctx.fact(server, "fileshare", "group_dn")
+
+
+def _samba_sync(ctx: Context, server: Server) -> dict:
+    return json.loads(ctx.ssh(server, [ctx.fact(server, "fileshare", "sync_command")]))
 
 
 def enrol_probe(ctx: Context, server: Server) -> str:
@@ -93,7 +98,7 @@ def enrol_probe(ctx: Context, server: Server) -> str:
     finally:
         conn.unbind()
     _wait_replica(ctx, server, group, dn, member=True)
-    out = json.loads(ctx.ssh(server, ["/usr/local/sbin/provision-smb-sync"]))
+    out = _samba_sync(ctx, server)
     return f"{PROBE_UID} in {group.split(',')[0]} on the replica; Samba sync: {out['users']} account(s)"
 
 
@@ -109,7 +114,7 @@ def withdraw_probe(ctx: Context, server: Server) -> str:
     finally:
         conn.unbind()
     _wait_replica(ctx, server, group, dn, member=False)
-    out = json.loads(ctx.ssh(server, ["/usr/local/sbin/provision-smb-sync"]))
+    out = _samba_sync(ctx, server)
     if PROBE_UID in out.get("added", []):
         raise AssertionError("the Samba sync still grants the probe after it left the group")
     return f"{PROBE_UID} left {group.split(',')[0]}; Samba removed: {', '.join(out['removed']) or 'nothing'}"

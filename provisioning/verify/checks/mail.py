@@ -26,12 +26,13 @@ DELIVERY_WAIT = 20.0     # seconds for a message to reach the probe's INBOX
 
 def ensure_probe(ctx: Context, server: Server) -> str:
     """Create or refresh the verify-probe mailbox with a new random password (provisioner account)."""
+    vmail_dir = ctx.fact(server, "mail", "vmail_dir")     # the mail role's store, as deployed
     password = _random.token_urlsafe(18)
     dn = f"uid={PROBE_UID},ou=People,{ctx.base_dn}"
     attrs = {
         "cn": "Hộp thư kiểm tra dịch vụ", "sn": "Kiểm tra", "displayName": "Hộp thư kiểm tra dịch vụ",
         "mail": ctx.probe_mail, "mailEnabled": "TRUE", "mailQuotaMB": "10",
-        "mailHomeDirectory": f"/var/vmail/{ctx.domain}/{PROBE_UID}", "govAccountState": "active",
+        "mailHomeDirectory": f"{vmail_dir}/{ctx.domain}/{PROBE_UID}", "govAccountState": "active",
         "employeeType": "service",
         "description": "Service mailbox of `provision verify` (not an official; password changes every run)",
     }
