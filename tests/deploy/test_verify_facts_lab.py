@@ -6,6 +6,7 @@ undone, so later modules find the province as it was."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -48,10 +49,12 @@ def test_roles_publish_their_effective_values(deployed_lab):
     assert facts(lab, center, "backup")["command"] == "/usr/local/sbin/provision-backup"
     assert facts(lab, center, "mail")["vmail_dir"] == "/var/vmail"
     # Ansible itself reads them as ansible_local.<role>
-    r = subprocess.run([str(Path(sys.executable).with_name("ansible")), unit, "-i", str(deployed_lab.inventory / "hosts.yml"), "-m", "setup",
-                        "-a", "filter=ansible_local"], capture_output=True, text=True, timeout=300,
-                       cwd=ROOT)
-    assert '"share": "tailieu"' in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    r = subprocess.run([str(Path(sys.executable).with_name("ansible")), unit, "-i", str(deployed_lab.inventory / "hosts.yml"),
+                        "-m", "setup", "-a", "filter=ansible_local"], capture_output=True, text=True, timeout=300,
+                       cwd=ROOT, env={**os.environ, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
+    assert r.returncode == 0 and "=>" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    local = json.loads(r.stdout.split("=>", 1)[1])["ansible_facts"]["ansible_local"]
+    assert local["fileshare"]["share"] == "tailieu" and local["proxy"]["port"] == 3128, local
 
 
 def test_verify_follows_an_overridden_share_name_and_proxy_port(deployed_lab):
