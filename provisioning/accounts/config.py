@@ -49,7 +49,7 @@ class MailStoreCfg(_Strict):
 class LdapCfg(_Strict):
     url: str | None = None           # default ldap://<center server address>
     starttls: bool = True
-    ca_file: Path | None = None      # default: the CA the deploy made (var/<inventory>/secrets/ca.crt)
+    ca_file: Path | None = None      # default: the provincial CA read from the center (var/<inventory>/ca.crt)
     bind_dn: str | None = None       # default cn=provisioner,ou=Services,<base_dn>
     password_file: Path | None = None  # default: load_secrets()["ldap_provisioner"]
 

@@ -79,7 +79,7 @@ def check_guard(plan: Plan, yes: bool, max_disable: str | None) -> int:
         try:
             guard_limit(plan.enabled_before, max_disable)
         except ValueError:
-            raise BadInput(f"--max-disable {max_disable!r}: expected a count (50) or a percentage (10%)") from None
+            raise BadInput(f"--max-disable {max_disable!r}: expected a count (50) or a percentage of at most 100% (10%)") from None
         if not yes:
             raise BadInput("--max-disable raises the mass-change guard only together with --yes")
     limit = guard_limit(plan.enabled_before, max_disable if yes else None)

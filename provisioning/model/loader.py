@@ -15,8 +15,10 @@ import yaml
 from pydantic import ValidationError
 
 from .schema import (
+    CENTER_GROUP,
     HOSTNAME,
     KNOWN_DEVICE_TYPES,
+    UNIT_GROUP,
     Host,
     HostRole,
     Province,
@@ -26,10 +28,9 @@ from .schema import (
 )
 
 # Inventory groups with a meaning for this project (playbooks/site.yml uses the same names).
-SERVER_GROUPS = ("center_servers", "unit_servers")
 ROLE_GROUPS = {
-    "center_servers": HostRole.server,
-    "unit_servers": HostRole.server,
+    CENTER_GROUP: HostRole.server,
+    UNIT_GROUP: HostRole.server,
     "workstations": HostRole.workstation,
     "switches": HostRole.switch,
     "routers": HostRole.router,
@@ -335,9 +336,9 @@ def load_province(inventory_dir: str | Path) -> Province:
             key_file=(inv / key_file) if key_file and not Path(key_file).is_absolute() else (Path(key_file) if key_file else None),
             vars=v,
         )
-    if parsed and not any(h.role == HostRole.server and "center_servers" in h.groups for h in hosts.values()) \
+    if parsed and not any(h.role == HostRole.server and CENTER_GROUP in h.groups for h in hosts.values()) \
             and raw_hosts:
-        issues.append(Issue(hf, "group center_servers", "hosts", "the integration center needs at least one server"))
+        issues.append(Issue(hf, f"group {CENTER_GROUP}", "hosts", "the integration center needs at least one server"))
     if issues:
         raise InventoryError(issues)
 

@@ -35,7 +35,7 @@ def report_dir(province: Province, month: Month, lang: str = "vi") -> Path:
 def mail_hosts(province: Province, names: list[str]):
     if names:
         return [province.hosts[n] for n in names]
-    return [h for h in province.center.hosts if "center_servers" in h.groups]
+    return province.center_servers
 
 
 def history(province: Province) -> list[dict]:
@@ -78,7 +78,7 @@ def gather(province: Province, month: Month, *, roster: Path | None = None, form
         logs = []
         for host in mail_hosts(province, cfg.mail_hosts):
             try:
-                logs += collect.from_host(host, patterns)
+                logs += collect.from_host(province, host, patterns)
             except collect.CollectError as e:
                 g.failed.append(f"mail logs: {e}")
         if logs:

@@ -76,3 +76,17 @@ def test_disabled_time_reads_generalized_time_at_any_hour(text, expected):
     from provisioning.accounts.service import _parse_gt
 
     assert _parse_gt(text) == expected
+
+
+@pytest.mark.parametrize("text,limit", [("50", 50), ("10%", 100), ("2,5%", 25), ("2.5%", 25), ("100%", 1000)])
+def test_mass_change_guard_accepts_counts_and_percentages(text, limit):
+    from provisioning.accounts.plan import guard_limit
+    assert guard_limit(1000, text) == limit
+
+
+@pytest.mark.parametrize("text", ["inf%", "nan%", "-5", "-5%", "101%", "1e9", "", "5 %x", "99999999999"])
+def test_mass_change_guard_refuses_what_is_not_a_limit(text):
+    """`--max-disable 'inf%'` crashed with a traceback and a negative limit was accepted."""
+    from provisioning.accounts.plan import guard_limit
+    with pytest.raises(ValueError):
+        guard_limit(1000, text)

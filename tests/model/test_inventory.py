@@ -33,6 +33,28 @@ def test_select_by_unit_host_and_pattern():
         p.select("999.00.00.H09")
 
 
+def test_center_server_servers_and_ldap_target_are_answered_once():
+    from provisioning.errors import BadInput
+
+    p = load_province(EXAMPLE)
+    servers = p.servers()
+    assert servers and all(h.role == HostRole.server for h in servers)
+    assert {h.name for h in servers} == {h.name for h in p.hosts.values()
+                                         if set(h.groups) & {"center_servers", "unit_servers"}}
+    assert p.center_server.name == "tthdl-srv01" and p.center_servers == [p.center_server]
+    assert [h.name for h in p.servers("000.00.02.H09")] == ["snv-srv01"]
+    with pytest.raises(BadInput, match="selects no server"):
+        p.servers("snv-ws*")
+    with pytest.raises(BadInput, match="matches no unit code"):
+        p.servers("no-such-host")
+    t = p.ldap_target()
+    assert (t.url, t.host, t.base_dn) == ("ldap://10.20.0.10", p.center_server, "dc=bentre,dc=gov,dc=vn")
+    assert t.bind_dn == "cn=provisioner,ou=Services,dc=bentre,dc=gov,dc=vn"
+    assert t.tls_names == ("tthdl-srv01.bentre.gov.vn", "ldap.bentre.gov.vn") and not t.ldaps
+    assert (t.people, t.groups) == ("ou=People,dc=bentre,dc=gov,dc=vn", "ou=Groups,dc=bentre,dc=gov,dc=vn")
+    assert p.ldap_target("ldaps://ldap.example:636", "cn=x,dc=y").url == "ldaps://ldap.example:636"
+
+
 def test_check_cli_prints_tree_and_exits_0():
     r = run_cli("inventory", "check", "-i", str(EXAMPLE))
     assert r.returncode == 0, r.stderr
