@@ -1,9 +1,11 @@
 """`provision verify`: check every deployed service from outside, as a user would.
 
 The checks run on this machine and talk to the servers over the network (directory, SMTP, IMAP, DNS,
-HTTPS, NTP, SMB, proxy, webmail); over SSH, with the inventory's host-key checking, verify reads only the
-provincial CA from the center, the unit's Samba sync and the backup list. Every TLS connection is
-verified against that CA and the service name; verification is never disabled.
+HTTPS, NTP, SMB, proxy, webmail). Over SSH (transport.ssh, the province's host-key policy) verify reads
+only what the roles published on each server (/etc/ansible/facts.d/<role>.fact: share name, proxy
+port, CA path...), the provincial CA from the center (transport.ca), and runs the unit's Samba sync and
+the backup list. Every TLS connection is verified against that CA and the service name; verification
+is never disabled.
 
   context.py   the run's context: province, servers, CA, secrets, the probe mailbox, SSH to a server
   probes.py    the clients (SMTP, IMAP, HTTP(S), LDAP, DNS, NTP, SMB, proxy, a small browser)

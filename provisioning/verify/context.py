@@ -7,9 +7,9 @@ local facts, `/etc/ansible/facts.d/<role>.fact` (JSON). verify reads them once p
 SSH, and checks what was really deployed; a missing file fails the checks that need it ("deploy
 first"), never a fallback to a copy of the role's defaults.
 
-SSH uses the inventory's own settings (user, port, key, `ansible_ssh_common_args`, so the inventory's
-known_hosts and StrictHostKeyChecking): a server whose host key is unknown or changed is refused, and
-every check of that server fails with that reason.
+SSH goes through transport.ssh, under the province's one host-key policy: a server whose host key is
+unknown or changed is refused (nothing is sent to it), and every check of that server fails with that
+reason; the other servers are checked as usual. The provincial CA comes from transport.ca.
 """
 from __future__ import annotations
 
@@ -17,24 +17,19 @@ import json
 import re
 import shlex
 import ssl
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-from .. import paths
 from ..errors import OperationFailed
-from ..model import Host, HostRole, Province
+from ..model import CENTER_GROUP, Host, Province
+from ..transport import ca, ssh
 
 FACTS_DIR = "/etc/ansible/facts.d"     # Ansible's fact_path: where the roles publish their values
 # One command per server and run: every fact file, each after a `==> NAME <==` line (tail -v).
 _READ_FACTS = f"cd {FACTS_DIR} 2>/dev/null && tail -v -n +1 -- *.fact 2>/dev/null; true"
 _FACT_HEADER = re.compile(r"^==> (.+)\.fact <==$", re.MULTILINE)
-HOST_KEY_SIGNS = ("REMOTE HOST IDENTIFICATION HAS CHANGED", "Host key verification failed",
-                  "mismatching host key")
 PROBE_UID = "verify-probe"
 REPLICA_WAIT = 15.0      # seconds for a replica to catch up with a change made on the center
-SERVER_GROUPS = ("center_servers", "unit_servers")
 
 
 @dataclass
@@ -58,7 +53,8 @@ class RoleFacts:
         """{role: values} on one server; OperationFailed when it cannot be read."""
         if host_name not in self._read:
             try:
-                self._read[host_name] = read_role_facts(self.province.hosts[host_name], self.timeout)
+                self._read[host_name] = read_role_facts(self.province, self.province.hosts[host_name],
+                                                        self.timeout)
             except OperationFailed as e:
                 self._read[host_name] = e
         found = self._read[host_name]
@@ -83,8 +79,8 @@ class Context:
         self.secrets = service_secrets
         self.probe_password: str | None = None   # set by the probe check
         self.delivery_token: str | None = None   # subject token of the message sent on port 25
-        self.servers = [server(h, self.zone) for h in province.hosts.values() if is_server(h)]
-        self.center = next(s for s in self.servers if s.center)
+        self.servers = [server(province, h) for h in province.hosts.values() if h.is_server]
+        self.center = server(province, province.center_server)
         self.facts = facts
 
     def role_facts(self, srv: Server) -> dict[str, dict]:
@@ -121,10 +117,13 @@ class Context:
 
     def ssh(self, srv: Server, argv: list[str], timeout: float = 60.0) -> str:
         """stdout of a command run on a server; a failure is a failed check (AssertionError)."""
-        r = ssh_run(self.province.hosts[srv.name], shlex.join(argv), self.timeout, timeout)
-        if r.returncode != 0:
-            raise AssertionError(f"{argv[0]} on {srv.name}: {(r.stderr or r.stdout).strip()[-300:]}")
-        return r.stdout
+        try:
+            rc, out, err = ssh_run(self.province, self.province.hosts[srv.name], shlex.join(argv), self.timeout)
+        except OperationFailed as e:
+            raise AssertionError(str(e)) from None
+        if rc != 0:
+            raise AssertionError(f"{argv[0]} on {srv.name}: {(err or out).strip()[-300:]}")
+        return out
 
 
 # A check: what it saw on one server (a short text), or AssertionError saying what is wrong.
@@ -132,41 +131,32 @@ CheckFn = Callable[[Context, Server], str]
 CheckList = tuple[tuple[str, str, CheckFn], ...]      # (service, check, function), run in this order
 
 
-def is_server(h: Host) -> bool:
-    return h.role == HostRole.server and bool(set(SERVER_GROUPS) & set(h.groups))
+def server(province: Province, h: Host) -> Server:
+    return Server(h.name, h.unit, h.address, province.fqdn(h), CENTER_GROUP in h.groups)
 
 
-def server(h: Host, zone: str) -> Server:
-    return Server(h.name, h.unit, h.address, f"{h.name}.{zone}", "center_servers" in h.groups)
-
-
-def ssh_run(host: Host, command: str, connect_timeout: float, timeout: float) -> subprocess.CompletedProcess:
-    """Run one shell command on an inventory host with the inventory's SSH settings (OpenSSH client)."""
-    cmd = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(connect_timeout)}", "-p", str(host.port)]
-    if host.key_file:
-        cmd += ["-i", str(host.key_file)]
-    cmd += shlex.split(str(host.vars.get("ansible_ssh_common_args", "")))
-    cmd += [f"{host.user}@{host.address}", command]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def _ssh_problem(host: Host, r: subprocess.CompletedProcess) -> str:
-    text = (r.stderr or r.stdout).strip()
-    if any(sign in text for sign in HOST_KEY_SIGNS):
-        return (f"{host.name}: the server's SSH host key is not the one in known_hosts (a reinstalled server, "
-                f"or someone in the middle): check it, then update known_hosts")
-    return f"{host.name}: SSH failed: {text[-200:]}"
-
-
-def read_role_facts(host: Host, timeout: float) -> dict[str, dict]:
-    """The local facts the roles published on a server: {role: values}."""
+def ssh_run(province: Province, host: Host, command: str, timeout: float) -> tuple[int, str, str]:
+    """Run one shell command on a server over transport.ssh (the province's host-key policy):
+    (exit status, stdout, stderr). OperationFailed (HostKeyError for a refused key) when the server
+    cannot be reached or logged in to: nothing is sent to a server whose key is not trusted."""
     try:
-        r = ssh_run(host, _READ_FACTS, timeout, timeout + 10)
-    except subprocess.TimeoutExpired:
-        raise OperationFailed(f"{host.name}: no answer over SSH while reading the role facts") from None
-    if r.returncode != 0:
-        raise OperationFailed(_ssh_problem(host, r))
-    return parse_role_facts(r.stdout)
+        with ssh.open_session(province, host, timeout=timeout) as session:
+            rc, out, err = session.run(command, timeout=timeout + 60)
+    except OperationFailed:
+        raise
+    except Exception as e:  # noqa: BLE001 - paramiko, socket: the server's failure, said in one line
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise OperationFailed(f"{host.name} ({host.address}:{host.port}): SSH: {type(e).__name__}: {first}"
+                              .rstrip(": ")) from None
+    return rc, out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace")
+
+
+def read_role_facts(province: Province, host: Host, timeout: float) -> dict[str, dict]:
+    """The local facts the roles published on a server: {role: values} (one SSH command)."""
+    rc, out, err = ssh_run(province, host, _READ_FACTS, timeout)
+    if rc != 0:
+        raise OperationFailed(f"{host.name}: cannot read {FACTS_DIR}: {(err or out).strip()[-200:]}")
+    return parse_role_facts(out)
 
 
 def parse_role_facts(text: str) -> dict[str, dict]:
@@ -184,42 +174,23 @@ def parse_role_facts(text: str) -> dict[str, dict]:
     return facts
 
 
-def fetch_ca(host: Host, ca_path: str, timeout: float = 10.0) -> str:
-    """The provincial CA certificate, read from the center over SSH with the inventory's settings."""
-    try:
-        r = ssh_run(host, f"cat {shlex.quote(ca_path)}", timeout, timeout + 5)
-    except subprocess.TimeoutExpired:
-        raise OperationFailed(f"{host.name}: no answer over SSH while fetching the provincial CA") from None
-    if r.returncode != 0 or "BEGIN CERTIFICATE" not in r.stdout:
-        if r.returncode == 255:
-            raise OperationFailed(_ssh_problem(host, r))
-        raise OperationFailed(f"{host.name}: cannot read {ca_path} over SSH (deployed?): "
-                              f"{(r.stderr or r.stdout).strip()[:200]}")
-    try:
-        ssl.create_default_context(cadata=r.stdout)
-    except ssl.SSLError as e:
-        raise OperationFailed(f"{host.name}: {ca_path} is not a usable CA certificate: {e}") from None
-    return r.stdout
-
-
-def center_ca_path(host: Host, facts: RoleFacts) -> str:
+def center_ca_path(province: Province, facts: RoleFacts) -> str:
     """Where the pki role put the CA on the center (its published facts)."""
-    pki = facts.of(host.name).get("pki")
+    center = province.center_server
+    pki = facts.of(center.name).get("pki")
     if not isinstance(pki, dict) or not pki.get("ca_path"):
-        raise OperationFailed(f"role facts missing on {host.name}: deploy first (no {FACTS_DIR}/pki.fact)")
+        raise OperationFailed(f"role facts missing on {center.name}: deploy first (no {FACTS_DIR}/pki.fact)")
     return pki["ca_path"]
 
 
-def provincial_ca(inventory: str | Path, center: Host, facts: RoleFacts, timeout: float) -> tuple[str, str]:
-    """The CA from the center (at the path its pki role published), kept in var/<inventory>/verify/ca.crt
-    for the next run. When the center cannot be reached, the kept copy lets the unit servers still be
-    checked (WAN outage); the second value then says why (empty when the CA came from the center)."""
-    kept = paths.data_dir(inventory, "verify") / "ca.crt"
+def provincial_ca(province: Province, facts: RoleFacts, timeout: float) -> tuple[str, str]:
+    """The CA from the center, read at the path its pki role published (transport.ca, which keeps the
+    last copy). When the center cannot be read, the kept copy lets the unit servers still be checked
+    (WAN outage); the second value then says why (empty when the CA came from the center)."""
     try:
-        pem = fetch_ca(center, center_ca_path(center, facts), timeout)
+        path = center_ca_path(province, facts)
     except OperationFailed as e:
-        if not kept.exists():
-            raise
-        return kept.read_text(), f"{e}; using the copy kept at {kept}"
-    kept.write_text(pem)
-    return pem, ""
+        got = ca.kept_copy(province, e)
+    else:
+        got = ca.fetch(province, timeout, path=path)
+    return got.pem, got.problem

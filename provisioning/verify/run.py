@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Callable
 
 from .. import paths, secrets
-from ..errors import BadInput
 from ..model import load_province
 from ..render.console import to_plain
 from .checks import backup, directory, dns, fileshare, mail, ntp, proxy, web, webmail
-from .context import CheckFn, CheckList, Context, RoleFacts, Server, is_server, provincial_ca
+from .context import CheckFn, CheckList, Context, RoleFacts, Server, provincial_ca
 
 # Order matters: the probe mailbox is written (mail) before mail is tested and before the replicas are
 # compared; on a unit server the probe joins the unit's group first and leaves it last.
@@ -91,17 +90,12 @@ def verify(inventory: str | Path, limit: str | None = None, timeout: float = 5.0
     """Run every check on the selected servers and save the run. Raises InventoryError/BadInput on bad
     input, OperationFailed when the province was never deployed (no secrets, no CA)."""
     province = load_province(inventory)
-    try:
-        selected = {h.name for h in province.select(limit) if is_server(h)}
-    except KeyError as e:
-        raise BadInput(str(e.args[0])) from None
-    if not selected:
-        raise BadInput(f"--limit {limit!r} selects no server (verify checks center_servers and unit_servers)")
-    center_host = next(h for h in province.hosts.values() if is_server(h) and "center_servers" in h.groups)
+    selected = {h.name for h in province.servers(limit)}     # BadInput: matches nothing, or no server
+    center_host = province.center_server
     service_secrets = secrets.load_secrets(inventory)  # a never-deployed province stops here, offline
     run = VerifyRun(inventory=str(inventory), started=_now())
     facts = RoleFacts(province, timeout)
-    ca_pem, ca_problem = provincial_ca(inventory, center_host, facts, timeout)
+    ca_pem, ca_problem = provincial_ca(province, facts, timeout)
     if ca_problem:
         run.checks.append(Check(center_host.name, center_host.unit, "pki", "ca-from-center", False, ca_problem))
         if on_check:

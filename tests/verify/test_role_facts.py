@@ -35,7 +35,7 @@ def test_each_server_is_read_once_per_run_even_when_it_fails(monkeypatch):
 
     reads = []
 
-    def read(host, timeout):
+    def read(province, host, timeout):
         reads.append(host.name)
         if host.name == "b-srv01":
             raise OperationFailed("b-srv01: the server's SSH host key is not the one in known_hosts")
