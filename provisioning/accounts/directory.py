@@ -21,9 +21,8 @@ from ldap3.utils.conv import escape_filter_chars
 from pydantic import SecretStr
 
 from ..errors import OperationFailed
-from ..model import LdapTarget, Province
+from ..model import AccountsSettings, LdapTarget, Province
 from ..transport import ca as transport_ca
-from .config import AccountsSettings
 
 PAGE = 500  # OpenLDAP refuses pages larger than the bind's soft size limit (500 unless raised)
 PERSON_ATTRS = ["uid", "objectClass", "employeeNumber", "departmentNumber", "title", "cn", "sn", "givenName",

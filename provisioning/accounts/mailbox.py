@@ -19,7 +19,7 @@ from ..errors import OperationFailed
 from ..model import Host, Province
 from ..transport import ssh
 from . import maildir_ops
-from .config import AccountsSettings
+from ..model import AccountsSettings
 
 OPS_SOURCE = Path(maildir_ops.__file__).read_text(encoding="utf-8")
 

@@ -20,9 +20,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from . import naming
-from .config import AccountsSettings
+from ..model import AccountsSettings
 from .directory import DirectoryState, Person, Target
-from .roster import Official, Roster
+from ..roster import Official, Roster
 
 DEFAULT_GUARD_PCT = 5.0
 DEFAULT_GUARD_MIN = 20

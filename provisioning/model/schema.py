@@ -10,10 +10,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import Enum
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from ..errors import BadInput
+from .settings import AccountsSettings, AuditSettings, ReportSettings, ServicesSettings, Settings
 
 # Agency identifier of QĐ 20/2020/QĐ-TTg: V1V2V3.Z1Z2.Y1Y2.Hxx (e.g. 000.00.00.H56 = provincial committee).
 AGENCY_CODE = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9A-Z]{2}$")
@@ -154,15 +158,19 @@ class ProvinceInfo(_Strict):
 
 
 class ProvinceFile(_Strict):
-    """Top level of province.yml. Sections owned by later stages are kept as plain mappings
-    and checked by their own modules (accounts, report)."""
+    """Top level of province.yml: the province, its units, and the jobs' settings (settings.py)."""
 
     province: ProvinceInfo
     units: list[UnitSpec] = Field(min_length=1)
-    accounts: dict[str, Any] = Field(default_factory=dict)
-    audit: dict[str, Any] = Field(default_factory=dict)
-    services: dict[str, Any] = Field(default_factory=dict)
-    report: dict[str, Any] = Field(default_factory=dict)
+    accounts: AccountsSettings = Field(default_factory=AccountsSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    services: ServicesSettings = Field(default_factory=ServicesSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+    @field_validator("accounts", "audit", "services", "report", mode="before")
+    @classmethod
+    def _empty_section(cls, v: Any) -> Any:
+        return {} if v is None else v  # `audit:` with nothing under it
 
 
 class Host(BaseModel):
@@ -229,7 +237,7 @@ class Province(BaseModel):
     units: dict[str, Unit]
     hosts: dict[str, Host]
     inventory_dir: Path
-    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=Settings)
 
     @property
     def dns_zone(self) -> str:
@@ -282,22 +290,34 @@ class Province(BaseModel):
                           bind_dn=bind_dn or f"{PROVISIONER_RDN},{base}", tls_names=names)
 
     def select(self, limit: str | None) -> list[Host]:
-        """Hosts selected by --limit: a unit code (its hosts), a host name, or a shell pattern.
-        Several selectors may be joined with commas. Raises KeyError naming what matched nothing."""
-        from fnmatch import fnmatch
-
-        if not limit:
-            return list(self.hosts.values())
-        chosen: dict[str, Host] = {}
-        for sel in (s.strip() for s in limit.split(",") if s.strip()):
-            if sel in self.units:
-                matched = self.units[sel].hosts
-            else:
-                matched = [h for h in self.hosts.values() if fnmatch(h.name, sel)]
+        """Hosts selected by --limit, the one grammar of every command: comma-separated selectors, each a
+        unit code (the unit's hosts), a host name, or a shell pattern of host names (`*-sw01`).
+        Raises BadInput naming the selector that matches nothing."""
+        chosen: set[str] = set()
+        for sel in self._selectors(limit):
+            matched = self.units[sel].hosts if sel in self.units else \
+                [h for h in self.hosts.values() if fnmatchcase(h.name, sel)]
             if not matched:
-                raise KeyError(f"--limit {sel!r} matches no unit code and no host of {self.inventory_dir}")
-            chosen.update((h.name, h) for h in matched)
-        return [h for h in self.hosts.values() if h.name in chosen]
+                raise BadInput(f"--limit {sel!r}: matches no unit code and no host of {self.inventory_dir}")
+            chosen.update(h.name for h in matched)
+        return [h for h in self.hosts.values() if not limit or h.name in chosen]
+
+    def select_units(self, limit: str | None) -> list[Unit]:
+        """Units selected by --limit (same grammar as `select`): a unit code, or the units of the
+        selected hosts. Raises BadInput naming the selector that matches nothing."""
+        chosen: set[str] = set()
+        for sel in self._selectors(limit):
+            chosen.update([sel] if sel in self.units else (h.unit for h in self.select(sel)))
+        return [u for u in self.units.values() if not limit or u.code in chosen]
+
+    @staticmethod
+    def _selectors(limit: str | None) -> list[str]:
+        if limit is None:
+            return []
+        selectors = [s.strip() for s in limit.split(",") if s.strip()]
+        if not selectors:
+            raise BadInput(f"--limit {limit!r}: no unit code, host name or pattern given")
+        return selectors
 
     def unit_of(self, host: str) -> Unit:
         return self.units[self.hosts[host].unit]

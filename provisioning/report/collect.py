@@ -17,10 +17,11 @@ import paramiko
 
 from ..errors import OperationFailed
 from ..model import Host, Province
+from ..model.settings import DEFAULT_MAIL_LOGS
 from ..transport import ssh
 from .maillog import LogFile
 
-DEFAULT_PATTERNS = ("/var/log/dovecot.log*", "/var/log/mail.log*", "/var/log/roundcube/userlogins.log*")
+DEFAULT_PATTERNS = DEFAULT_MAIL_LOGS
 # Rotated copies are named <log>.<n> or <log>.<n>.gz (logrotate) or <log>-YYYYMMDD[.gz] (dateext).
 _ROTATED = re.compile(r"^(\.\d+|-\d{8})?(\.gz)?$")
 

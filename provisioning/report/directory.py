@@ -27,7 +27,7 @@ from ..model import Province
 from ..transport import ca as transport_ca
 
 if TYPE_CHECKING:
-    from .settings import ReportSettings
+    from ..model import ReportSettings
 
 
 class DirectoryError(Exception):

@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import paths
 from ..errors import BadInput, OperationFailed
 from ..model import Province
-from . import collect, directory, figures, runs, settings
+from . import collect, directory, figures, runs
 from .forms import read_forms
 from .maillog import events
 from .period import Month
@@ -52,7 +52,7 @@ def history(province: Province) -> list[dict]:
 
 def gather(province: Province, month: Month, *, roster: Path | None = None, forms_dir: Path | None = None,
            logs_dir: Path | None = None, offline: bool = False) -> figures.Inputs:
-    cfg = settings.load(province)
+    cfg = province.settings.report
     for flag, d in (("--forms", forms_dir), ("--logs", logs_dir)):
         if d is not None and not Path(d).is_dir():
             raise BadInput(f"{flag} {d}: no such directory")
