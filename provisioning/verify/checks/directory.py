@@ -98,8 +98,25 @@ def enrol_probe(ctx: Context, server: Server) -> str:
     finally:
         conn.unbind()
     _wait_replica(ctx, server, group, dn, member=True)
+    # Membership alone is no proof that this run's password and NT hash reached the replica (the probe may
+    # still be a member from an earlier run): wait until the replica holds every change the center has.
+    _wait_csn(ctx, server, _context_csn(ctx, ctx.center))
     out = _samba_sync(ctx, server)
     return f"{PROBE_UID} in {group.split(',')[0]} on the replica; Samba sync: {out['users']} account(s)"
+
+
+def _wait_csn(ctx: Context, server: Server, wanted: set[str]) -> None:
+    """Until the replica's contextCSN is at least `wanted` (the center's, read after the changes)."""
+    deadline = time.monotonic() + REPLICA_WAIT
+    newest = {c.split("#")[2] if c.count("#") >= 3 else "": c for c in wanted}   # per server id (sid)
+    while True:
+        have = {c.split("#")[2] if c.count("#") >= 3 else "": c for c in _context_csn(ctx, server)}
+        if all(have.get(sid, "") >= csn for sid, csn in newest.items()):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the replica on {server.name} did not catch up with the center's changes "
+                                 f"within {REPLICA_WAIT:.0f} s")
+        time.sleep(0.5)
 
 
 def withdraw_probe(ctx: Context, server: Server) -> str:
