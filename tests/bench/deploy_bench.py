@@ -63,15 +63,15 @@ def bench(debian: str, units: int, tags: str | None) -> dict | None:
 
 def side_by_side(results: dict[str, dict]) -> None:
     order = [d for d in DEBIAN_CHOICES if d in results]
-    print("\n" + f"{'':24}" + "".join(f"{'debian ' + d:>14}" for d in order))
+    w = 18
+    print("\n" + f"{'':24}" + "".join(f"{'debian ' + d:>{w}}" for d in order))
     for key in [k for k, _, _ in RUNS]:
-        cells = "".join(f"{results[d][key]:>12.1f} s" if results[d].get(key) is not None else f"{'-':>14}"
+        cells = "".join(f"{results[d][key]:>{w - 2}.1f} s" if results[d].get(key) is not None else f"{'-':>{w}}"
                         for d in order)
         target = f"   target < {TARGETS[key]:.0f} s" if key in TARGETS else ""
         print(f"{key:24}{cells}{target}")
-    print(f"{'hosts / tags / date':24}" + "".join(f"{str(results[d]['hosts']) + ' ' + results[d]['tags']:>14}"
-                                                  for d in order))
-    print(f"{'':24}" + "".join(f"{results[d].get('date', '')[:16]:>17}" for d in order))
+    print(f"{'hosts, tags':24}" + "".join(f"{str(results[d]['hosts']) + ', ' + results[d]['tags']:>{w}}" for d in order))
+    print(f"{'measured':24}" + "".join(f"{results[d].get('date', '')[:16]:>{w}}" for d in order))
 
 
 def main() -> int:
