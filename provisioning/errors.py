@@ -10,3 +10,13 @@ class BadInput(Exception):
 
 class OperationFailed(Exception):
     """Raised when an operation could not complete; the CLI prints it and exits with FAILED."""
+
+
+class HostKeyError(OperationFailed):
+    """An SSH host key that is not trusted: unknown (not in known_hosts) or changed (another key is
+    recorded for the host). The message names the host and says what to do; `kind` is "unknown" or
+    "changed"."""
+
+    def __init__(self, message: str, *, host: str, address: str, kind: str):
+        super().__init__(message)
+        self.host, self.address, self.kind = host, address, kind

@@ -36,7 +36,7 @@ from .. import smb
 from ..errors import OperationFailed
 from ..model import Province
 from . import journal, passwords
-from .config import AccountsSettings
+from ..model import AccountsSettings
 from .directory import ACTIVE, DISABLED, Target, connect
 from .mailbox import _Base as MailStore
 from .plan import Change, Plan

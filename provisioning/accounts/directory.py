@@ -1,7 +1,7 @@
 """The province directory as the accounts code sees it: where it is, how to bind, and one lean read.
 
-Target: the integration center's LDAP (`ldap://<center server>`, StartTLS with the CA the deploy
-made), bound as `cn=provisioner,ou=Services,<base>` with the password from the deploy secrets. Tests
+Target: the integration center's LDAP (`Province.ldap_target()`: `ldap://<center server>`, StartTLS
+with the provincial CA of provisioning.transport.ca), bound as `cn=provisioner,ou=Services,<base>` with the password from the deploy secrets. Tests
 and special setups override any of these in province.yml `accounts.ldap`.
 
 `read_state` reads ou=People and the unit groups once, with paged searches (a server size limit of
@@ -21,9 +21,8 @@ from ldap3.utils.conv import escape_filter_chars
 from pydantic import SecretStr
 
 from ..errors import OperationFailed
-from ..model import Province
-from ..paths import data_dir
-from .config import AccountsSettings
+from ..model import AccountsSettings, LdapTarget, Province
+from ..transport import ca as transport_ca
 
 PAGE = 500  # OpenLDAP refuses pages larger than the bind's soft size limit (500 unless raised)
 PERSON_ATTRS = ["uid", "objectClass", "employeeNumber", "departmentNumber", "title", "cn", "sn", "givenName",
@@ -33,23 +32,13 @@ ACTIVE, DISABLED = "active", "disabled"
 HIDDEN = {"userpassword", "sambantpassword", "sambalmpassword"}  # never returned by find() (show)
 
 
-@dataclass
-class Target:
-    url: str
-    base_dn: str
-    bind_dn: str
-    password: SecretStr = field(repr=False)
+@dataclass(frozen=True)
+class Target(LdapTarget):
+    """The province's directory (Province.ldap_target()) with what the accounts commands bind with."""
+
+    password: SecretStr = field(default=SecretStr(""), repr=False)
     starttls: bool = False
     ca_file: Path | None = None
-    tls_names: list[str] = field(default_factory=list)
-
-    @property
-    def people(self) -> str:
-        return f"ou=People,{self.base_dn}"
-
-    @property
-    def groups(self) -> str:
-        return f"ou=Groups,{self.base_dn}"
 
     @property
     def placeholder_member(self) -> str:
@@ -66,11 +55,10 @@ class Target:
 
 def resolve_target(province: Province, settings: AccountsSettings) -> Target:
     cfg = settings.ldap
-    base = province.info.base_dn
-    center = next((h for h in province.hosts.values() if "center_servers" in h.groups), None)
-    url = cfg.url or (f"ldap://{center.address}" if center else None)
-    if not url:
-        raise OperationFailed("no LDAP server: set accounts.ldap.url in province.yml or add a center server")
+    try:
+        where = province.ldap_target(cfg.url, cfg.bind_dn)
+    except LookupError:
+        raise OperationFailed("no LDAP server: set accounts.ldap.url in province.yml or add a center server") from None
     if cfg.password_file:
         try:
             password = cfg.password_file.read_text(encoding="utf-8").strip()
@@ -81,40 +69,21 @@ def resolve_target(province: Province, settings: AccountsSettings) -> Target:
         from ..deploy.secrets import load_secrets
 
         password = load_secrets(province.inventory_dir)["ldap_provisioner"]
-    ca = cfg.ca_file or (_center_ca(province, center) if cfg.starttls else None)
-    names = []
-    if center:
-        names = [f"{center.name}.{province.dns_zone}", f"ldap.{province.dns_zone}"]
-    return Target(url=url, base_dn=base, bind_dn=cfg.bind_dn or f"cn=provisioner,ou=Services,{base}",
-                  password=SecretStr(password), starttls=cfg.starttls, ca_file=ca if cfg.starttls else None,
-                  tls_names=names)
+    ca = None
+    if cfg.starttls:
+        ca = cfg.ca_file or _center_ca(province)
+    return Target(url=where.url, host=where.host, base_dn=where.base_dn, bind_dn=where.bind_dn,
+                  tls_names=where.tls_names, password=SecretStr(password), starttls=cfg.starttls, ca_file=ca)
 
 
-CA_ON_SERVERS = "/usr/local/share/ca-certificates/provision-ca.crt"  # the pki role's trust file
-
-
-def _center_ca(province: Province, center) -> Path:
-    """The provincial CA certificate: the deploy's copy in var/<inventory>/secrets/ca.crt, else the one
-    on the center server, read on every run (a public certificate; a rebuilt center or a renewed CA
-    must not leave a stale copy that fails every StartTLS) and kept in the accounts folder, which is
-    used only when the center cannot be read over SSH."""
-    kept = data_dir(province.inventory_dir, "secrets") / "ca.crt"
-    if kept.is_file() or center is None:
-        return kept
-    cached = data_dir(province.inventory_dir, "accounts") / "ca.crt"
-    from ..report.collect import CollectError, read_file
-
+def _center_ca(province: Province) -> Path:
+    """The provincial CA certificate, read from the center on every run (provisioning.transport.ca: a
+    rebuilt center or a renewed CA must not leave a stale copy that fails every StartTLS); the kept copy
+    when the center cannot be read over SSH."""
     try:
-        pem = read_file(center, CA_ON_SERVERS)
-    except CollectError as e:
-        if cached.is_file():
-            return cached
+        return transport_ca.ca_file(province)
+    except OperationFailed as e:
         raise OperationFailed(f"provincial CA certificate: {e} (or set accounts.ldap.ca_file)") from None
-    if not cached.is_file() or cached.read_bytes() != pem:
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_bytes(pem)
-        tmp.replace(cached)
-    return cached
 
 
 def connect(t: Target, strategy=ldap3.SYNC) -> ldap3.Connection:
@@ -124,7 +93,7 @@ def connect(t: Target, strategy=ldap3.SYNC) -> ldap3.Connection:
         if not t.ca_file or not Path(t.ca_file).is_file():
             raise OperationFailed(f"StartTLS needs the province CA certificate: {t.ca_file} not found "
                                   "(set accounts.ldap.ca_file)")
-        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(t.ca_file), valid_names=t.tls_names or None)
+        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(t.ca_file), valid_names=list(t.tls_names) or None)
     server = ldap3.Server(t.url, get_info=ldap3.NONE, tls=tls, connect_timeout=10)
     conn = ldap3.Connection(server, user=t.bind_dn, password=t.password.get_secret_value(), client_strategy=strategy,
                             auto_bind=False, check_names=False, raise_exceptions=False, receive_timeout=120)

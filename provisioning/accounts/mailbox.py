@@ -17,8 +17,9 @@ import paramiko
 
 from ..errors import OperationFailed
 from ..model import Host, Province
+from ..transport import ssh
 from . import maildir_ops
-from .config import AccountsSettings
+from ..model import AccountsSettings
 
 OPS_SOURCE = Path(maildir_ops.__file__).read_text(encoding="utf-8")
 
@@ -74,17 +75,19 @@ class LocalStore(_Base):
 
 
 class SshStore(_Base):
-    def __init__(self, root: str, domain: str, uid: int, gid: int, host: Host):
+    def __init__(self, root: str, domain: str, uid: int, gid: int, host: Host, province: Province):
         super().__init__(root, domain, uid, gid)
-        self.host = host
+        self.host, self.province = host, province
 
     def _call(self, req: dict):
-        from ..report.collect import CollectError, connect  # same host-key and credential rules as the report
-
-        try:
-            client = connect(self.host, timeout=15)
-        except CollectError as e:
+        try:   # the province's host-key policy (provisioning.transport.ssh), as for every command
+            session = ssh.open_session(self.province, self.host, timeout=15)
+        except OperationFailed as e:
             raise OperationFailed(f"mail store: {e}") from None
+        except (OSError, paramiko.SSHException) as e:
+            raise OperationFailed(f"mail store: {self.host.name} ({self.host.address}:{self.host.port}): "
+                                  f"{type(e).__name__}: {e}") from None
+        client = session.client
         try:
             # The script comes first on stdin, then the request after a separator line.
             stdin, stdout, stderr = client.exec_command(
@@ -110,7 +113,10 @@ def open_store(province: Province, settings: AccountsSettings) -> _Base:
     domain = province.info.mail_domain
     if cfg.host == "local":
         return LocalStore(cfg.root, domain, cfg.uid, cfg.gid)
-    name = cfg.host or next((h.name for h in province.hosts.values() if "center_servers" in h.groups), None)
-    if not name:
+    if cfg.host:
+        host = province.hosts[cfg.host]
+    elif province.center_servers:
+        host = province.center_server
+    else:
         raise OperationFailed("no mail store: set accounts.mail_store.host in province.yml")
-    return SshStore(cfg.root, domain, cfg.uid, cfg.gid, province.hosts[name])
+    return SshStore(cfg.root, domain, cfg.uid, cfg.gid, host, province)

@@ -6,20 +6,11 @@ change keeps it) nor given to anyone else (the plan passes every uid ever issued
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
 
-from .roster import Official
+from ..model.settings import DEFAULT_PATTERN, PLACEHOLDERS, check_pattern  # noqa: F401 (a province.yml setting)
+from ..roster import Official
 
-DEFAULT_PATTERN = "{given}{f}{m}"
-PLACEHOLDERS = {
-    "given": "given name, all syllables (Thu Hà -> thuha)",
-    "family": "family name (Nguyễn -> nguyen)",
-    "middle": "middle names (Văn -> van)",
-    "f": "initials of the family name",
-    "m": "initials of the middle names",
-    "g": "initials of the given name",
-}
 MAX_LEN = 24
 # Role mailboxes and system names a person must never receive.
 RESERVED = frozenset({
@@ -37,24 +28,6 @@ def fold(text: str) -> str:
 
 def _words(text: str) -> list[str]:
     return [w for w in (fold(x) for x in re.split(r"[\s\-']+", text)) if w]
-
-
-def check_pattern(pattern: str) -> str | None:
-    """None if the pattern is usable, else the reason (for a clear province.yml error)."""
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
-    except ValueError as e:
-        return f"not a valid pattern: {e}"
-    unknown = [n for n in names if n not in PLACEHOLDERS]
-    if unknown:
-        return f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; known: " + \
-            ", ".join("{" + k + "}" for k in PLACEHOLDERS)
-    if "given" not in names and "g" not in names:
-        return "the pattern must use {given} or {g}"
-    literal = re.sub(r"\{[^}]*\}", "", pattern)
-    if not re.fullmatch(r"[a-z0-9._-]*", literal):
-        return "literal text may only use a-z, 0-9, '.', '_' and '-'"
-    return None
 
 
 def base_username(o: Official, pattern: str = DEFAULT_PATTERN) -> str:

@@ -15,13 +15,14 @@ Actions:
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from . import naming
-from .config import AccountsSettings
+from ..model import AccountsSettings
 from .directory import DirectoryState, Person, Target
-from .roster import Official, Roster
+from ..roster import Official, Roster
 
 DEFAULT_GUARD_PCT = 5.0
 DEFAULT_GUARD_MIN = 20
@@ -75,15 +76,23 @@ class Plan:
         return not self.changes and not self.groups
 
 
+_GUARD = re.compile(r"(?P<count>[0-9]{1,9})|(?P<pct>[0-9]{1,3}(?:[.,][0-9]+)?)%")
+
+
 def guard_limit(enabled: int, max_disable: str | None) -> int:
     """How many accounts one apply may disable: default max(5% of enabled, 20); `--max-disable`
     is a count ("50") or a percentage of enabled accounts ("10%")."""
     if max_disable is None:
         return max(math.ceil(enabled * DEFAULT_GUARD_PCT / 100), DEFAULT_GUARD_MIN)
-    text = max_disable.strip()
-    if text.endswith("%"):
-        return math.ceil(enabled * float(text[:-1]) / 100)
-    return int(text)
+    m = _GUARD.fullmatch(max_disable.strip())
+    if not m:      # also refuses "-5", "inf%", "nan%", "1e9": a limit is a plain count or percentage
+        raise ValueError(max_disable)
+    if m["pct"] is None:
+        return int(m["count"])
+    pct = float(m["pct"].replace(",", "."))
+    if pct > 100:
+        raise ValueError(max_disable)
+    return math.ceil(enabled * pct / 100)
 
 
 def _desired(o: Official, settings: AccountsSettings) -> dict[str, object]:

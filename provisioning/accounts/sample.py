@@ -10,7 +10,7 @@ import random
 from pathlib import Path
 
 from ..model import Province, UnitKind
-from .roster import DEFAULT_HEADERS, FIELDS
+from ..roster import DEFAULT_HEADERS, FIELDS
 
 # Share of the population (approximate, per common demographic summaries).
 FAMILY = [("Nguyễn", 38), ("Trần", 11), ("Lê", 9.5), ("Phạm", 7), ("Huỳnh", 5), ("Hoàng", 3), ("Phan", 4.5),

@@ -19,12 +19,12 @@ from ..paths import run_stamp
 from ..render.console import to_plain
 from . import journal, passwords
 from .apply import ApplyResult, apply_lock, apply_plan, run_batches, samba_mods
-from .config import AccountsSettings, load_settings
+from ..model import AccountsSettings
 from .directory import DISABLED, DirectoryState, Target, connect, find, read_state, resolve_target
 from .mailbox import _Base as MailStore
 from .mailbox import open_store
 from .plan import Plan, compute, guard_limit
-from .roster import Roster, read_roster
+from ..roster import Roster, read_roster
 from .sheets import Slip, write_sheets
 
 
@@ -42,7 +42,7 @@ class Context:
 
 def load(inventory: str | Path) -> Context:
     province = load_province(inventory)
-    settings = load_settings(province)
+    settings = province.settings.accounts
     return Context(province, settings, resolve_target(province, settings), open_store(province, settings))
 
 
@@ -79,7 +79,7 @@ def check_guard(plan: Plan, yes: bool, max_disable: str | None) -> int:
         try:
             guard_limit(plan.enabled_before, max_disable)
         except ValueError:
-            raise BadInput(f"--max-disable {max_disable!r}: expected a count (50) or a percentage (10%)") from None
+            raise BadInput(f"--max-disable {max_disable!r}: expected a count (50) or a percentage of at most 100% (10%)") from None
         if not yes:
             raise BadInput("--max-disable raises the mass-change guard only together with --yes")
     limit = guard_limit(plan.enabled_before, max_disable if yes else None)

@@ -34,6 +34,9 @@ class HostResult:
     checks: list[Check] = field(default_factory=list)
     grade: str | None = None
     duration_s: float = 0.0
+    # How the SSH host key was trusted (Linux hosts): "known" (in known_hosts), "accepted_new" (unknown,
+    # accepted and recorded under the unit's first-contact opt-out); None when no key was checked.
+    host_key: str | None = None
 
     @property
     def compliant(self) -> bool:

@@ -18,11 +18,9 @@ Facts (every key may be missing when the host does not expose it; the baseline t
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-import paramiko
-
+from ..transport import ssh
 from .deadline import Deadline, Watchdog, open_socket
 
 FACTS_MARKER = "# provision-audit facts v1"
@@ -218,45 +216,23 @@ def parse_facts(text: str) -> dict[str, Any]:
     return facts
 
 
-def _known_hosts(host) -> tuple[Path | None, bool]:
-    """The known_hosts file and strictness from the host's `ansible_ssh_common_args`, as Ansible would use them."""
-    args = str(host.vars.get("ansible_ssh_common_args") or "")
-    path = re.search(r"UserKnownHostsFile=(\S+)", args)
-    strict = re.search(r"StrictHostKeyChecking=(yes|true)\b", args, re.IGNORECASE) is not None
-    return (Path(path.group(1)) if path else None), strict
-
-
 class IncompleteOutput(Exception):
     """The host's answer stopped before the end marker: facts would be silently missing."""
 
 
-class _AcceptUnknown(paramiko.MissingHostKeyPolicy):
-    """Without a known_hosts file in the inventory, accept a host's key without storing it (Ansible's
-    host_key_checking=False); with one, the inventory's StrictHostKeyChecking decides."""
-
-
-def collect(host, deadline: Deadline, watchdog: Watchdog) -> dict[str, Any]:
-    """Connect, run FACTS_SCRIPT once, return parsed facts. Errors propagate (the runner classifies them)."""
+def collect(host, deadline: Deadline, watchdog: Watchdog, policy: ssh.HostKeyPolicy) -> tuple[dict[str, Any], bool]:
+    """Connect under the province's host-key policy, run FACTS_SCRIPT once; (parsed facts, whether the
+    host's key was accepted as a first contact). Errors propagate (the runner classifies them)."""
     sock = open_socket(host.address, host.port, deadline)
     with watchdog.guard(sock, deadline):
-        client = paramiko.SSHClient()
-        known, strict = _known_hosts(host)
-        if known and known.exists():
-            client.get_host_keys().load(str(known))  # not load_host_keys(): that would write new keys back
-        client.set_missing_host_key_policy(paramiko.RejectPolicy() if strict else _AcceptUnknown())
+        session = ssh.open_session(None, host, sock=sock, host_policy=policy, timeout=deadline.remaining(),
+                                   operator_keys=False)
         try:
-            client.connect(
-                host.address, port=host.port, username=host.user, sock=sock,
-                password=host.password.get_secret_value() if host.password else None,
-                key_filename=str(host.key_file) if host.key_file else None,
-                allow_agent=False, look_for_keys=False,  # only the inventory's credentials: reproducible
-                timeout=deadline.remaining(), banner_timeout=deadline.remaining(),
-                auth_timeout=deadline.remaining(), channel_timeout=deadline.remaining())
-            _, stdout, _ = client.exec_command(FACTS_SCRIPT, timeout=deadline.remaining())
+            _, stdout, _ = session.client.exec_command(FACTS_SCRIPT, timeout=deadline.remaining())
             output = stdout.read().decode("utf-8", errors="replace")
         finally:
-            client.close()
+            session.close()
     if "\n@@end" not in output:
         # the session ended before the script did: cut at the deadline, or the shell died on the host
         raise IncompleteOutput("the facts script did not run to its end")
-    return parse_facts(output)
+    return parse_facts(output), session.first_contact

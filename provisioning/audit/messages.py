@@ -29,6 +29,12 @@ i18n.register({
     "reason.ssh_error": {"vi": "Phiên SSH bị lỗi: {error}", "en": "SSH session failed: {error}"},
     "reason.host_key": {"vi": "Khóa máy chủ SSH của {address} không khớp với known_hosts trong danh mục",
                         "en": "host key of {address} is not the one in the inventory's known_hosts"},
+    "reason.host_key_unknown": {
+        "vi": "Khóa máy chủ SSH của {address} chưa có trong known_hosts của danh mục: chưa gửi gì tới máy; kiểm "
+              "tra khóa rồi thêm vào known_hosts (hoặc đặt ssh_first_contact: accept-new cho đơn vị khi kết nối "
+              "lần đầu)",
+        "en": "host key of {address} is not in the inventory's known_hosts: nothing was sent; check the key and "
+              "add it (or set ssh_first_contact: accept-new on the unit for a first contact)"},
     "reason.login_password": {"vi": "Đăng nhập bị từ chối với tài khoản {user!r} (mật khẩu trong danh mục)",
                               "en": "login refused for user {user!r} (password from the inventory)"},
     "reason.login_key": {"vi": "Đăng nhập bị từ chối với tài khoản {user!r} (khóa SSH trong danh mục)",

@@ -4,7 +4,8 @@ with exactly one status; one bad host never stops the others.
 Status and what causes it:
   audited      facts collected and graded against the baseline
   unreachable  no TCP connection (host off, wrong address, port closed) or the SSH session broke
-  auth_failed  user/password/key refused, or the host key is not the one in the inventory's known_hosts
+  auth_failed  user/password/key refused, or the host key is unknown or changed (not the one in the
+               inventory's known_hosts; provisioning.transport.ssh)
   timeout      the host accepted TCP but did not finish within --timeout seconds (hung sshd, stale NFS...)
   unsupported  no collector for this host yet (Windows; a network device type without a driver)
 """
@@ -20,7 +21,9 @@ from typing import Any, Callable
 
 import paramiko
 
+from ..errors import HostKeyError
 from ..model import Host, Province
+from ..transport import ssh
 from . import linux, network
 from .baseline import Baseline
 from ..render import i18n
@@ -73,7 +76,9 @@ def classify(exc: BaseException, deadline: Deadline, host: Host) -> tuple[str, s
     names = _names(exc)
     if isinstance(exc, HostProblem):
         return exc.status, exc.code, exc.params
-    if isinstance(exc, paramiko.BadHostKeyException) or (
+    if isinstance(exc, HostKeyError) and exc.kind == "unknown":
+        return "auth_failed", "host_key_unknown", {"address": host.address}
+    if isinstance(exc, (HostKeyError, paramiko.BadHostKeyException)) or (
             isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc)):
         return "auth_failed", "host_key", {"address": host.address}
     if isinstance(exc, paramiko.AuthenticationException) or "NetmikoAuthenticationException" in names:
@@ -100,16 +105,22 @@ def _scrub(params: dict[str, Any], host: Host) -> dict[str, Any]:
     return out
 
 
-def audit_host(host: Host, baseline: Baseline, timeout: float, watchdog: Watchdog) -> HostResult:
+def audit_host(province: Province, host: Host, baseline: Baseline, timeout: float,
+               watchdog: Watchdog) -> HostResult:
     start = time.monotonic()
     deadline = Deadline(timeout)
     base = dict(host=host.name, unit=host.unit, role=host.role.value, address=host.address)
+    host_key = None
     try:
         if host.os_family == "windows":
             raise network.Unsupported("windows")
         if host.password and "{{" in host.password.get_secret_value():
             raise TemplatedSecret("templated_secret")  # sending "{{ vault_pw }}" as a password helps no one
-        facts = (network if host.is_network else linux).collect(host, deadline, watchdog)
+        if host.is_network:
+            facts = network.collect(host, deadline, watchdog)
+        else:
+            facts, first_contact = linux.collect(host, deadline, watchdog, ssh.policy(province, host))
+            host_key = "accepted_new" if first_contact else "known"
     except Exception as e:  # noqa: BLE001 - any failure of one host becomes that host's status
         status, code, params = classify(e, deadline, host)
         params = _scrub(params, host)
@@ -117,7 +128,7 @@ def audit_host(host: Host, baseline: Baseline, timeout: float, watchdog: Watchdo
                           reason_code=code, reason_params=params, duration_s=round(time.monotonic() - start, 2))
     checks = baseline.evaluate(host.role.value, facts)
     return HostResult(**base, status="audited", facts=facts, checks=checks, grade=grade(checks),
-                      duration_s=round(time.monotonic() - start, 2))
+                      duration_s=round(time.monotonic() - start, 2), host_key=host_key)
 
 
 def interleave_units(hosts: list[Host]) -> list[Host]:
@@ -139,7 +150,7 @@ def run_audit(province: Province, hosts: list[Host], baseline: Baseline, *, work
     results: list[HostResult] = []
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="audit") as pool:
-            futures = [pool.submit(audit_host, h, baseline, timeout, watchdog) for h in interleave_units(hosts)]
+            futures = [pool.submit(audit_host, province, h, baseline, timeout, watchdog) for h in interleave_units(hosts)]
             for f in as_completed(futures):
                 r = f.result()
                 results.append(r)

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..deploy.runner import servers
 from ..errors import BadInput
 from ..model import load_province
 from . import remote
@@ -67,7 +66,8 @@ class RestoreResult:
 
 
 def _hosts(inventory: str | Path, limit: str | None) -> list[str]:
-    return servers(load_province(inventory), limit)
+    """The servers selected by --limit (a snapshot lives on a server); BadInput when none."""
+    return [h.name for h in load_province(inventory).servers(limit)]
 
 
 def _error(reply: remote.Reply) -> str:
@@ -120,7 +120,7 @@ def restore(inventory: str | Path, host: str, snapshot: str, what: list[str],
     province = load_province(inventory)
     if host not in province.hosts:
         raise BadInput(f"--host {host!r}: no such host in {inventory}")
-    hosts = servers(province, host)
+    hosts = [h.name for h in province.servers(host)]
     argv = [SCRIPT, "restore", "--from", snapshot, "--what", ",".join(what)]
     if mailbox:
         argv += ["--mailbox", mailbox]

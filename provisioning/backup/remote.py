@@ -1,18 +1,18 @@
 """Run one command on inventory hosts through Ansible (ad-hoc `command` module via ansible-runner).
 
 Going through Ansible rather than plain ssh keeps whatever connection settings the inventory has
-(keys, users, jump hosts, known_hosts), exactly as `provision deploy` uses them. Each call keeps its
-artifacts in `var/<inventory>/<job>/<run>/`.
+(keys, users, jump hosts, known_hosts), exactly as `provision deploy` uses them: the same session
+builder (provisioning.transport.ansible), host keys checked. Each call keeps its artifacts in
+`var/<inventory>/<job>/<run>/`.
 """
 from __future__ import annotations
 
-import os
-import sys
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import paths
-from ..deploy.runner import ANSIBLE_CFG, REPO
+from ..model import load_province
+from ..transport import ansible, ssh
 
 
 @dataclass
@@ -28,14 +28,8 @@ class Reply:
 
 
 def run(inventory: str | Path, hosts: list[str], argv: list[str], job: str) -> dict[str, Reply]:
-    """Run `argv` (no shell) on `hosts`; one Reply per host (rc None when unreachable)."""
-    import shlex
-
-    import ansible_runner
-
-    inventory = Path(inventory)
-    private = paths.data_dir(inventory, job) / paths.run_stamp()
-    private.mkdir(parents=True, exist_ok=True)
+    """Run `argv` (no shell) on `hosts`; one Reply per host (rc None when unreachable; a refused host key
+    is said plainly)."""
     replies = {h: Reply(h, None, stderr="no answer") for h in hosts}
 
     def on_event(event: dict) -> bool:
@@ -45,16 +39,17 @@ def run(inventory: str | Path, hosts: list[str], argv: list[str], job: str) -> d
             replies[host] = Reply(host, int(res.get("rc", 1)), res.get("stdout", ""),
                                   res.get("stderr", "") or str(res.get("msg", "")))
         elif host in replies and event.get("event") == "runner_on_unreachable":
-            replies[host] = Reply(host, None, stderr=str(res.get("msg", "unreachable")))
+            replies[host] = Reply(host, None, stderr=ansible.explain(str(res.get("msg", "unreachable"))))
         return True
 
-    env_path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    ansible_runner.run(
-        private_data_dir=str(private), project_dir=str(REPO), inventory=str((inventory / "hosts.yml").resolve()),
-        host_pattern=",".join(hosts), module="ansible.builtin.command", module_args=shlex.join(argv),
-        # host keys checked (ansible-runner would turn that off), as in provision deploy
-        envvars={"ANSIBLE_CONFIG": str(ANSIBLE_CFG), "PATH": env_path, "ANSIBLE_NOCOLOR": "1",
-                 "ANSIBLE_HOST_KEY_CHECKING": "True"},
-        event_handler=on_event, quiet=True, artifact_dir=str(private.parent), ident=private.name,
-    )
+    ansible.Session(inventory, job).run(
+        event_handler=on_event, host_pattern=",".join(hosts), module="ansible.builtin.command",
+        module_args=shlex.join(argv))
+    lost = [r for r in replies.values() if r.rc is None and "host key" not in r.stderr]
+    if lost:   # Ansible may say "broken pipe" when ssh stopped at the host key: ask the key itself
+        province = load_province(inventory)
+        for r in lost:
+            problem = ssh.host_key_problem(province, province.hosts[r.host]) if r.host in province.hosts else None
+            if problem:
+                r.stderr = str(problem)
     return replies

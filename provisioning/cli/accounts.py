@@ -10,15 +10,14 @@ from .. import errors
 from ..accounts import sample as sample_mod
 from ..accounts import service
 from ..accounts.plan import Plan
-from ..accounts.roster import RosterError
+from ..roster import RosterError
 from ..model import load_province
 from ..render import i18n
 from ..render.console import console, err_console, print_json, table
-from .common import InventoryOpt, JsonOpt
+from .common import InventoryOpt, JsonOpt, LangOpt
 
 app = typer.Typer(help="Keep directory identities and mailboxes in step with the HR roster.", no_args_is_help=True)
 
-LangOpt = typer.Option("vi", "--lang", help="Language of the output and password sheets: vi or en.")
 OutOpt = typer.Option(None, "--out", help="Folder for the plan, the result and the password sheets "
                                           "(default var/<province>/accounts/runs/<time>/).")
 MAX_ROWS = 200
@@ -107,7 +106,6 @@ def _roster_problems(e: RosterError, json: bool) -> int:
 def plan_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv (UTF-8, UTF-16, TCVN3/VNI) or .xlsx"),
              inventory: Path = InventoryOpt, json: bool = JsonOpt, out: Path = OutOpt, lang: str = LangOpt) -> int:
     """Show what apply would change. Changes nothing."""
-    i18n.check_lang(lang)
     ctx = service.load(inventory)
     try:
         r = service.read(ctx, roster)
@@ -133,7 +131,6 @@ def apply_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv or .xlsx"
                                                    "ones (default: 5%% or 20, whichever is larger). Needs --yes."),
               out: Path = OutOpt, json: bool = JsonOpt, lang: str = LangOpt) -> int:
     """Make the directory and the mail store match the roster; write password sheets for new accounts."""
-    i18n.check_lang(lang)
     ctx = service.load(inventory)
     try:
         r = service.read(ctx, roster)
@@ -191,7 +188,6 @@ def show_cmd(key: str = typer.Argument(..., help="Username or hr_id"), inventory
 def reset_cmd(uid: str = typer.Argument(..., help="Username"), inventory: Path = InventoryOpt, out: Path = OutOpt,
               lang: str = LangOpt) -> int:
     """A new first password for one account (must change at first login); prints only the sheet's path."""
-    i18n.check_lang(lang)
     path = service.reset_password(service.load(inventory), uid, out=out, lang=lang)
     console.print(i18n.t("accounts.apply.sheets", lang))
     console.print(f"  {path}", highlight=False, markup=False)
@@ -205,7 +201,6 @@ def purge_cmd(inventory: Path = InventoryOpt,
               dry_run: bool = typer.Option(False, "--dry-run", help="Only list the accounts that would be purged."),
               json: bool = JsonOpt, lang: str = LangOpt) -> int:
     """Delete accounts disabled for longer than the retention, and their mail. Usernames stay reserved."""
-    i18n.check_lang(lang)
     res = service.purge(service.load(inventory), older_than, dry_run=dry_run)
     if json:
         print_json(res)

@@ -20,35 +20,10 @@ from ..audit.runner import DEFAULT_TIMEOUT, DEFAULT_WORKERS, run_audit
 from ..paths import data_dir, run_stamp
 from ..render import i18n
 from ..render.console import console, err_console, print_json, table
-from .common import InventoryOpt, JsonOpt, LimitOpt, province
+from .common import InventoryOpt, JsonOpt, LangOpt, LimitOpt, province
 
 app = typer.Typer(help="Audit unit LAN hardware (hosts over SSH, switches over netmiko) against a baseline.",
                   invoke_without_command=True)
-
-SETTINGS = {"baseline", "workers", "timeout"}  # keys of the `audit:` section of province.yml
-
-
-def _settings(p) -> dict[str, Any]:
-    """The `audit:` section of province.yml: defaults for --baseline (relative to the inventory), --workers,
-    --timeout."""
-    s = p.settings.get("audit") or {}
-    unknown = sorted(set(s) - SETTINGS)
-    if unknown:
-        raise errors.BadInput(f"{p.inventory_dir / 'province.yml'}: audit.{unknown[0]}: unknown key "
-                              f"(use {', '.join(sorted(SETTINGS))})")
-    for key in ("workers", "timeout"):
-        if key in s and (not isinstance(s[key], (int, float)) or isinstance(s[key], bool) or s[key] <= 0):
-            raise errors.BadInput(f"{p.inventory_dir / 'province.yml'}: audit.{key}: {s[key]!r} is not a positive "
-                                  "number")
-    if "baseline" in s:
-        s = {**s, "baseline": p.inventory_dir / str(s["baseline"])}
-    return s
-
-
-def _check_lang(lang: str) -> None:
-    if lang not in i18n.LANGS:
-        raise errors.BadInput(f"--lang {lang!r}: use vi or en")
-
 
 def _out_dir(inventory: Path, out: Path | None) -> Path:
     if out:
@@ -75,13 +50,12 @@ def audit(ctx: typer.Context,
                                                   help=f"Hard limit per host in seconds (default {DEFAULT_TIMEOUT:g})."),
           fail_under: Optional[float] = typer.Option(None, "--fail-under",
                                                      help="Exit 1 when fewer than PCT % of hosts meet the baseline."),
-          lang: str = typer.Option("vi", "--lang", help="Language of audit.csv, audit.xlsx and audit.html: vi or en."),
+          lang: str = LangOpt,
           json: bool = JsonOpt) -> int:
     """Audit every selected host; write audit.json, audit.csv, audit.xlsx and audit.html."""
     if ctx.invoked_subcommand:
         return errors.OK
     # Checked here rather than with typer's min/max so that every bad option is a BadInput (exit 2).
-    _check_lang(lang)
     if workers is not None and not 1 <= workers <= 500:
         raise errors.BadInput(f"--workers {workers}: must be between 1 and 500")
     if timeout is not None and timeout < 0.5:
@@ -89,14 +63,11 @@ def audit(ctx: typer.Context,
     if fail_under is not None and not 0 <= fail_under <= 100:
         raise errors.BadInput(f"--fail-under {fail_under:g}: must be a percentage between 0 and 100")
     p = province(inventory)
-    settings = _settings(p)
-    try:
-        hosts = p.select(limit)
-    except KeyError as e:
-        raise errors.BadInput(e.args[0]) from None
-    base = load_baseline(baseline or settings.get("baseline"))
-    workers = workers or int(settings.get("workers", DEFAULT_WORKERS))
-    timeout = timeout or float(settings.get("timeout", DEFAULT_TIMEOUT))
+    settings = p.settings.audit
+    hosts = p.select(limit)
+    base = load_baseline(baseline or settings.baseline)
+    workers = workers or settings.workers or DEFAULT_WORKERS
+    timeout = timeout or settings.timeout or DEFAULT_TIMEOUT
     out_dir = _out_dir(inventory, out)
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -169,10 +140,8 @@ def _resolve(run: str, inventory: Path) -> Path:
 def diff(old: Optional[str] = typer.Argument(None, help="Older run: folder, audit.json, or run name in the "
                                                          "history (default: the second latest run)."),
          new: Optional[str] = typer.Argument(None, help="Newer run (default: the latest run)."),
-         inventory: Path = InventoryOpt, json: bool = JsonOpt,
-         lang: str = typer.Option("vi", "--lang", help="Language of the tables: vi or en.")) -> int:
+         inventory: Path = InventoryOpt, json: bool = JsonOpt, lang: str = LangOpt) -> int:
     """Compare two audits: hosts added/removed, status and grade changes, unit compliance, fact changes."""
-    _check_lang(lang)
     if old is None or new is None:
         history = sorted(d.name for d in data_dir(inventory, "audit").iterdir() if (d / "audit.json").is_file())
         if len(history) < 2 - (old is not None):

@@ -9,20 +9,12 @@ from rich.markup import escape
 from .. import errors
 from ..render import i18n
 from ..render.console import console, err_console, print_json, table
-from .common import InventoryOpt, JsonOpt, LimitOpt, province
+from .common import InventoryOpt, JsonOpt, LangOpt, LimitOpt, province
 
 app = typer.Typer(help="Monthly progress report on the directive (per unit and for the province).",
                   no_args_is_help=True)
 
 MonthOpt = typer.Option(..., "--month", "-m", help="Reporting month, YYYY-MM.")
-LangOpt = typer.Option("vi", "--lang", help="Language of the report: vi (default) or en.")
-
-
-def _lang(lang: str) -> str:
-    try:
-        return i18n.check_lang(lang)
-    except ValueError as e:
-        raise errors.BadInput(f"--lang: {e}") from None
 
 
 @app.command("monthly")
@@ -40,7 +32,7 @@ def monthly(month: str = MonthOpt, inventory: Path = InventoryOpt,
     from ..report import figures, monthly as m, outputs
     from ..report.period import Month
 
-    lang, when, p = _lang(lang), Month.parse(month), province(inventory)
+    when, p = Month.parse(month), province(inventory)
     inputs = m.gather(p, when, roster=roster, forms_dir=forms, logs_dir=logs, offline=offline)
     report = figures.compute(p, when, inputs, lang)
     files = outputs.write(report, out or m.report_dir(p, when, lang))
@@ -71,16 +63,10 @@ def form(month: str = MonthOpt, inventory: Path = InventoryOpt,
     from ..report import forms as f, monthly as m
     from ..report.period import Month
 
-    lang, when, p = _lang(lang), Month.parse(month), province(inventory)
+    when, p = Month.parse(month), province(inventory)
     if fmt not in ("xlsx", "yaml"):
         raise errors.BadInput(f"--format {fmt!r}: use xlsx or yaml")
-    units = list(p.units.values())
-    if limit:
-        wanted = {s.strip() for s in limit.split(",")}
-        unknown = wanted - set(p.units)
-        if unknown:
-            raise errors.BadInput(f"--limit: unknown unit code(s) {', '.join(sorted(unknown))}")
-        units = [u for u in units if u.code in wanted]
+    units = p.select_units(limit)
     directory = out or m.report_dir(p, when) / "blank-forms"
     written = f.write_blank_forms(p, when, directory, lang, fmt, units)
     if json:

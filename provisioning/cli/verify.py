@@ -9,8 +9,8 @@ from rich.markup import escape
 from .. import errors
 from ..deploy.verify import VerifyRun, verify
 from ..render.console import console, print_json, table
-from ..render.i18n import check_lang, register, t
-from .common import InventoryOpt, JsonOpt, LimitOpt
+from ..render.i18n import register, t
+from .common import InventoryOpt, JsonOpt, LangOpt, LimitOpt
 
 register({
     "verify.title": {"vi": "Kiểm tra dịch vụ {inventory}: {passed}/{total} đạt",
@@ -30,14 +30,10 @@ register({
 
 
 def run(inventory: Path = InventoryOpt, limit: str = LimitOpt, json: bool = JsonOpt,
-        lang: str = typer.Option("vi", "--lang", help="Language of the table: vi or en."),
+        lang: str = LangOpt,
         timeout: float = typer.Option(5.0, "--timeout", help="Seconds to wait for each network answer.")) -> int:
     """Check every deployed service from this machine: LDAP, replicas, SMTP, submission, IMAP, DNS,
     HTTPS portal, NTP. Saves var/<inventory>/verify/<run>.json. Exit 0 when every check passed, 1 otherwise."""
-    try:
-        check_lang(lang)
-    except ValueError as e:
-        raise errors.BadInput(str(e)) from None
     result = verify(inventory, limit=limit, timeout=timeout)
     if json:
         print_json({**result.document(), "ok": result.ok, "saved": result.saved})

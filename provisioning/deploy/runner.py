@@ -23,9 +23,6 @@ a deliberate step that re-runs those tests.
 """
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,13 +30,13 @@ from typing import Callable
 
 from .. import paths
 from ..errors import BadInput
-from ..model import HostRole, Province, load_province
+from ..model import UNIT_GROUP, Province, load_province
+from ..transport import ansible
 from . import secrets
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = ansible.REPO
 PLAYBOOK = REPO / "playbooks" / "site.yml"
-ANSIBLE_CFG = REPO / "ansible.cfg"
-SERVER_GROUPS = ("center_servers", "unit_servers")
+ANSIBLE_CFG = ansible.ANSIBLE_CFG
 # Service names in the province zone that point to the center (contract: TLS SANs, DNS, /etc/hosts).
 CENTER_SERVICES = ["ldap", "mail", "smtp", "imap", "www", "portal", "ns1"]
 
@@ -90,23 +87,15 @@ class DeployResult:
 
 
 def servers(province: Province, limit: str | None) -> list[str]:
-    """Servers selected by --limit (site.yml only targets servers)."""
-    try:
-        chosen = province.select(limit)
-    except KeyError as e:
-        raise BadInput(str(e.args[0])) from None
-    names = [h.name for h in chosen if h.role == HostRole.server and set(h.groups) & set(SERVER_GROUPS)]
-    if not names:
-        raise BadInput(f"--limit {limit!r} selects no server (deploy targets center_servers and unit_servers)")
-    return names
+    """Servers selected by --limit (site.yml only targets servers); BadInput when none."""
+    return [h.name for h in province.servers(limit)]
 
 
 def province_vars(province: Province) -> dict:
     """Province facts for the roles (extra vars `province_*`)."""
     zone = province.dns_zone
-    center_hosts = [h for h in province.hosts.values() if "center_servers" in h.groups]
-    all_servers = {h.name: {"address": h.address, "unit": h.unit, "fqdn": f"{h.name}.{zone}"}
-                   for h in province.hosts.values() if set(h.groups) & set(SERVER_GROUPS)}
+    all_servers = {h.name: {"address": h.address, "unit": h.unit, "fqdn": province.fqdn(h)}
+                   for h in province.servers()}
     center_wan = [str(n) for u in province.units.values() if u.kind.value == "integration_center" for n in u.wan]
     return {
         "province_name": province.info.name,
@@ -115,11 +104,11 @@ def province_vars(province: Province) -> dict:
         "province_base_dn": province.info.base_dn,
         "province_dns_zone": zone,
         "province_timezone": province.info.timezone,
-        "province_center_host": sorted(h.name for h in center_hosts)[0],
+        "province_center_host": province.center_server.name,
         "province_center_services": CENTER_SERVICES,
         # <selector>._domainkey.<mail domain>; the pki role makes one key per selector
         "province_dkim_selector": province.info.dkim_selector,
-        "province_unit_servers": sorted(h.name for h in province.hosts.values() if "unit_servers" in h.groups),
+        "province_unit_servers": sorted(h.name for h in province.servers() if UNIT_GROUP in h.groups),
         "province_servers": all_servers,
         "province_units": [
             {"code": u.code, "name": u.name, "kind": u.kind.value, "parent": u.parent,
@@ -173,22 +162,10 @@ class Progress:
                     st.note = NEVER_DEPLOYED_NOTE
                 if kind in ("runner_on_failed", "runner_on_unreachable") and not st.error \
                         and not data.get("ignore_errors"):
-                    st.error = f"{data.get('task', '')}: {_explain(str(res.get('msg', '')))[:300]}"
+                    st.error = f"{data.get('task', '')}: {ansible.explain(str(res.get('msg', '')))[:300]}"
             if self.on_update:
                 self.on_update(self)
         return True  # keep every event in the artifacts
-
-
-HOST_KEY_SIGNS = ("REMOTE HOST IDENTIFICATION HAS CHANGED", "Host key verification failed",
-                  "mismatching host key")
-
-
-def _explain(msg: str) -> str:
-    """Say plainly what OpenSSH's banner of @ signs means (both engines)."""
-    if any(sign in msg for sign in HOST_KEY_SIGNS):
-        return ("the server's SSH host key is not the one in known_hosts (a reinstalled server, or "
-                "someone in the middle): check it, then update known_hosts")
-    return msg
 
 
 # Tags Ansible itself understands in --tags.
@@ -230,42 +207,18 @@ def check_tags(tags: str | None) -> None:
                        f"(tags: {', '.join(roles)})")
 
 
-def mitogen_strategies() -> Path | None:
-    """The installed Mitogen's Ansible strategy plugins (None when Mitogen is not installed)."""
-    spec = importlib.util.find_spec("ansible_mitogen")
-    if spec is None or not spec.origin:
-        return None
-    return Path(spec.origin).parent / "plugins" / "strategy"
-
-
 def deploy(inventory: str | Path, limit: str | None = None, check: bool = False, diff: bool = False,
            tags: str | None = None, on_update: Callable[[Progress], None] | None = None,
            mitogen: bool = True) -> DeployResult:
     """Deploy the baseline services. Raises InventoryError/BadInput on bad input (nothing run)."""
-    import ansible_runner
-
     inventory = Path(inventory)
     province = load_province(inventory)
     hosts = servers(province, limit)
     check_tags(tags)
-    # ansible-playbook from the same environment as this Python (the venv)
-    env_path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    # ansible-runner turns host key checking off unless told otherwise: a changed host key (a
-    # reinstalled server, or someone in the middle) must stop the run for that host.
-    envvars = {"ANSIBLE_CONFIG": str(ANSIBLE_CFG), "PATH": env_path, "ANSIBLE_FORCE_COLOR": "0",
-               "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOST_KEY_CHECKING": "True"}
-    engine = "ansible"
-    if mitogen:
-        strategies = mitogen_strategies()
-        if strategies is None:
-            raise BadInput("Mitogen is not installed (pip install mitogen); "
-                           "or run with --no-mitogen for plain Ansible over SSH")
-        envvars.update(ANSIBLE_STRATEGY_PLUGINS=str(strategies), ANSIBLE_STRATEGY="mitogen_linear")
-        engine = "mitogen"
+    # host keys checked, artifacts in var/<inventory>/deploy/<run>/ (transport.ansible)
+    session = ansible.Session(inventory, "deploy", paths.run_stamp() + ("-check" if check else ""), mitogen=mitogen)
     secrets.ensure_secrets(inventory)
-    run = paths.run_stamp() + ("-check" if check else "")
-    private = paths.data_dir(inventory, "deploy") / run
-    private.mkdir(parents=True, exist_ok=False)
+    run, private = session.ident, session.prepare(exist_ok=False)
 
     cmdline = ["--vault-password-file", str(secrets.vault_password_file(inventory).resolve()),
                "-e", "@" + str(secrets.vault_file(inventory).resolve())]
@@ -277,19 +230,12 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
         cmdline += ["--tags", tags]
     progress = Progress(hosts, on_update)
     started = time.monotonic()
-    r = ansible_runner.run(
-        private_data_dir=str(private),
-        project_dir=str(REPO),
+    r = session.run(
+        event_handler=progress,
         playbook=str(PLAYBOOK),
-        inventory=str((inventory / "hosts.yml").resolve()),
         limit=",".join(hosts),
         extravars=province_vars(province),
         cmdline=" ".join(_quote(a) for a in cmdline),
-        envvars=envvars,
-        event_handler=progress,
-        quiet=True,
-        artifact_dir=str(private.parent),
-        ident=run,
     )
     seconds = time.monotonic() - started
     # The recap (playbook_on_stats) is the authority for the final counts.
@@ -305,7 +251,7 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
         error = _first_error(private / "stdout") or f"ansible-playbook ended with {r.status} (rc {rc})"
     return DeployResult(inventory=str(inventory), run=run, artifacts=str(private), check=check,
                         status=r.status, rc=rc, seconds=round(seconds, 1),
-                        hosts=list(progress.hosts.values()), error=error, engine=engine)
+                        hosts=list(progress.hosts.values()), error=error, engine=session.engine)
 
 
 def _first_error(stdout: Path) -> str:

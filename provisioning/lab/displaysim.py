@@ -126,6 +126,7 @@ class LoopServers:
         self.profiles, self.user, self.password = profiles, user, password
         self.addresses = addresses or [("127.0.0.1", 0)] * len(profiles)
         self.ports: list[int] = []
+        self.host_pub = ""          # the servers' host key, "ssh-ed25519 AAAA..." (for a known_hosts file)
         self._servers: list = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -135,6 +136,7 @@ class LoopServers:
 
     async def _start(self) -> None:
         key = asyncssh.generate_private_key("ssh-ed25519")
+        self.host_pub = " ".join(key.export_public_key().decode().split()[:2])
         user, password = self.user, self.password
 
         class Server(asyncssh.SSHServer):

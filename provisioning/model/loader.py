@@ -14,9 +14,13 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ..errors import BadInput
+
 from .schema import (
+    CENTER_GROUP,
     HOSTNAME,
     KNOWN_DEVICE_TYPES,
+    UNIT_GROUP,
     Host,
     HostRole,
     Province,
@@ -24,18 +28,19 @@ from .schema import (
     Unit,
     UnitKind,
 )
+from .settings import Settings
 
 # Inventory groups with a meaning for this project (playbooks/site.yml uses the same names).
-SERVER_GROUPS = ("center_servers", "unit_servers")
 ROLE_GROUPS = {
-    "center_servers": HostRole.server,
-    "unit_servers": HostRole.server,
+    CENTER_GROUP: HostRole.server,
+    UNIT_GROUP: HostRole.server,
     "workstations": HostRole.workstation,
     "switches": HostRole.switch,
     "routers": HostRole.router,
     "network_devices": HostRole.switch,
 }
 NETWORK_ROLES = (HostRole.switch, HostRole.router)
+SETTINGS_SECTIONS = ("accounts", "audit", "report", "services")   # typed in settings.py
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class Issue:
         return f"{loc}: {self.field}: {self.message}" if self.field else f"{loc}: {self.message}"
 
 
-class InventoryError(Exception):
+class InventoryError(BadInput):
     """The inventory is invalid; `issues` lists every problem found."""
 
     def __init__(self, issues: list[Issue]):
@@ -180,6 +185,8 @@ def _where_from_loc(loc: tuple, units_raw: list) -> tuple[str, str]:
         else:  # the code itself is wrong: point at the list position and the unit's name
             where = f"units[{idx}]" + (f" ({name})" if name else "")
         return where, ".".join(str(x) for x in loc[2:]) or "(unit)"
+    if loc and loc[0] in SETTINGS_SECTIONS:   # accounts.quota_mb.default: the key as written in the file
+        return "", ".".join(str(x) for x in loc)
     return (str(loc[0]) if loc else ""), ".".join(str(x) for x in loc[1:])
 
 
@@ -231,7 +238,7 @@ def load_province(inventory_dir: str | Path) -> Province:
                 where, field = _where_from_loc(err["loc"], units_raw)
                 msg = err["msg"].removeprefix("Value error, ")
                 if err["type"] == "extra_forbidden":
-                    msg = "unknown field"
+                    msg = "unknown key" if err["loc"][0] in SETTINGS_SECTIONS else "unknown field"
                 elif err["type"] == "missing":
                     msg = "required field is missing"
                 elif err["type"] == "enum":
@@ -335,16 +342,30 @@ def load_province(inventory_dir: str | Path) -> Province:
             key_file=(inv / key_file) if key_file and not Path(key_file).is_absolute() else (Path(key_file) if key_file else None),
             vars=v,
         )
-    if parsed and not any(h.role == HostRole.server and "center_servers" in h.groups for h in hosts.values()) \
+    if parsed and not any(h.role == HostRole.server and CENTER_GROUP in h.groups for h in hosts.values()) \
             and raw_hosts:
-        issues.append(Issue(hf, "group center_servers", "hosts", "the integration center needs at least one server"))
+        issues.append(Issue(hf, f"group {CENTER_GROUP}", "hosts", "the integration center needs at least one server"))
+    if parsed:
+        issues += _settings_issues(parsed, set(raw_hosts), pf)
     if issues:
         raise InventoryError(issues)
 
     assert parsed is not None
     for h in sorted(hosts.values(), key=lambda h: h.name):
         units[h.unit].hosts.append(h)
-    return Province(
-        info=parsed.province, units=units, hosts=hosts, inventory_dir=inv,
-        settings={k: getattr(parsed, k) for k in ("accounts", "audit", "services", "report")},
-    )
+    settings = Settings(**{k: getattr(parsed, k) for k in SETTINGS_SECTIONS})
+    return Province(info=parsed.province, units=units, hosts=hosts, inventory_dir=inv,
+                    settings=settings.resolved(inv))
+
+
+def _settings_issues(parsed: ProvinceFile, host_names: set[str], pf: str) -> list[Issue]:
+    """Settings that name inventory hosts must name existing ones."""
+    out = []
+    store = parsed.accounts.mail_store.host
+    if store not in (None, "local") and store not in host_names:
+        out.append(Issue(pf, "", "accounts.mail_store.host",
+                         f"{store!r} is not a host of the inventory (or 'local')"))
+    unknown = [h for h in parsed.report.mail_hosts if h not in host_names]
+    if unknown:
+        out.append(Issue(pf, "", "report.mail_hosts", f"unknown host(s) {', '.join(unknown)}"))
+    return out

@@ -8,11 +8,16 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from dataclasses import dataclass
 from enum import Enum
+from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from ..errors import BadInput
+from .settings import AccountsSettings, AuditSettings, ReportSettings, ServicesSettings, Settings
 
 # Agency identifier of QĐ 20/2020/QĐ-TTg: V1V2V3.Z1Z2.Y1Y2.Hxx (e.g. 000.00.00.H56 = provincial committee).
 AGENCY_CODE = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9A-Z]{2}$")
@@ -21,6 +26,12 @@ LOCAL_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{1,31}$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 DN = re.compile(r"^(dc|o|ou)=[^,=]+(,\s*(dc|o|ou|c|l|st)=[^,=]+)*$", re.IGNORECASE)
 HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+# Inventory groups of the servers (playbooks/site.yml uses the same names): the integration center's, the units'.
+CENTER_GROUP, UNIT_GROUP = "center_servers", "unit_servers"
+SERVER_GROUPS = (CENTER_GROUP, UNIT_GROUP)
+# The provisioning service account of the directory (the directory role creates it).
+PROVISIONER_RDN = "cn=provisioner,ou=Services"
 
 # netmiko device types the audit has a collector for; other vendors are added in audit/network.py.
 KNOWN_DEVICE_TYPES = {"cisco_ios", "cisco_xe", "cisco_nxos", "huawei", "huawei_vrp", "hp_comware", "juniper_junos", "mikrotik_routeros"}
@@ -71,6 +82,10 @@ class UnitSpec(_Strict):
     short_name: str | None = None
     admin: Admin | None = None
     wan: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    # SSH host keys of the unit's hosts: "known-hosts" (default) trusts only keys already in the
+    # inventory's known_hosts; "accept-new" is the first-contact opt-out (OpenSSH's accept-new): an
+    # unknown key is accepted and recorded, a changed key is still refused (provisioning.transport.ssh).
+    ssh_first_contact: Literal["known-hosts", "accept-new"] = "known-hosts"
 
     @field_validator("code")
     @classmethod
@@ -143,15 +158,19 @@ class ProvinceInfo(_Strict):
 
 
 class ProvinceFile(_Strict):
-    """Top level of province.yml. Sections owned by later stages are kept as plain mappings
-    and checked by their own modules (accounts, report)."""
+    """Top level of province.yml: the province, its units, and the jobs' settings (settings.py)."""
 
     province: ProvinceInfo
     units: list[UnitSpec] = Field(min_length=1)
-    accounts: dict[str, Any] = Field(default_factory=dict)
-    audit: dict[str, Any] = Field(default_factory=dict)
-    services: dict[str, Any] = Field(default_factory=dict)
-    report: dict[str, Any] = Field(default_factory=dict)
+    accounts: AccountsSettings = Field(default_factory=AccountsSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    services: ServicesSettings = Field(default_factory=ServicesSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+    @field_validator("accounts", "audit", "services", "report", mode="before")
+    @classmethod
+    def _empty_section(cls, v: Any) -> Any:
+        return {} if v is None else v  # `audit:` with nothing under it
 
 
 class Host(BaseModel):
@@ -176,6 +195,38 @@ class Host(BaseModel):
     def is_network(self) -> bool:
         return self.role in (HostRole.switch, HostRole.router)
 
+    @property
+    def is_server(self) -> bool:
+        """A server that site.yml deploys (role server, in center_servers or unit_servers)."""
+        return self.role == HostRole.server and bool(set(SERVER_GROUPS) & set(self.groups))
+
+
+@dataclass(frozen=True)
+class LdapTarget:
+    """Where the province's directory answers and how the project's clients bind to it.
+
+    `url`: ldap://<center server address> unless a setting overrides it (StartTLS on ldap://, TLS on
+    ldaps://); `host`: the center server it names (None when no center server is known); `tls_names`: the
+    names its certificate must carry (<center>.<zone>, ldap.<zone>); `bind_dn`: the provisioner account."""
+
+    url: str
+    host: Host | None
+    base_dn: str
+    bind_dn: str
+    tls_names: tuple[str, ...] = ()
+
+    @property
+    def people(self) -> str:
+        return f"ou=People,{self.base_dn}"
+
+    @property
+    def groups(self) -> str:
+        return f"ou=Groups,{self.base_dn}"
+
+    @property
+    def ldaps(self) -> bool:
+        return self.url.lower().startswith("ldaps://")
+
 
 class Unit(UnitSpec):
     hosts: list[Host] = Field(default_factory=list)
@@ -186,7 +237,7 @@ class Province(BaseModel):
     units: dict[str, Unit]
     hosts: dict[str, Host]
     inventory_dir: Path
-    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=Settings)
 
     @property
     def dns_zone(self) -> str:
@@ -196,23 +247,77 @@ class Province(BaseModel):
     def center(self) -> Unit:
         return next(u for u in self.units.values() if u.kind == UnitKind.integration_center)
 
-    def select(self, limit: str | None) -> list[Host]:
-        """Hosts selected by --limit: a unit code (its hosts), a host name, or a shell pattern.
-        Several selectors may be joined with commas. Raises KeyError naming what matched nothing."""
-        from fnmatch import fnmatch
+    def fqdn(self, host: Host) -> str:
+        """The host's name in the province's DNS zone (what certificates and the zone carry)."""
+        return f"{host.name}.{self.dns_zone}"
 
-        if not limit:
-            return list(self.hosts.values())
-        chosen: dict[str, Host] = {}
-        for sel in (s.strip() for s in limit.split(",") if s.strip()):
-            if sel in self.units:
-                matched = self.units[sel].hosts
-            else:
-                matched = [h for h in self.hosts.values() if fnmatch(h.name, sel)]
+    @property
+    def center_servers(self) -> list[Host]:
+        """The integration center's servers (group center_servers), by name."""
+        return sorted((h for h in self.hosts.values() if h.is_server and CENTER_GROUP in h.groups),
+                      key=lambda h: h.name)
+
+    @property
+    def center_server(self) -> Host:
+        """THE center server: the first of center_servers by name (the loader requires at least one).
+        It holds the directory's provider, the mail store, the provincial CA and the package mirror."""
+        servers = self.center_servers
+        if not servers:
+            raise LookupError(f"{self.inventory_dir}: no host in group {CENTER_GROUP}")
+        return servers[0]
+
+    def servers(self, limit: str | None = None) -> list[Host]:
+        """The servers site.yml deploys (center_servers and unit_servers), in inventory order; with
+        `limit`, those of `select(limit)`. BadInput when `limit` matches nothing or no server."""
+        from ..errors import BadInput
+
+        try:
+            chosen = [h for h in self.select(limit) if h.is_server]
+        except KeyError as e:
+            raise BadInput(str(e.args[0])) from None
+        if not chosen:
+            raise BadInput(f"--limit {limit!r} selects no server ({CENTER_GROUP} or {UNIT_GROUP})")
+        return chosen
+
+    def ldap_target(self, url: str | None = None, bind_dn: str | None = None) -> LdapTarget:
+        """The directory as the project's clients reach it (`url`, `bind_dn`: a setting's overrides)."""
+        center = self.center_servers[0] if self.center_servers else None
+        names = (self.fqdn(center), f"ldap.{self.dns_zone}") if center else ()
+        base = self.info.base_dn
+        if not url and center is None:
+            raise LookupError(f"{self.inventory_dir}: no LDAP server (no host in group {CENTER_GROUP})")
+        return LdapTarget(url=url or f"ldap://{center.address}", host=center, base_dn=base,
+                          bind_dn=bind_dn or f"{PROVISIONER_RDN},{base}", tls_names=names)
+
+    def select(self, limit: str | None) -> list[Host]:
+        """Hosts selected by --limit, the one grammar of every command: comma-separated selectors, each a
+        unit code (the unit's hosts), a host name, or a shell pattern of host names (`*-sw01`).
+        Raises BadInput naming the selector that matches nothing."""
+        chosen: set[str] = set()
+        for sel in self._selectors(limit):
+            matched = self.units[sel].hosts if sel in self.units else \
+                [h for h in self.hosts.values() if fnmatchcase(h.name, sel)]
             if not matched:
-                raise KeyError(f"--limit {sel!r} matches no unit code and no host of {self.inventory_dir}")
-            chosen.update((h.name, h) for h in matched)
-        return [h for h in self.hosts.values() if h.name in chosen]
+                raise BadInput(f"--limit {sel!r}: matches no unit code and no host of {self.inventory_dir}")
+            chosen.update(h.name for h in matched)
+        return [h for h in self.hosts.values() if not limit or h.name in chosen]
+
+    def select_units(self, limit: str | None) -> list[Unit]:
+        """Units selected by --limit (same grammar as `select`): a unit code, or the units of the
+        selected hosts. Raises BadInput naming the selector that matches nothing."""
+        chosen: set[str] = set()
+        for sel in self._selectors(limit):
+            chosen.update([sel] if sel in self.units else (h.unit for h in self.select(sel)))
+        return [u for u in self.units.values() if not limit or u.code in chosen]
+
+    @staticmethod
+    def _selectors(limit: str | None) -> list[str]:
+        if limit is None:
+            return []
+        selectors = [s.strip() for s in limit.split(",") if s.strip()]
+        if not selectors:
+            raise BadInput(f"--limit {limit!r}: no unit code, host name or pattern given")
+        return selectors
 
     def unit_of(self, host: str) -> Unit:
         return self.units[self.hosts[host].unit]

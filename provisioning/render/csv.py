@@ -3,6 +3,10 @@ without BOM in the ANSI code page (cp1258) and turns every diacritic into mojiba
 
     from provisioning.render.csv import write_csv
     write_csv(path, ["Mã", "Họ và tên"], rows)
+
+Text cells that a spreadsheet would read as a formula (starting with = + - @, or a tab/CR that Excel
+strips before looking) are neutralised with a leading apostrophe, as OWASP advises against CSV
+injection: a host's own facts or a roster field must never become a live `=HYPERLINK(...)`.
 """
 from __future__ import annotations
 
@@ -14,11 +18,21 @@ from typing import Any, Iterable, Sequence
 from .files import write_text
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that cannot start a formula; numbers and other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(headers)
-    w.writerows([["" if v is None else v for v in r] for r in rows])
+    w.writerows([["" if v is None else neutralise(v) for v in r] for r in rows])
     return buf.getvalue()
 
 

@@ -9,6 +9,10 @@
 Cells keep real numbers (a ratio 0.5 with format PERCENT), so the office can re-total them and Excel
 shows them with the reader's own decimal separator. Every sheet prints on A4, fitted to the page width,
 with the header row repeated on each page and the header frozen on screen.
+
+Text is stored as text: openpyxl would store a string starting with "=" as a formula, so a roster
+position like `=HYPERLINK(...)` or a host's crafted /etc/os-release would become live in the office's
+Excel. Such cells keep their exact text with the string type forced (nothing is evaluated on open).
 """
 from __future__ import annotations
 
@@ -79,6 +83,8 @@ def add_sheet(wb: Workbook, name: str, headers: Sequence[str], rows: Iterable[Se
         row_no += 1
         for i, v in enumerate(r):
             c = ws.cell(row=row_no, column=i + 1, value=v)
+            if isinstance(v, str) and c.data_type == "f":
+                c.data_type = "s"   # text, never a formula
             c.border = BORDER
             c.alignment = Alignment(vertical="top", wrap_text=isinstance(v, str) and len(v) > 60)
             if i in fmt:

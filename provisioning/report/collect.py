@@ -1,9 +1,8 @@
 """Fetch the mail server's logs, current and rotated (dovecot.log, dovecot.log.1, dovecot.log.2.gz ...),
 over SSH (paramiko/SFTP) with the inventory's credentials, or from a local directory (`--logs DIR`).
 
-Host keys are checked: the known_hosts file named in the host's `ansible_ssh_common_args`
-(`-o UserKnownHostsFile=...`, as the lab writes it) and ~/.ssh/known_hosts; an unknown key is refused
-unless the inventory says `StrictHostKeyChecking=no`, as Ansible would.
+Host keys are checked as for every command (provisioning.transport.ssh): an unknown or changed key
+stops the collection from that host, and only from that host.
 """
 from __future__ import annotations
 
@@ -11,16 +10,18 @@ import datetime as dt
 import fnmatch
 import posixpath
 import re
-import shlex
 import stat
 from pathlib import Path
 
 import paramiko
 
-from ..model import Host
+from ..errors import OperationFailed
+from ..model import Host, Province
+from ..model.settings import DEFAULT_MAIL_LOGS
+from ..transport import ssh
 from .maillog import LogFile
 
-DEFAULT_PATTERNS = ("/var/log/dovecot.log*", "/var/log/mail.log*", "/var/log/roundcube/userlogins.log*")
+DEFAULT_PATTERNS = DEFAULT_MAIL_LOGS
 # Rotated copies are named <log>.<n> or <log>.<n>.gz (logrotate) or <log>-YYYYMMDD[.gz] (dateext).
 _ROTATED = re.compile(r"^(\.\d+|-\d{8})?(\.gz)?$")
 
@@ -46,45 +47,23 @@ def from_directory(directory: Path, patterns=DEFAULT_PATTERNS) -> list[LogFile]:
     return out
 
 
-def _ssh_options(host: Host) -> dict[str, str]:
-    opts: dict[str, str] = {}
-    args = shlex.split(str(host.vars.get("ansible_ssh_common_args", "")))
-    for i, a in enumerate(args):
-        if a == "-o" and i + 1 < len(args) and "=" in args[i + 1]:
-            k, v = args[i + 1].split("=", 1)
-            opts[k.lower()] = v
-    return opts
-
-
-def connect(host: Host, timeout: float = 10) -> paramiko.SSHClient:
-    opts = _ssh_options(host)
-    client = paramiko.SSHClient()
-    client.load_system_host_keys()
-    if opts.get("userknownhostsfile"):
-        known = Path(opts["userknownhostsfile"]).expanduser()
-        if known.exists():
-            client.load_host_keys(str(known))
-    strict = opts.get("stricthostkeychecking", "yes").lower() not in ("no", "off")
-    client.set_missing_host_key_policy(paramiko.RejectPolicy() if strict else paramiko.AutoAddPolicy())
+def connect(province: Province, host: Host, timeout: float = 10) -> ssh.Session:
+    """An SSH session to `host` under the province's host-key policy (provisioning.transport.ssh)."""
     try:
-        client.connect(host.address, port=host.port, username=host.user,
-                       password=host.password.get_secret_value() if host.password else None,
-                       key_filename=str(host.key_file) if host.key_file else None,
-                       timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
-                       allow_agent=False, look_for_keys=host.key_file is None and host.password is None)
+        return ssh.open_session(province, host, timeout=timeout)
+    except OperationFailed as e:        # a refused host key: the message says what to do
+        raise CollectError(str(e)) from None
     except (paramiko.SSHException, OSError) as e:
-        client.close()
         # paramiko's messages name the host and the reason, never the password
         raise CollectError(f"{host.name} ({host.address}:{host.port}): {type(e).__name__}: {e}") from None
-    return client
 
 
-def from_host(host: Host, patterns=DEFAULT_PATTERNS, timeout: float = 10) -> list[LogFile]:
+def from_host(province: Province, host: Host, patterns=DEFAULT_PATTERNS, timeout: float = 10) -> list[LogFile]:
     """Read every current and rotated log matching `patterns` on `host` over SFTP."""
-    client = connect(host, timeout)
+    session = connect(province, host, timeout)
     out: list[LogFile] = []
     try:
-        sftp = client.open_sftp()
+        sftp = session.sftp()
         for pattern in patterns:
             directory = posixpath.dirname(pattern)
             try:
@@ -105,17 +84,6 @@ def from_host(host: Host, patterns=DEFAULT_PATTERNS, timeout: float = 10) -> lis
                     raise CollectError(f"{host.name}: cannot read {path}: {err}") from None
                 out.append(LogFile(f"{host.name}:{path}", data, dt.datetime.fromtimestamp(e.st_mtime or 0)))
     finally:
-        client.close()
+        session.close()
     return out
 
-
-def read_file(host: Host, path: str, timeout: float = 10) -> bytes:
-    """One file from `host` over SFTP (e.g. the provincial CA certificate)."""
-    client = connect(host, timeout)
-    try:
-        with client.open_sftp().open(path, "rb") as fh:
-            return fh.read()
-    except OSError as e:
-        raise CollectError(f"{host.name}: cannot read {path}: {e}") from None
-    finally:
-        client.close()

@@ -8,14 +8,13 @@ govAccountState is `disabled`, and *has a mailbox* when the account is active an
 
 Server: province.yml `report.ldap_url` (default `ldap://<center server address>`), with StartTLS
 (slapd refuses simple binds without it) checking the server certificate against the provincial CA and
-the names `<center>.<zone>` / `ldap.<zone>`. The CA certificate: `report.ldap_ca_file`, else
-`var/<inventory>/secrets/ca.crt` when kept there, else read from the center server itself over SSH
-(it is public; the SSH host key check is what makes it trustworthy).
+the names `<center>.<zone>` / `ldap.<zone>` (`Province.ldap_target()`). The CA certificate:
+`report.ldap_ca_file`, else the provincial CA read from the center server over SSH and kept in
+`var/<inventory>/ca.crt` (provisioning.transport.ca).
 """
 from __future__ import annotations
 
 import ssl
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,15 +22,12 @@ from typing import TYPE_CHECKING
 import ldap3
 from ldap3.core.exceptions import LDAPException
 
+from ..errors import OperationFailed
 from ..model import Province
-from ..paths import data_dir
-from . import collect
+from ..transport import ca as transport_ca
 
 if TYPE_CHECKING:
-    from .settings import ReportSettings
-
-
-CA_ON_SERVERS = "/usr/local/share/ca-certificates/provision-ca.crt"   # the pki role's trust file
+    from ..model import ReportSettings
 
 
 class DirectoryError(Exception):
@@ -95,23 +91,17 @@ def for_province(province: Province, cfg: "ReportSettings", timeout: float = 10)
     OperationFailed when the province has no secrets yet)."""
     from ..deploy.secrets import load_secrets
 
-    center = next((h for h in province.center.hosts if "center_servers" in h.groups), None)
-    url = cfg.ldap_url or (f"ldap://{center.address}" if center else None)
-    if not url:
-        raise DirectoryError("no LDAP server: set report.ldap_url in province.yml")
+    try:
+        target = province.ldap_target(cfg.ldap_url)
+    except LookupError:
+        raise DirectoryError("no LDAP server: set report.ldap_url in province.yml") from None
     password = load_secrets(province.inventory_dir)["ldap_provisioner"]
-    bind_dn = f"cn=provisioner,ou=Services,{province.info.base_dn}"
-    names = [f"{center.name}.{province.dns_zone}", f"ldap.{province.dns_zone}"] if center else []
     if not cfg.ldap_starttls:
-        return read_people(url, province.info.base_dn, bind_dn, password, None, timeout=timeout)
-    with tempfile.TemporaryDirectory() as tmp:
-        ca = cfg.ldap_ca_file or data_dir(province.inventory_dir, "secrets") / "ca.crt"
-        if not cfg.ldap_ca_file and not ca.is_file():
-            if center is None:
-                raise DirectoryError("no provincial CA certificate: set report.ldap_ca_file")
-            try:
-                ca = Path(tmp) / "ca.crt"
-                ca.write_bytes(collect.read_file(center, CA_ON_SERVERS, timeout))
-            except collect.CollectError as e:
-                raise DirectoryError(f"provincial CA certificate: {e}") from None
-        return read_people(url, province.info.base_dn, bind_dn, password, ca, names, timeout)
+        return read_people(target.url, target.base_dn, target.bind_dn, password, None, timeout=timeout)
+    ca = cfg.ldap_ca_file
+    if not ca:
+        try:
+            ca = transport_ca.ca_file(province, timeout)
+        except OperationFailed as e:
+            raise DirectoryError(f"provincial CA certificate: {e} (or set report.ldap_ca_file)") from None
+    return read_people(target.url, target.base_dn, target.bind_dn, password, ca, list(target.tls_names), timeout)

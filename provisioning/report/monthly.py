@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import paths
 from ..errors import BadInput, OperationFailed
 from ..model import Province
-from . import collect, directory, figures, runs, settings
+from . import collect, directory, figures, runs
 from .forms import read_forms
 from .maillog import events
 from .period import Month
@@ -35,7 +35,7 @@ def report_dir(province: Province, month: Month, lang: str = "vi") -> Path:
 def mail_hosts(province: Province, names: list[str]):
     if names:
         return [province.hosts[n] for n in names]
-    return [h for h in province.center.hosts if "center_servers" in h.groups]
+    return province.center_servers
 
 
 def history(province: Province) -> list[dict]:
@@ -52,7 +52,7 @@ def history(province: Province) -> list[dict]:
 
 def gather(province: Province, month: Month, *, roster: Path | None = None, forms_dir: Path | None = None,
            logs_dir: Path | None = None, offline: bool = False) -> figures.Inputs:
-    cfg = settings.load(province)
+    cfg = province.settings.report
     for flag, d in (("--forms", forms_dir), ("--logs", logs_dir)):
         if d is not None and not Path(d).is_dir():
             raise BadInput(f"{flag} {d}: no such directory")
@@ -78,7 +78,7 @@ def gather(province: Province, month: Month, *, roster: Path | None = None, form
         logs = []
         for host in mail_hosts(province, cfg.mail_hosts):
             try:
-                logs += collect.from_host(host, patterns)
+                logs += collect.from_host(province, host, patterns)
             except collect.CollectError as e:
                 g.failed.append(f"mail logs: {e}")
         if logs:

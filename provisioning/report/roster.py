@@ -3,8 +3,8 @@
 (status "Đang công tác") who uses a computer ("Dùng máy tính" = Có).
 
 The file is the same roster `provision accounts` reads (CSV in UTF-8/UTF-16/legacy TCVN3-VNI, or XLSX,
-with province.yml `accounts.headers` for extra column names): provisioning.accounts.roster parses and
-validates it, so both commands agree on who is on it. Officials who left (status "Nghỉ việc",
+with province.yml `accounts.headers` for extra column names): provisioning.roster parses and validates
+it, so both commands agree on who is on it. Officials who left (status "Nghỉ việc",
 "Chuyển công tác"...) are not on the month's roster.
 """
 from __future__ import annotations
@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..accounts.config import load_settings
-from ..accounts.roster import read_roster as read_hr_roster
 from ..model import Province
+from ..roster import read_roster as read_hr_roster
 
 
 @dataclass(frozen=True)
@@ -26,5 +25,5 @@ class RosterEntry:
 
 def read_roster(path: Path, province: Province) -> list[RosterEntry]:
     """Active officials of the roster; raises BadInput (RosterError) naming every bad row and column."""
-    roster = read_hr_roster(path, province.units, load_settings(province).headers)
+    roster = read_hr_roster(path, province.units, province.settings.accounts.headers)
     return [RosterEntry(o.hr_id, o.unit, o.eligible) for o in roster.officials if o.active]

@@ -15,7 +15,7 @@ from acct_helpers import cli, imap_can_login, imap_login, person, send_mail, she
 from conftest import BASE, DOMAIN, PAH, SNV, STC, TT, VP
 
 from provisioning.accounts import service
-from provisioning.accounts.roster import RosterError
+from provisioning.roster import RosterError
 from provisioning.errors import BadInput
 
 

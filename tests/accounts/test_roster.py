@@ -7,8 +7,9 @@ import pytest
 from acct_helpers import HEADERS, csv_text, person, write_roster
 from openpyxl import Workbook
 
-from provisioning.accounts import legacy, naming
-from provisioning.accounts.roster import RosterError, read_roster
+from provisioning.accounts import naming
+from provisioning.roster import legacy
+from provisioning.roster import RosterError, read_roster
 
 UNITS = {"U01", "U02", "000.00.02.H09"}
 
@@ -151,6 +152,48 @@ def test_windows_1258_file_is_converted(tmp_path):
     assert names(r) == ["Nguyễn Văn An", "Đặng Đình Đức"] and r.officials[0].eligible
 
 
+# The Vietnamese header row as each legacy encoding writes it: TCVN3 from glibc's TCVN5712-1 table (iconv), VNI
+# by its base letter + mark characters, Windows-1258 by Python's codec.
+HEADERS_VI = ["Mã cán bộ", "Họ", "Tên đệm", "Tên", "Mã đơn vị", "Chức vụ", "Dùng máy tính", "Trạng thái"]
+TCVN3_HEADERS = [b"M\xb7 c\xb8n b\xe9", b"H\xe4", b"T\xaan \xae\xd6m", b"T\xaan", b"M\xb7 \xae\xacn v\xde",
+                 b"Ch\xf8c v\xf4", b"D\xefng m\xb8y t\xddnh", b"Tr\xb9ng th\xb8i"]
+VNI_HEADERS = [b"Ma\xf5 ca\xf9n bo\xe4", b"Ho\xef", b"Te\xe2n \xf1e\xe4m", b"Te\xe2n", b"Ma\xf5 \xf1\xf4n v\xf2",
+               b"Ch\xf6\xf9c vu\xef", b"Du\xf8ng ma\xf9y t\xednh", b"Tra\xefng tha\xf9i"]
+
+
+def _cp1258_rows():
+    return [["CB1", _cp1258("Nguyễn"), _cp1258("Văn"), b"An", "U01", _cp1258("Chuyên viên"), _cp1258("Có"),
+             _cp1258("Đang công tác")],
+            ["CB2", _cp1258("Đặng"), _cp1258("Đình"), _cp1258("Đức"), "U02", _cp1258("Chuyên viên"), _cp1258("Có"),
+             _cp1258("Đang công tác")],
+            ["CB3", _cp1258("Trần"), _cp1258("Thị Thu"), _cp1258("Hà"), "U01", _cp1258("Chuyên viên"), _cp1258("Có"),
+             _cp1258("Đang công tác")]]
+
+
+@pytest.mark.parametrize("enc", ["TCVN3", "VNI", "Windows-1258"])
+def test_whole_legacy_file_with_a_legacy_header_row_is_converted(tmp_path, enc):
+    """As HR sends it: every byte of the file, the header row included, typed with a legacy font."""
+    headers, rows = {"TCVN3": (TCVN3_HEADERS, TCVN3_ROWS), "VNI": (VNI_HEADERS, VNI_ROWS),
+                     "Windows-1258": ([_cp1258(h) for h in HEADERS_VI], _cp1258_rows())}[enc]
+    path = _legacy_file(tmp_path / f"{enc}.csv", rows, headers)
+    path.write_bytes(b"S\xd4 N\xd8I V\xd9\r\n" + path.read_bytes())   # a title line above the header
+    r = read_roster(path, UNITS)
+    assert r.converted_from == enc
+    assert names(r) == EXPECTED
+    assert all(unicodedata.is_normalized("NFC", n) for n in names(r))
+    assert [o.row for o in r.officials] == [3, 4, 5]
+    assert all(o.active and o.uses_computer for o in r.officials)
+    assert r.officials[0].position == "Chuyên viên"
+
+
+def test_legacy_header_row_names_the_decoded_column_in_problems(tmp_path):
+    rows = [list(r) for r in TCVN3_ROWS]
+    rows[1][4] = "U99"
+    with pytest.raises(RosterError) as e:
+        read_roster(_legacy_file(tmp_path / "tcvn3.csv", rows, TCVN3_HEADERS), UNITS)
+    assert e.value.problems[0].column == "Mã đơn vị" and e.value.problems[0].row == 3
+
+
 def test_legacy_text_inside_a_unicode_xlsx_is_converted(tmp_path):
     """Excel shows .VnTime text as Windows-1252 letters; saving as XLSX keeps that mojibake."""
     wb = Workbook()
@@ -272,7 +315,7 @@ def test_empty_file_is_refused(tmp_path):
     (("Lê", "", "Ánh"), "anhl"), (("Phạm", "Thanh", "Bình Minh"), "binhminhpt"), (("Hoàng Phủ", "Ngọc", "Tường"), "tuonghpn"),
 ])
 def test_default_username_pattern(full, expected):
-    from provisioning.accounts.roster import Official
+    from provisioning.roster import Official
 
     o = Official("X", *full, unit="U01", position="", uses_computer=True, active=True, row=2)
     assert naming.base_username(o) == expected

@@ -9,7 +9,8 @@
 - `write_inventory()`: a province for these hosts, with the example province's units.
 
 Run as a script it starts a fleet in its own process (the benchmark does this so the fakes and the
-audit do not share one Python interpreter): `python fakes.py --hosts 500` prints the ports as JSON.
+audit do not share one Python interpreter): `python fakes.py --hosts 500` prints the ports and the
+host key as JSON.
 """
 from __future__ import annotations
 
@@ -143,10 +144,13 @@ class Switches:
 
 
 def write_inventory(path: Path, linux: dict[str, int], switches: dict[str, int] | None = None,
-                    extra: dict[str, dict] | None = None, audit: dict | None = None) -> Path:
+                    extra: dict[str, dict] | None = None, audit: dict | None = None,
+                    host_pub: str | None = None) -> Path:
     """A province in `path`: the example's units; `linux` {name: port} spread over the units (the first is
     the center's server, every 10th a unit server, the rest workstations); `switches` {name: port};
-    `extra` {name: host vars incl. group} for special hosts (windows, silent...)."""
+    `extra` {name: host vars incl. group} for special hosts (windows, silent...). `host_pub`: the fake
+    hosts' key ("ssh-ed25519 AAAA..."), written to `path/known_hosts` for every Linux and extra host's port
+    and named in `ansible_ssh_common_args`, as the lab does."""
     path.mkdir(parents=True, exist_ok=True)
     prov = yaml.safe_load((EXAMPLE / "province.yml").read_text(encoding="utf-8"))
     if audit:
@@ -164,7 +168,14 @@ def write_inventory(path: Path, linux: dict[str, int], switches: dict[str, int] 
     for name, hv in (extra or {}).items():
         hv = dict(hv)
         groups[hv.pop("group")][name] = {"unit": others[0], **hv}
-    inv = {"all": {"vars": {"ansible_user": USER, "ansible_password": PASSWORD}, "children": {
+    all_vars = {"ansible_user": USER, "ansible_password": PASSWORD}
+    if host_pub:
+        ports = sorted({*linux.values(), *(int(hv["ansible_port"]) for hv in (extra or {}).values()
+                                           if "ansible_port" in hv)})
+        (path / "known_hosts").write_text("".join(f"[127.0.0.1]:{port} {host_pub}\n" for port in ports))
+        all_vars["ansible_ssh_common_args"] = (f"-o UserKnownHostsFile={path / 'known_hosts'} "
+                                               "-o StrictHostKeyChecking=yes")
+    inv = {"all": {"vars": all_vars, "children": {
         "servers": {"children": {"center_servers": {"hosts": groups["center_servers"]},
                                  "unit_servers": {"hosts": groups["unit_servers"]}}},
         "workstations": {"hosts": groups["workstations"]},
@@ -185,5 +196,5 @@ if __name__ == "__main__":
     ap.add_argument("--hosts", type=int, default=100)
     a = ap.parse_args()
     fleet = FakeFleet(a.hosts).__enter__()
-    print(json.dumps(fleet.ports), flush=True)
+    print(json.dumps({"ports": fleet.ports, "host_pub": fleet.host_pub}), flush=True)
     threading.Event().wait()

@@ -29,7 +29,7 @@ def setup(tmp_path_factory):
         linux = {p["hostname"]: port for p, port in zip(fleet.profiles, fleet.ports)}
         inv = write_inventory(tmp / "tinh", linux, {"sw000": sw.ports[0]}, extra={
             "pc-windows": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": 9,
-                           "os_family": "windows"}})
+                           "os_family": "windows"}}, host_pub=fleet.host_pub)
         yield {"tmp": tmp, "inv": inv, "fleet": fleet, "data": tmp / "var"}
 
 
@@ -52,7 +52,7 @@ def test_audit_writes_dated_history_with_json_csv_html(setup):
     assert by["sw000"]["facts"]["config_saved"] is True
     for h in data["hosts"]:
         assert set(h) == {"host", "unit", "role", "address", "status", "reason", "reason_code", "reason_params",
-                          "facts", "checks", "grade", "duration_s"}
+                          "facts", "checks", "grade", "duration_s", "host_key"}
     for u in data["units"]:
         assert u["hosts"] == sum(u["statuses"].values())
         assert u["percent"] == round(100 * u["compliant"] / u["hosts"], 1)
@@ -250,7 +250,8 @@ def test_province_audit_section_sets_defaults_and_is_validated(setup, tmp_path):
 def test_a_host_cut_off_at_its_deadline_is_a_status_not_a_traceback(setup, tmp_path):
     with SilentListener() as silent:
         inv = write_inventory(tmp_path / "tinh", {"h000": setup["fleet"].ports[0]}, extra={
-            "pc-hung": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": silent.port}})
+            "pc-hung": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": silent.port}},
+            host_pub=setup["fleet"].host_pub)
         r = provision("audit", "-i", inv, "--timeout", "1", "--json", "--out", tmp_path / "o", data=setup["data"])
     assert r.returncode == 0, r.stderr
     assert {h["host"]: h["status"] for h in json.loads(r.stdout)["hosts"]} == {"h000": "audited", "pc-hung": "timeout"}

@@ -33,7 +33,8 @@ def audit(inv, timeout=10.0, workers=8, limit=None):
 
 
 def test_fleet_facts_are_the_hosts_hardware(fleet, tmp_path):
-    inv = write_inventory(tmp_path / "inv", {p["hostname"]: port for p, port in zip(fleet.profiles, fleet.ports)})
+    inv = write_inventory(tmp_path / "inv", {p["hostname"]: port for p, port in zip(fleet.profiles, fleet.ports)},
+                          host_pub=fleet.host_pub)
     rep = audit(inv)
     assert [h.status for h in rep.hosts] == ["audited"] * 6
     for h, p in zip(rep.hosts, fleet.profiles):
@@ -66,7 +67,7 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
                            "ansible_password": "wrong-switch-pw"},
             "sw-wrongenable": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": switches.ports[2],
                                "enable_secret": "wrong-enable"},
-        })
+        }, host_pub=fleet.host_pub)
         fleet.profiles[5]["hang"] = True
         t0 = time.monotonic()
         try:
@@ -94,6 +95,47 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
     assert rep.totals["compliant"] == sum(1 for h in rep.hosts if h.grade in ("pass", "warn"))
     for secret in (PASSWORD, SW_PASSWORD, SW_ENABLE, "not-the-password", "wrong-switch-pw", "wrong-enable"):
         assert all(secret not in (h.reason or "") for h in rep.hosts)
+
+
+def test_unknown_and_changed_host_keys_stop_only_their_host(fleet, tmp_path):
+    """Known hosts are checked for the audit as for every command: a host whose key is unknown or changed
+    gets auth_failed before its password is sent; the others are audited. A unit that opts out for a first
+    contact (province.yml ssh_first_contact: accept-new) has its unknown key accepted, recorded and shown
+    in the results; a changed key is refused even there."""
+    import yaml
+
+    from provisioning.audit.results import report_data
+    names = [p["hostname"] for p in fleet.profiles]
+    inv = write_inventory(tmp_path / "inv", dict(zip(names, fleet.ports)), host_pub=fleet.host_pub)
+    known = inv / "known_hosts"
+    lines = known.read_text().splitlines()
+    other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHq0jRTxjc7Eho2vM3fNyCq6wB4RiQDSwKzFP0gU6bhd"
+    unknown_port, changed_port = fleet.ports[1], fleet.ports[2]
+    known.write_text("\n".join(f"[127.0.0.1]:{changed_port} {other}" if line.startswith(f"[127.0.0.1]:{changed_port} ")
+                               else line for line in lines if not line.startswith(f"[127.0.0.1]:{unknown_port} "))
+                     + "\n")
+    rep = audit(inv)
+    by = {h.host: h for h in rep.hosts}
+    assert (by[names[1]].status, by[names[1]].reason_code) == ("auth_failed", "host_key_unknown")
+    assert (by[names[2]].status, by[names[2]].reason_code) == ("auth_failed", "host_key")
+    assert not by[names[1]].facts and not by[names[2]].facts
+    assert all(by[n].status == "audited" and by[n].host_key == "known" for n in names if n not in names[1:3])
+    assert f"{unknown_port}" not in known.read_text()           # nothing recorded without the opt-out
+
+    # the units of both hosts opt out for first contact
+    prov = yaml.safe_load((inv / "province.yml").read_text(encoding="utf-8"))
+    units = {load_province(inv).hosts[n].unit for n in names[1:3]}
+    for u in prov["units"]:
+        if u["code"] in units:
+            u["ssh_first_contact"] = "accept-new"
+    (inv / "province.yml").write_text(yaml.safe_dump(prov, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    rep = audit(inv)
+    by = {h.host: h for h in rep.hosts}
+    assert by[names[1]].status == "audited" and by[names[1]].host_key == "accepted_new"
+    assert f"[127.0.0.1]:{unknown_port} {fleet.host_pub}" in known.read_text()
+    assert (by[names[2]].status, by[names[2]].reason_code) == ("auth_failed", "host_key")
+    assert {h["host"]: h["host_key"] for h in report_data(rep)["hosts"]}[names[1]] == "accepted_new"
+    assert audit(inv, limit=names[1]).hosts[0].host_key == "known"     # recorded: checked from now on
 
 
 def test_unsaved_switch_change_is_flagged_and_cleared_by_write_memory(switches, tmp_path):

@@ -34,10 +34,11 @@ from provisioning.audit.runner import run_audit  # noqa: E402
 from provisioning.model import load_province  # noqa: E402
 
 
-def start_fleet(n: int) -> tuple[subprocess.Popen, list[int]]:
+def start_fleet(n: int) -> tuple[subprocess.Popen, list[int], str]:
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "audit" / "audit_fakes.py"), "--hosts", str(n)],
                             stdout=subprocess.PIPE, text=True)
-    return proc, json.loads(proc.stdout.readline())
+    started = json.loads(proc.stdout.readline())
+    return proc, started["ports"], started["host_pub"]
 
 
 def audit(inv: Path, workers: int, limit: str | None = None, timeout: float = 60.0):
@@ -48,11 +49,11 @@ def audit(inv: Path, workers: int, limit: str | None = None, timeout: float = 60
 
 
 def scale(args, tmp: Path) -> None:
-    fleet, ports = start_fleet(args.hosts)
+    fleet, ports, host_pub = start_fleet(args.hosts)
     try:
         with Switches(args.switches, tmp) as sw:
             linux = {f"h{i:03d}": port for i, port in enumerate(ports)}
-            inv = write_inventory(tmp / "bench", linux, dict(zip(sw.names, sw.ports)))
+            inv = write_inventory(tmp / "bench", linux, dict(zip(sw.names, sw.ports)), host_pub=host_pub)
             wall, rep = audit(inv, args.workers)
             n = len(rep.hosts)
             statuses = rep.totals["statuses"]

@@ -24,9 +24,10 @@ from types import SimpleNamespace
 import pytest
 from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
 
-from provisioning import paths, smb
+from provisioning import smb
 from provisioning.deploy import secrets
 from provisioning.deploy.verify_ops import _Browser, smbclient
+from provisioning.transport import ca as transport_ca
 from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -463,7 +464,7 @@ def test_verify_checks_the_unit_services(deployed_lab):
 def test_accounts_replace_a_stale_copy_of_the_ca(deployed_lab, ca_pem, tmp_path):
     """A copy of the CA kept from an earlier center (rebuilt lab, renewed CA) must not fail every
     StartTLS of the accounts commands: they read the center's CA again and keep the new one."""
-    cached = paths.data_dir(deployed_lab.inventory, "accounts") / "ca.crt"
+    cached = transport_ca.cache_path(deployed_lab.inventory)        # the one kept copy (provisioning.transport.ca)
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-subj", "/CN=old provincial CA",
                     "-days", "30", "-keyout", str(tmp_path / "old.key"), "-out", str(cached)],
                    check=True, capture_output=True)

@@ -6,6 +6,7 @@ import shutil
 import pytest
 import yaml
 
+from provisioning.errors import BadInput
 from provisioning.model import HostRole, InventoryError, UnitKind, load_province
 from tests.conftest import EXAMPLE, run_cli
 
@@ -29,8 +30,38 @@ def test_select_by_unit_host_and_pattern():
     assert {h.name for h in p.select("000.00.02.H09")} == {h.name for h in p.units["000.00.02.H09"].hosts}
     assert [h.name for h in p.select("snv-srv01")] == ["snv-srv01"]
     assert {h.name for h in p.select("*-sw01")} == {h.name for h in p.hosts.values() if h.is_network}
-    with pytest.raises(KeyError, match="999"):
+    with pytest.raises(BadInput, match="--limit '999.00.00.H09': matches no unit code"):
         p.select("999.00.00.H09")
+    with pytest.raises(BadInput, match="--limit ','"):
+        p.select(",")
+    # report form's units: a unit code, or the units of the selected hosts
+    assert [u.code for u in p.select_units("000.00.02.H09")] == ["000.00.02.H09"]
+    assert [u.code for u in p.select_units("snv-srv01")] == [p.hosts["snv-srv01"].unit]
+    assert len(p.select_units(None)) == len(p.units)
+    with pytest.raises(BadInput, match="nope"):
+        p.select_units("000.00.02.H09,nope")
+
+
+def test_center_server_servers_and_ldap_target_are_answered_once():
+    from provisioning.errors import BadInput
+
+    p = load_province(EXAMPLE)
+    servers = p.servers()
+    assert servers and all(h.role == HostRole.server for h in servers)
+    assert {h.name for h in servers} == {h.name for h in p.hosts.values()
+                                         if set(h.groups) & {"center_servers", "unit_servers"}}
+    assert p.center_server.name == "tthdl-srv01" and p.center_servers == [p.center_server]
+    assert [h.name for h in p.servers("000.00.02.H09")] == ["snv-srv01"]
+    with pytest.raises(BadInput, match="selects no server"):
+        p.servers("snv-ws*")
+    with pytest.raises(BadInput, match="matches no unit code"):
+        p.servers("no-such-host")
+    t = p.ldap_target()
+    assert (t.url, t.host, t.base_dn) == ("ldap://10.20.0.10", p.center_server, "dc=bentre,dc=gov,dc=vn")
+    assert t.bind_dn == "cn=provisioner,ou=Services,dc=bentre,dc=gov,dc=vn"
+    assert t.tls_names == ("tthdl-srv01.bentre.gov.vn", "ldap.bentre.gov.vn") and not t.ldaps
+    assert (t.people, t.groups) == ("ou=People,dc=bentre,dc=gov,dc=vn", "ou=Groups,dc=bentre,dc=gov,dc=vn")
+    assert p.ldap_target("ldaps://ldap.example:636", "cn=x,dc=y").url == "ldaps://ldap.example:636"
 
 
 def test_check_cli_prints_tree_and_exits_0():
@@ -145,6 +176,37 @@ BROKEN = {
     "bad port": (
         dict(hosts=lambda d: _hosts(d, "workstations")["snv-ws01"].update(ansible_port="ssh")),
         ["host snv-ws01", "ansible_port", "not a TCP port"]),
+    # the jobs' settings sections are typed: a wrong value is refused by `inventory check`, not only by its job
+    "audit.workers not a number": (
+        dict(province=lambda d: d.update(audit={"workers": "many"})),
+        ["province.yml", "audit.workers", "'many' is not a positive number"]),
+    "audit.timeout negative": (
+        dict(province=lambda d: d.update(audit={"timeout": -5})),
+        ["province.yml", "audit.timeout", "-5 is not a positive number"]),
+    "audit unknown key": (
+        dict(province=lambda d: d.update(audit={"worker": 5})),
+        ["province.yml", "audit.worker", "unknown key"]),
+    "accounts.retention_days negative": (
+        dict(province=lambda d: d.update(accounts={"retention_days": -1})),
+        ["province.yml", "accounts.retention_days", "greater than or equal to 0"]),
+    "accounts.username_pattern placeholder": (
+        dict(province=lambda d: d.update(accounts={"username_pattern": "{ten}"})),
+        ["province.yml", "accounts.username_pattern", "unknown placeholder(s) {ten}"]),
+    "accounts.mail_store.host unknown": (
+        dict(province=lambda d: d.update(accounts={"mail_store": {"host": "nowhere-srv01"}})),
+        ["province.yml", "accounts.mail_store.host", "'nowhere-srv01' is not a host of the inventory"]),
+    "report.webmail_hosts not an address": (
+        dict(province=lambda d: d.update(report={"webmail_hosts": ["10.31.0.999"]})),
+        ["province.yml", "report.webmail_hosts", "'10.31.0.999' does not appear to be an IPv4 or IPv6 address"]),
+    "report.mail_hosts unknown": (
+        dict(province=lambda d: d.update(report={"mail_hosts": ["nope"]})),
+        ["province.yml", "report.mail_hosts", "unknown host(s) nope"]),
+    "services unknown key": (
+        dict(province=lambda d: d.update(services={"proxy_port": 3128})),
+        ["province.yml", "services.proxy_port", "unknown key"]),
+    "settings section not a mapping": (
+        dict(province=lambda d: d.update(report=["mail_hosts"])),
+        ["province.yml", "report", "valid dictionary"]),
 }
 
 
@@ -173,6 +235,19 @@ def test_every_problem_reported_at_once(tmp_path):
     fields = {(e["where"], e["field"]) for e in errs}
     assert {("unit 000.00.03.H09", "wan"), ("host stc-sw01", "device_type")} <= fields
     assert len(errs) >= 3
+
+
+def test_each_settings_section_is_checked_by_inventory_check(tmp_path):
+    def province(d):
+        d.update(accounts={"retention_days": "forever"}, audit={"workers": 0}, report={"mail_logs": ["mail.log"]},
+                 services={"proxy": {"port": 3128}})
+    d = _broken(tmp_path, province=province)
+    r = run_cli("inventory", "check", "-i", str(d), "--json")
+    assert r.returncode == 2
+    errs = json.loads(r.stdout)["errors"]
+    assert {e["field"] for e in errs} == {"accounts.retention_days", "audit.workers", "report.mail_logs",
+                                          "services.proxy"}
+    assert all(e["file"].endswith("province.yml") for e in errs)
 
 
 def test_missing_directory_is_bad_input(tmp_path):

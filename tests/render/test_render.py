@@ -1,17 +1,20 @@
 """The shared rendering layer: formatting, HTML, XLSX, PDF and CSV outputs opened by real readers."""
 from __future__ import annotations
 
+import csv as csv_module
 import datetime as dt
+import io
 import re
 import shutil
 import subprocess
 import unicodedata
+import zipfile
 
 import openpyxl
 import pytest
 
 from provisioning.render import i18n, xlsx
-from provisioning.render.csv import write_csv
+from provisioning.render.csv import to_csv, write_csv
 from provisioning.render.html import bar_chart, line_chart, render_html
 from provisioning.render.pdf import PdfDocument
 
@@ -112,3 +115,25 @@ def test_csv_has_bom_for_excel(tmp_path):
     path = write_csv(tmp_path / "a.csv", ["Mã", "Họ và tên"], [["annv", "Nguyễn Văn An"], ["x", None]])
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and "Nguyễn Văn An".encode() in raw and raw.endswith(b"x,\r\n")
+
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1"]
+
+
+def test_csv_cells_never_start_a_formula():
+    text = to_csv(["a", "n"], [[f, -5] for f in FORMULAS])
+    rows = list(csv_module.reader(io.StringIO(text)))[1:]
+    assert [r[0] for r in rows] == ["'" + f for f in FORMULAS]
+    assert {r[1] for r in rows} == {"-5"}            # numbers are data, left alone
+
+
+def test_xlsx_text_cells_are_text_not_formulas(tmp_path):
+    wb = xlsx.workbook()
+    xlsx.add_sheet(wb, "s", ["a", "n"], [[f, -5] for f in FORMULAS])
+    xlsx.save(wb, tmp_path / "x.xlsx")
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet                        # no formula element anywhere
+    ws = openpyxl.load_workbook(tmp_path / "x.xlsx").active
+    assert [ws.cell(row=r, column=1).value for r in range(2, 2 + len(FORMULAS))] == FORMULAS
+    assert ws.cell(row=2, column=2).value == -5

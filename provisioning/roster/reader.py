@@ -189,14 +189,28 @@ FULL_NAME_HEADERS = {"họ và tên", "họ tên", "họ và tên khai sinh", "f
 HEADER_SEARCH_ROWS = 15
 
 
-def _find_header(rows: list[tuple[int, list[str]]], aliases: dict[str, list[str]]) -> int:
-    """Index in `rows` of the header row (0 when none qualifies: the first row's problems are reported)."""
+def _legacy_cell(text: str, encoding: str) -> str:
+    """One cell converted from a legacy encoding; a cell that cannot come from it (Unicode text) is kept."""
+    try:
+        return legacy.CONVERTERS[encoding](text)
+    except legacy.NotConvertible:
+        return text
+
+
+def _find_header(rows: list[tuple[int, list[str]]],
+                 aliases: dict[str, list[str]]) -> tuple[int, list[str], str | None]:
+    """The header row: its index in `rows`, its cells, and the legacy encoding its text had to be decoded
+    from (None: as read). A file typed with legacy fonts has its header in that encoding too, so each
+    candidate row is tried as read, then decoded cell by cell as TCVN3, VNI and Windows-1258.
+    When no row qualifies: row 0 as read, whose problems are then reported."""
     for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found: list[Problem] = []
-        _map_header([_clean(c) for c in cells], aliases, found, 0)
-        if not found:
-            return i
-    return 0
+        for encoding in (None, *legacy.CONVERTERS):
+            header = [_clean(c if encoding is None else _legacy_cell(c, encoding)) for c in cells]
+            found: list[Problem] = []
+            _map_header(header, aliases, found, 0)
+            if not found:
+                return i, header, encoding
+    return 0, [_clean(c) for c in rows[0][1]], None
 
 
 def _map_header(header: list[str], aliases: dict[str, list[str]], problems: list[Problem],
@@ -255,9 +269,9 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
     if not rows:
         raise RosterError(path, [Problem(None, "", "", "the file is empty")])
     problems: list[Problem] = []
-    start = _find_header(rows, aliases)
-    header_row, header = rows[start]
-    cols = _map_header([_clean(h) for h in header], aliases, problems, header_row)
+    start, header, header_encoding = _find_header(rows, aliases)
+    header_row = rows[start][0]
+    cols = _map_header(header, aliases, problems, header_row)
     if problems:
         raise RosterError(path, problems)
 
@@ -266,11 +280,15 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
         return cells[i] if i is not None and i < len(cells) else ""
 
     body = rows[start + 1:]
-    label = {fld: _clean(header[i]) for fld, i in cols.items()}
+    label = {fld: header[i] for fld, i in cols.items()}
 
-    # Legacy encodings: decided once for the whole file, on the name columns.
-    name_cells = [_clean(get(c, f)) for _, c in body for f in ("family_name", "middle_name", "given_name")]
-    det = legacy.detect(name_cells)
+    # Legacy encodings: decided once for the whole file, by the header when it had to be decoded, else on
+    # the name columns.
+    if header_encoding:
+        det = legacy.Detection(header_encoding, True, f"converted from {header_encoding}")
+    else:
+        name_cells = [_clean(get(c, f)) for _, c in body for f in ("family_name", "middle_name", "given_name")]
+        det = legacy.detect(name_cells)
     notes = []
     converter = legacy.CONVERTERS.get(det.encoding) if det.encoding else None
     if det.encoding and not det.convertible:
