@@ -49,7 +49,7 @@ def bench(debian: str, units: int, tags: str | None) -> dict | None:
         for key, check, mitogen in RUNS:
             r = deploy(inv, check=check, tags=tags, mitogen=mitogen)
             runs[key] = r.seconds
-            changed = sum(h.changed for h in r.hosts)
+            changed = sum(h.tasks_changed for h in r.hosts)
             print(f"debian {debian:5} {key:22} {r.seconds:7.1f} s   ok={r.ok} changed={changed} hosts={len(r.hosts)}",
                   flush=True)
             if not r.ok:
