@@ -383,8 +383,8 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
     secrets_: dict[int, SecretStr] = {i: passwords.generate() for i in need_pw}
     n_boxes = sum(1 for c in changes if "mailbox" in c.kinds)
     parallel = len(changes) >= PARALLEL_MIN and workers > 1
-    # The directory's worker processes are forked before any thread starts (a fork copies only the
-    # calling thread: no lock can be left held in a child).
+    # The directory's worker processes are forked before this apply's threads start (a fork copies
+    # only the calling thread: no lock of a hashing or mailbox thread can be left held in a child).
     pool = (ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
             if parallel else None)
     if pool:
@@ -395,6 +395,7 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
     samba: dict[int, dict] = {}
     results: dict[int, str | None] = {}
     box_error: str | None = None
+    hash_error: str | None = None
     lost: str | None = None
     hashed = boxed = written = 0
     t_dir = None
@@ -418,10 +419,14 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
 
     try:
         for chunk, hf, bf in zip(pipe.chunks, pipe.hashes, pipe.boxes):
-            for i, (h, sa) in hf.result().items():
-                hashes[i], samba[i] = h, sa
-            hashed += sum(1 for i in chunk if i in secrets_)
-            tick("hash", hashed, len(need_pw))
+            if hash_error is None:
+                try:
+                    for i, (h, sa) in hf.result().items():
+                        hashes[i], samba[i] = h, sa
+                    hashed += sum(1 for i in chunk if i in secrets_)
+                    tick("hash", hashed, len(need_pw))
+                except Exception as e:  # the steps already written are still journaled below
+                    hash_error = f"password not hashed: {type(e).__name__}: {e}"
             if box_error is None:
                 try:
                     boxed += bf.result()
@@ -434,6 +439,8 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
                 c = changes[i]
                 if box_error and "mailbox" in c.kinds:
                     results[i] = box_error
+                elif hash_error and i in secrets_:
+                    results[i] = hash_error
                 elif lost:
                     results[i] = f"not attempted: {lost}"
                 else:
