@@ -21,6 +21,7 @@ APT_PKGS=(
   slapd postfix postfix-ldap dovecot-imapd dovecot-lmtpd dovecot-ldap  # services tests start on loopback
   openssh-server                                    # sshd the report tests start on loopback (log collection)
   poppler-utils fonts-dejavu-core                   # PDF reports: fonts with Vietnamese glyphs, pdftotext
+  chromium chromium-driver                          # the console's browser tests (Selenium; never a downloaded browser)
 )
 
 [ "$(id -u)" = 0 ] || { echo "bootstrap: run as root (the lab needs namespaces and mounts)" >&2; exit 2; }
