@@ -32,7 +32,7 @@ from .. import paths
 from ..errors import BadInput
 from ..model import UNIT_GROUP, Province, load_province
 from ..transport import ansible
-from . import secrets
+from .. import secrets
 
 REPO = ansible.REPO
 PLAYBOOK = REPO / "playbooks" / "site.yml"

@@ -1,7 +1,7 @@
 """Officials as the directory knows them: who has an account and a mailbox, per unit.
 
 Read from `ou=People,<base_dn>` (the DIT of the shared contract) with ldap3, bound as `cn=provisioner`
-(password from the province's secrets, provisioning.deploy.secrets): departmentNumber = unit code,
+(password from the province's secrets, provisioning.secrets): departmentNumber = unit code,
 employeeNumber = HR id, mailEnabled, govAccountState. An official *has an account* unless
 govAccountState is `disabled`, and *has a mailbox* when the account is active and mailEnabled is TRUE
 (Postfix and Dovecot only see those).
@@ -89,7 +89,7 @@ def read_people(url: str, base_dn: str, bind_dn: str, password: str, ca_file: Pa
 def for_province(province: Province, cfg: "ReportSettings", timeout: float = 10) -> list[Person]:
     """Read the province's directory with the provisioner account (raises DirectoryError, or
     OperationFailed when the province has no secrets yet)."""
-    from ..deploy.secrets import load_secrets
+    from ..secrets import load_secrets
 
     try:
         target = province.ldap_target(cfg.ldap_url)

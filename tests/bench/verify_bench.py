@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from provisioning.deploy.verify import verify  # noqa: E402
+from provisioning.verify import verify  # noqa: E402
 
 REFERENCE = Path(__file__).with_name("verify_reference.json")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from ldap3 import BASE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
 
-from provisioning.deploy import secrets
+from provisioning import secrets
 from provisioning.deploy.runner import deploy
 from provisioning.lab import Lab
 from provisioning.model import load_province

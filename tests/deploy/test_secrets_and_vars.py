@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from provisioning.deploy import secrets
+from provisioning import secrets
 from provisioning.deploy.runner import province_vars, servers
 from provisioning.errors import BadInput, OperationFailed
 from provisioning.model import load_province

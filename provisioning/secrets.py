@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import OperationFailed
-from ..paths import data_dir
+from .errors import OperationFailed
+from .paths import data_dir
 
 KEYS = ("ldap_admin", "ldap_mail_reader", "ldap_provisioner", "ldap_replicator", "ca_passphrase")
 HASHED = ("ldap_admin", "ldap_mail_reader", "ldap_provisioner", "ldap_replicator")
