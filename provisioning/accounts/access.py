@@ -184,8 +184,8 @@ def user_connection(t: Target, dn: str) -> ldap3.Connection:
     if t.starttls or t.url.startswith("ldaps://"):
         if not t.ca_file or not Path(t.ca_file).is_file():
             raise OperationFailed(f"TLS to the directory needs the province CA certificate: {t.ca_file} not found")
-        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(t.ca_file), valid_names=list(t.tls_names) or None,
-                        version=ssl.PROTOCOL_TLS_CLIENT)
+        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(t.ca_file),
+                        valid_names=list(t.tls_names) or None)
     server = ldap3.Server(t.url, get_info=ldap3.NONE, tls=tls, connect_timeout=10)
     return ldap3.Connection(server, user=dn, client_strategy=ldap3.SYNC, auto_bind=False, check_names=False,
                             raise_exceptions=False, receive_timeout=30)

@@ -6,9 +6,6 @@
                    title="Báo cáo tháng 11/2026")
     xlsx.save(wb, out_dir / "report.xlsx")       # atomic: never a half-written file
 
-Text that a spreadsheet would run as a formula (starting with = + - @) is stored as text with Excel's
-quote prefix: a unit name or a reporter typed as "=HYPERLINK(...)" stays text, also when edited.
-
 Cells keep real numbers (a ratio 0.5 with format PERCENT), so the office can re-total them and Excel
 shows them with the reader's own decimal separator. Every sheet prints on A4, fitted to the page width,
 with the header row repeated on each page and the header frozen on screen.
@@ -41,17 +38,6 @@ _THIN = Side(style="thin", color="A0A0A0")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 HEADER_FILL = PatternFill("solid", fgColor="EEF2F7")
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
-
-
-FORMULA_START = ("=", "+", "-", "@")
-
-
-def text_cell(c) -> None:
-    """Never a formula from data: openpyxl would store "=..." as one; Excel would evaluate "+", "-", "@"
-    when the cell is edited. Stored as a string with the quote prefix instead (shown unchanged)."""
-    if isinstance(c.value, str) and c.value.startswith(FORMULA_START):
-        c.data_type = "s"
-        c.quotePrefix = True
 
 
 def workbook() -> Workbook:
@@ -97,7 +83,8 @@ def add_sheet(wb: Workbook, name: str, headers: Sequence[str], rows: Iterable[Se
         row_no += 1
         for i, v in enumerate(r):
             c = ws.cell(row=row_no, column=i + 1, value=v)
-            text_cell(c)
+            if isinstance(v, str) and c.data_type == "f":
+                c.data_type = "s"   # text, never a formula
             c.border = BORDER
             c.alignment = Alignment(vertical="top", wrap_text=isinstance(v, str) and len(v) > 60)
             if i in fmt:

@@ -615,3 +615,20 @@ def test_login_rate_limit_per_address(console):
         assert login(other, "lantt").status_code == 302
     finally:
         lim.per_address = old
+
+
+def test_settings_file(console, tmp_path):
+    from provisioning.console import config
+    from provisioning.errors import BadInput
+
+    f = tmp_path / "console.yml"
+    f.write_text("inventory: inv/bentre\ndata_dir: var\nlisten: 127.0.0.1:8443\nsecure_cookies: true\n"
+                 "trusted_proxies: [127.0.0.1]\nadmin_idle_minutes: 5\n", encoding="utf-8")
+    cfg = config.load(f)
+    assert cfg.inventory == tmp_path / "inv" / "bentre" and cfg.data_dir == tmp_path / "var"
+    assert (cfg.host, cfg.port, cfg.secure_cookies, cfg.admin_idle_minutes) == ("127.0.0.1", 8443, True, 5)
+    f.write_text("inventory: x\nlisten_on: 1\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="listen_on"):
+        config.load(f)
+    r = _cli(console, "console", "serve", "--config", str(f))
+    assert r.returncode == 2 and "listen_on" in r.stderr

@@ -137,19 +137,3 @@ def test_xlsx_text_cells_are_text_not_formulas(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "x.xlsx").active
     assert [ws.cell(row=r, column=1).value for r in range(2, 2 + len(FORMULAS))] == FORMULAS
     assert ws.cell(row=2, column=2).value == -5
-
-
-def test_xlsx_text_that_looks_like_a_formula_stays_text(tmp_path):
-    import openpyxl
-
-    from provisioning.render import xlsx
-
-    wb = xlsx.workbook()
-    xlsx.add_sheet(wb, "Đơn vị", ["Tên"], [['=HYPERLINK("http://x","y")'], ["+84 123"], ["-1+2"], ["@SUM(A1)"],
-                                          ["Sở Nội vụ"], [3]])
-    path = xlsx.save(wb, tmp_path / "t.xlsx")
-    ws = openpyxl.load_workbook(path).active
-    cells = [c for c in ws["A"]][1:]
-    assert [c.value for c in cells] == ['=HYPERLINK("http://x","y")', "+84 123", "-1+2", "@SUM(A1)", "Sở Nội vụ", 3]
-    assert all(c.data_type == "s" and c.quotePrefix for c in cells[:4])
-    assert not cells[4].quotePrefix and cells[5].data_type == "n"
