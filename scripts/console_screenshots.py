@@ -3,8 +3,8 @@ chromium (Selenium + chromedriver) at https://console.<zone>/ on a deployed prov
 
     python scripts/console_screenshots.py -i inventory/lab [--out docs/console]
 
-It makes a province HR official of its own (the first row of a small sample roster, given the HR
-role and a first-password sheet), then, in the browser: login, first-password change, second-factor
+It makes a throwaway province-HR account (no HR id, so roster plans leave it out; removed at the
+end) with a first password, then, in the browser: login, first-password change, second-factor
 enrolment, the upload page, the plan of the sample roster (not applied). Chromium reaches the center's
 address for the console's name and trusts only the center's certificate key (its SPKI hash), the one
 the provincial CA signed; no certificate error is ignored wholesale. Pictures are scaled and
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import re
 import secrets
 import shutil
 import ssl
@@ -27,7 +26,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from PIL import Image
 
-from provisioning.accounts import service
+from pydantic import SecretStr
+
+from provisioning.accounts import passwords, service
+from provisioning.accounts.directory import connect
 from provisioning.accounts.sample import generate, write
 from provisioning.model import load_province
 
@@ -59,16 +61,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="console-shots-"))
     roster = tmp / "danh-sach-can-bo.csv"
     write(generate(ctx.province, 25, seed=7, leaver_share=0), roster)
-    lines = roster.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    (tmp / "hr.csv").write_text("".join(lines[:2]), encoding="utf-8")
-    service.apply(ctx, service.read(ctx, tmp / "hr.csv"), yes=True)
-    hr_id = lines[1].split(",")[0]
-    entry = service.show(ctx, hr_id)["entry"]
-    uid = entry["uid"][0] if isinstance(entry["uid"], list) else entry["uid"]
-    service.grant(ctx, "province-hr", uid)
-    sheet = service.reset_password(ctx, uid, out=tmp / "sheet").read_text(encoding="utf-8")
-    first = re.search(r'class="pw">([^<]+)<', sheet).group(1)
-
+    uid, first = _staff_account(ctx)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -109,12 +102,39 @@ def main() -> int:
         shot("upload.png")
         b.find_element(By.ID, "roster").send_keys(str(roster))
         b.find_element(By.ID, "plan-submit").click()
-        b.find_element(By.ID, "summary")
+        if not b.find_elements(By.ID, "summary"):
+            raise SystemExit(f"no plan page: {b.find_element(By.TAG_NAME, 'main').text[:500]}")
         shot("plan.png")
     finally:
         b.quit()
         shutil.rmtree(tmp, ignore_errors=True)
+        service.grant(ctx, "province-hr", uid, revoke=True)
+        conn = connect(ctx.target)
+        conn.delete(ctx.target.person_dn(uid))
+        conn.unbind()
     return 0
+
+
+def _staff_account(ctx) -> tuple[str, str]:
+    """A throwaway HR account for the pictures (no HR id: roster plans leave it out), with a first
+    password (pwdReset) and the province-HR role; removed at the end."""
+    uid = f"anhchup{secrets.randbelow(10 ** 4):04d}"
+    first = secrets.token_urlsafe(12)
+    domain = ctx.province.info.mail_domain
+    conn = connect(ctx.target)
+    try:
+        ok = conn.add(ctx.target.person_dn(uid), ["inetOrgPerson", "govMailAccount"], {
+            "uid": uid, "cn": "Nguyễn Thị Minh", "sn": "Nguyễn", "givenName": "Minh",
+            "displayName": "Nguyễn Thị Minh", "departmentNumber": ctx.province.center.code,
+            "mail": f"{uid}@{domain}", "mailEnabled": "TRUE", "mailQuotaMB": "10",
+            "mailHomeDirectory": f"/var/vmail/{domain}/{uid}", "govAccountState": "active",
+            "userPassword": passwords.sha512_crypt(SecretStr(first)), "pwdReset": "TRUE"})
+        if not ok:
+            raise SystemExit(f"cannot add {uid}: {conn.result.get('description')}")
+    finally:
+        conn.unbind()
+    service.grant(ctx, "province-hr", uid)
+    return uid, first
 
 
 if __name__ == "__main__":
