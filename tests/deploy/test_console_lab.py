@@ -178,7 +178,20 @@ def _console_checks(deployed_lab) -> dict[str, tuple[bool, str]]:
     return {c.check: (c.ok, c.detail) for c in run.checks if c.service == "console"}
 
 
-def test_verify_checks_the_console_and_sees_it_stopped(deployed_lab):
+def _wait_healthz(deployed_lab, name, ca_file) -> None:
+    """Until waitress listens again after a start (the init script returns before it does)."""
+    c = client(deployed_lab, name, ca_file)
+    for _ in range(60):
+        try:
+            if c.get("/healthz") == (200, "ok"):
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise AssertionError("the console did not answer again after its start")
+
+
+def test_verify_checks_the_console_and_sees_it_stopped(deployed_lab, name, ca_file):
     checks = _console_checks(deployed_lab)
     assert set(checks) == {"https-login-page", "login"}
     assert all(ok for ok, _ in checks.values()), checks
@@ -189,10 +202,8 @@ def test_verify_checks_the_console_and_sees_it_stopped(deployed_lab):
         assert "502" in checks["https-login-page"][1]
     finally:
         sh(deployed_lab, "service provision-console start")
-    for _ in range(30):    # waitress takes a moment to listen again
-        if sh(deployed_lab, "service provision-console status", check=False).returncode == 0:
-            break
-        time.sleep(1)
+    assert sh(deployed_lab, "service provision-console status", check=False).returncode == 0
+    _wait_healthz(deployed_lab, name, ca_file)
     checks = _console_checks(deployed_lab)
     assert all(ok for ok, _ in checks.values()), checks
 
