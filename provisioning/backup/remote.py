@@ -11,7 +11,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..transport import ansible
+from ..model import load_province
+from ..transport import ansible, ssh
 
 
 @dataclass
@@ -44,4 +45,11 @@ def run(inventory: str | Path, hosts: list[str], argv: list[str], job: str) -> d
     ansible.Session(inventory, job).run(
         event_handler=on_event, host_pattern=",".join(hosts), module="ansible.builtin.command",
         module_args=shlex.join(argv))
+    lost = [r for r in replies.values() if r.rc is None and "host key" not in r.stderr]
+    if lost:   # Ansible may say "broken pipe" when ssh stopped at the host key: ask the key itself
+        province = load_province(inventory)
+        for r in lost:
+            problem = ssh.host_key_problem(province, province.hosts[r.host]) if r.host in province.hosts else None
+            if problem:
+                r.stderr = str(problem)
     return replies

@@ -32,6 +32,8 @@ API:
         options come first, so they win over the inventory's own `-o` options (OpenSSH keeps the first
         value of an option). Run it with subprocess; exit 255 with "Host key verification failed" is
         a refused key (`explain_ssh_failure(stderr)` says so plainly).
+    host_key_problem(province, host, timeout=5.0) -> HostKeyError | None
+        diagnose a refused key without logging in (for clients that lost the reason)
     ssh_options(province, host) -> list[str]
         the `-o` options of the policy alone (UserKnownHostsFile, StrictHostKeyChecking), for a caller
         that assembles its own OpenSSH command line.
@@ -139,25 +141,18 @@ def policy(province: Province, host: Host) -> HostKeyPolicy:
     return HostKeyPolicy(host.name, host.address, host.port, files, mode, why, host.unit)
 
 
-def _fix_hint(p: HostKeyPolicy) -> str:
-    return (f"check the key with the server's administrator (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub "
-            f"on the server), then add it to {p.record_to}")
-
-
-def unknown_key_error(p: HostKeyPolicy) -> HostKeyError:
-    return HostKeyError(
-        f"{p.host} ({p.lookup_name}): SSH host key unknown (not in {', '.join(str(f) for f in p.known_hosts)}); "
-        f"nothing was sent to it. {_fix_hint(p).capitalize()}; or, for a first contact on a network you trust, "
-        f"set ssh_first_contact: accept-new on unit {p.unit} in province.yml",
-        host=p.host, address=p.address, kind="unknown")
-
-
-def changed_key_error(p: HostKeyPolicy) -> HostKeyError:
-    return HostKeyError(
-        f"{p.host} ({p.lookup_name}): SSH host key CHANGED (another key is recorded in "
-        f"{', '.join(str(f) for f in p.known_hosts)}): a reinstalled server, or someone in the middle; "
-        f"nothing was sent to it. {_fix_hint(p).capitalize()} in place of the old one",
-        host=p.host, address=p.address, kind="changed")
+def key_error(p: HostKeyPolicy, kind: str) -> HostKeyError:
+    """HostKeyError for an "unknown" or "changed" key: names the host, says nothing was sent, what to do."""
+    files = ", ".join(str(f) for f in p.known_hosts)
+    check = (f"Check the key with the server's administrator (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on "
+             f"the server), then add it to {p.record_to}")
+    if kind == "changed":
+        what = (f"SSH host key CHANGED (another key is recorded in {files}): a reinstalled server, or someone in "
+                f"the middle; nothing was sent to it. {check} in place of the old one")
+    else:
+        what = (f"SSH host key unknown (not in {files}); nothing was sent to it. {check}; or, for a first contact "
+                f"on a network you trust, set ssh_first_contact: accept-new on unit {p.unit} in province.yml")
+    return HostKeyError(f"{p.host} ({p.lookup_name}): {what}", host=p.host, address=p.address, kind=kind)
 
 
 _parsed: dict[str, tuple[tuple[int, int], paramiko.HostKeys]] = {}
@@ -224,9 +219,9 @@ class _Policy(paramiko.MissingHostKeyPolicy):
 
     def missing_host_key(self, client, hostname, key) -> None:
         if self.known.lookup(hostname):      # a key of another type is recorded: not a first contact
-            raise changed_key_error(self.p)
+            raise key_error(self.p, "changed")
         if not self.p.accept_new:
-            raise unknown_key_error(self.p)
+            raise key_error(self.p, "unknown")
         _record(self.p, key)
         self.accepted = True
 
@@ -296,11 +291,37 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
             channel_timeout=timeout)
     except paramiko.BadHostKeyException:
         client.close()
-        raise changed_key_error(p) from None
+        raise key_error(p, "changed") from None
     except BaseException:
         client.close()
         raise
     return Session(host, client, p, first_contact=guard.accepted)
+
+
+def host_key_problem(province: Province, host: Host, timeout: float = 5.0) -> HostKeyError | None:
+    """Why the policy would refuse `host`'s key now (unknown or changed), or None (known, accepted under
+    the opt-out, or the host not answering SSH at all). Only the key exchange is made: no login, nothing
+    recorded. For callers whose own client lost the reason (Ansible may report a broken pipe when ssh
+    stops at the host key before reading the module it was sent)."""
+    p = policy(province, host)
+    try:
+        sock = socket.create_connection((host.address, host.port), timeout=timeout)
+    except OSError:
+        return None
+    t = paramiko.Transport(sock)
+    try:
+        t.start_client(timeout=timeout)
+        key = t.get_remote_server_key()
+    except (paramiko.SSHException, OSError, EOFError):
+        return None
+    finally:
+        t.close()
+    known = _load_known(p, paramiko.HostKeys()).lookup(p.lookup_name)
+    if known and known.get(key.get_name()) == key:
+        return None
+    if known:
+        return key_error(p, "changed")
+    return None if p.accept_new else key_error(p, "unknown")
 
 
 def ssh_options(province: Province, host: Host) -> list[str]:

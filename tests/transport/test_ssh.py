@@ -105,3 +105,16 @@ def test_ssh_argv_first_contact_records_the_key(sshd, tmp_path):
         assert s.first_contact is False
     r = _run(ssh.ssh_argv(p, p.hosts["a-srv02"], "true"))
     assert r.returncode == 255 and ssh.is_host_key_failure(r.stderr)
+
+
+def test_host_key_problem_diagnoses_without_logging_in_or_recording(sshd, tmp_path):
+    p = _province(tmp_path, sshd)
+    before = (p.inventory_dir / "known_hosts").read_text()
+    assert ssh.host_key_problem(p, p.hosts["c-srv01"]) is None
+    assert ssh.host_key_problem(p, p.hosts["a-srv01"]).kind == "unknown"
+    assert ssh.host_key_problem(p, p.hosts["a-srv02"]).kind == "changed"
+    p2 = _province(tmp_path / "2", sshd, first_contact={A: "accept-new"})
+    assert ssh.host_key_problem(p2, p2.hosts["a-srv01"]) is None
+    assert ssh.host_key_problem(p2, p2.hosts["a-srv02"]).kind == "changed"
+    assert (p.inventory_dir / "known_hosts").read_text() == before
+    assert UNKNOWN not in (p2.inventory_dir / "known_hosts").read_text()
