@@ -17,10 +17,13 @@ import yaml
 
 from ..errors import BadInput
 from ..model import UnitKind, load_province
-from .displaysim import VENDORS
 from .image import RELEASES, repo
 
 DEBIAN_CHOICES = (*RELEASES, "mixed")
+
+# Switch vendors the lab simulates (displaysim.py); kept here so that importing the lab (the CLI does)
+# needs none of the simulator's packages (asyncssh is a `lab` extra, absent on a console server).
+VENDORS = ("cisco", "huawei", "h3c")     # `provision lab up --switch-vendors`
 
 if TYPE_CHECKING:
     from .lab import Lab

@@ -192,14 +192,16 @@ def proxy_get(proxy: str, port: int, url: str, timeout: float, credentials: tupl
 
 
 class Browser:
-    """Just enough of a browser for Roundcube: one HTTPS host (mail.<zone>), cookies kept."""
+    """Just enough of a browser for a login form: one HTTPS host (`service`.<zone>, default the webmail's
+    mail.<zone>), the certificate checked against the provincial CA, cookies kept."""
 
-    def __init__(self, ctx: Context, server: Server):
-        self.ctx, self.server, self.cookies = ctx, server, {}
+    def __init__(self, ctx: Context, server: Server, service: str = "mail"):
+        self.ctx, self.server, self.cookies, self.service = ctx, server, {}, service
 
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
-        conn = HTTPS(self.ctx.name("mail"), self.server.address, self.ctx.tls, self.ctx.timeout * 2)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+    def request(self, method: str, path: str, form: dict | None = None,
+                headers: dict | None = None) -> tuple[int, dict, str]:
+        conn = HTTPS(self.ctx.name(self.service), self.server.address, self.ctx.tls, self.ctx.timeout * 2)
+        headers = {**(headers or {}), "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form)

@@ -12,7 +12,7 @@ from .. import paths, secrets
 from ..model import load_province
 from ..render.console import to_plain
 from ..results import OnProgress, ProgressStep
-from .checks import backup, directory, dns, fileshare, mail, ntp, proxy, web, webmail
+from .checks import backup, console, directory, dns, fileshare, mail, ntp, proxy, web, webmail
 from .context import CheckFn, CheckList, Context, RoleFacts, Server, provincial_ca
 
 # Order matters: the probe mailbox is written (mail) before mail is tested and before the replicas are
@@ -24,6 +24,7 @@ CENTER_CHECKS: CheckList = (
     *web.CENTER_CHECKS,
     *ntp.CHECKS,
     *webmail.CENTER_CHECKS,
+    *console.CENTER_CHECKS,
     *backup.CHECKS,
 )
 UNIT_CHECKS: CheckList = (
