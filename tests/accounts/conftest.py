@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.directory import apply_role_acl
 from fixtures.mailstack import MailStack, start_dovecot, start_postfix, start_slapd
 
 BASE = "dc=bentre,dc=gov,dc=vn"
@@ -35,6 +36,7 @@ def stack():
     mail_root.mkdir()
     os.chmod(mail_root, 0o755)
     slapd = start_slapd(work / "ldap", BASE, list(UNITS))
+    apply_role_acl(slapd, list(UNITS))  # the accounts code works under the directory role's own rules
     dovecot = postfix = None
     try:
         dovecot = start_dovecot(work / "dovecot", slapd, mail_root)

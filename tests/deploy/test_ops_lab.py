@@ -142,21 +142,27 @@ def test_member_writes_a_file_and_reads_it_back(deployed_lab, officials):
 
 
 def test_nt_hashes_are_readable_by_no_official(deployed_lab, ca_pem, officials):
-    """An NT hash logs in to the shares as well as the password: officials must not read anyone's,
-    on the center or on a unit replica, while the replicator (Samba sync) still does."""
-    an, hoa = officials.people["anpv"], officials.people["hoatt"]
+    """An NT hash logs in to the shares as well as the password, and old hashes (pwdHistory) crack offline:
+    no official and no service account but the replicator (syncrepl, Samba sync) reads any password-derived
+    attribute, of another official or their own, on the center or on a unit replica."""
+    an, hoa, s = officials.people["anpv"], officials.people["hoatt"], officials.secrets
+    secret = {"userpassword", "pwdhistory", "sambantpassword", "sambalmpassword", "sambapasswordhistory"}
+    readers = {"official": (hoa.dn, hoa.password),
+               **{n: (f"cn={n},ou=Services,{BASE_DN}", s[f"ldap_{n.replace('-', '_')}"])
+                  for n in ("provisioner", "mail-reader")}}
     for host, name in ((deployed_lab.center, f"ldap.{ZONE}"), (an.server, f"{an.server.name}.{ZONE}")):
-        conn = ldap(host.address, ca_pem, hoa.dn, hoa.password, name)
-        assert conn.search(an.dn, "(objectClass=*)", attributes=["cn", "sambaNTPassword", "sambaLMPassword"])
-        entry = conn.entries[0].entry_attributes_as_dict
-        assert entry.get("cn") and not entry.get("sambaNTPassword") and not entry.get("sambaLMPassword")
-        assert conn.search(hoa.dn, "(objectClass=*)", attributes=["sambaNTPassword"])  # not even one's own
-        assert not conn.entries[0].entry_attributes_as_dict.get("sambaNTPassword")
-        conn.unbind()
+        for reader, (dn, password) in readers.items():
+            conn = ldap(host.address, ca_pem, dn, password, name)
+            for target in (an.dn, hoa.dn):
+                assert conn.search(target, "(objectClass=*)", BASE, attributes=["*", "+"])
+                entry = {k.lower() for k, v in conn.entries[0].entry_attributes_as_dict.items() if v}
+                assert "cn" in entry and not entry & secret, (host.name, reader, target, entry & secret)
+            conn.unbind()
     repl = ldap(an.server.address, ca_pem, f"cn=replicator,ou=Services,{BASE_DN}",
                 officials.secrets["ldap_replicator"], f"{an.server.name}.{ZONE}")
-    assert repl.search(an.dn, "(objectClass=*)", attributes=["sambaNTPassword"])
+    assert repl.search(an.dn, "(objectClass=*)", attributes=["sambaNTPassword", "userPassword"])
     assert repl.entries[0].entry_attributes_as_dict.get("sambaNTPassword")
+    assert repl.entries[0].entry_attributes_as_dict.get("userPassword")
     repl.unbind()
 
 
