@@ -12,7 +12,7 @@ ROOTFS_INCLUDE = [
 ]
 
 LAB_PACKAGES = [
-    "slapd", "ldap-utils",
+    "slapd", "slapd-contrib", "ldap-utils",
     "postfix", "postfix-ldap", "dovecot-imapd", "dovecot-lmtpd", "dovecot-ldap", "opendkim",
     "bind9", "bind9-dnsutils",
     "nginx",
