@@ -30,7 +30,7 @@ def slapd():
     if os.geteuid() != 0:
         pytest.skip("ldapi EXTERNAL as root applies the role's configuration")
     work = Path(tempfile.mkdtemp(prefix="pw-"))
-    s = start_slapd(work, BASE, [UNIT])
+    s = start_slapd(work, BASE, [UNIT], unit_groups=False)
     try:
         apply_role_acl(s, [UNIT])
         apply_role_overlays(s)
