@@ -329,6 +329,90 @@ def test_forced_password_change_in_webmail_reaches_the_directory_and_the_share(d
         conn.unbind()
 
 
+def _submission_login(address: str, ca_pem: str, user: str, password: str) -> None:
+    """SMTP AUTH on submission (587, STARTTLS checked against the provincial CA) from this machine."""
+    class Submission(smtplib.SMTP):
+        def _get_socket(self, host, port, timeout):
+            return socket.create_connection((address, port), timeout)
+
+    with Submission(f"smtp.{ZONE}", 587, timeout=10) as smtp:
+        smtp.starttls(context=ssl.create_default_context(cadata=ca_pem))
+        smtp.login(user, password)
+
+
+def test_a_first_password_opens_only_the_webmail_password_page(deployed_lab, ca_pem, officials, browser):
+    """A first password (pwdReset TRUE) is refused by IMAP, SMTP AUTH, the file share and the proxy from the
+    unit LAN; webmail still takes it, to its password page. Changed with the extended operation (as webmail
+    and the console do), the new password opens everything."""
+    a, s = officials.a, officials.secrets
+    uid, first, new = f"lamtt{int(time.time()) % 10000}", "Mat-khau-Dau-Lam-2026!", "Mat-khau-Moi-Lam-2026!"
+    dn = f"uid={uid},{PEOPLE}"
+    samba = smb.samba_attributes(BASE_DN, uid, first)
+    conn = officials.conn
+    assert conn.add(dn, ["inetOrgPerson", "govMailAccount", *samba.pop("objectClass")], {
+        "uid": uid, "cn": "Trần Thị Lâm", "sn": "Trần", "departmentNumber": a.unit, "mail": f"{uid}@{DOMAIN}",
+        "mailEnabled": "TRUE", "mailHomeDirectory": f"/var/vmail/{DOMAIN}/{uid}", "govAccountState": "active",
+        "userPassword": secrets.sha512_crypt(first), "pwdReset": "TRUE", **samba}), conn.result
+    assert conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_ADD, [dn])]}), conn.result
+    try:
+        wait_replicas(deployed_lab, ca_pem, s, f"cn=unit-{a.unit},{GROUPS}", True, f"(member={dn})")
+        sync_shares(deployed_lab)
+        import imaplib
+
+        with pytest.raises(imaplib.IMAP4.error):
+            _imap_subjects(deployed_lab.center.address, ca_pem, uid, first)
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            _submission_login(deployed_lab.center.address, ca_pem, uid, first)
+        r = smbclient(a.address, uid, first, "ls", 5)
+        assert r.returncode != 0 and "NT_STATUS_LOGON_FAILURE" in r.stdout + r.stderr, r.stdout + r.stderr
+        assert curl_proxy(a.address, uid, first) == 407
+        status, location = _login(browser, uid, first)                    # the one path it opens
+        assert status == 302 and "_action=plugin.password" in location, (status, location)
+
+        user = ldap(deployed_lab.center.address, ca_pem, dn, first, f"ldap.{ZONE}")
+        assert user.extend.standard.modify_password(old_password=first, new_password=new), user.result
+        user.unbind()
+        wait_replicas(deployed_lab, ca_pem, s, dn, True, "(!(pwdReset=TRUE))")
+        sync_shares(deployed_lab)
+        assert _imap_subjects(deployed_lab.center.address, ca_pem, uid, new) == []
+        _submission_login(deployed_lab.center.address, ca_pem, uid, new)
+        r = smbclient(a.address, uid, new, "ls", 5)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert curl_proxy(a.address, uid, new) == 301
+    finally:
+        conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_DELETE, [dn])]})
+        conn.delete(dn)
+
+
+def test_a_leaver_loses_the_proxy_and_the_share_within_a_minute(deployed_lab, ca_pem, officials):
+    """Squid trusts a checked password and a group answer for a minute at most, and the unit's Samba sync
+    runs every minute; a disabled official is refused by the proxy once that minute has passed."""
+    a = officials.a
+    conf = deployed_lab.lab.ssh(a.name, "cat /etc/squid/squid.conf", check=True).stdout
+    assert "auth_param basic credentialsttl 1 minutes" in conf, conf
+    assert " ttl=60 " in conf and "negative_ttl=60" in conf
+    cron = deployed_lab.lab.ssh(a.name, "cat /etc/cron.d/provision-smb-sync", check=True).stdout
+    assert any(line.startswith(("* * * * * root", "*/1 * * * * root")) for line in cron.splitlines()), cron
+    uid, password = f"vinhlv{int(time.time()) % 10000}", "Mat-khau-Vinh-2026!"
+    dn = f"uid={uid},{PEOPLE}"
+    conn = officials.conn
+    assert conn.add(dn, ["inetOrgPerson", "govMailAccount"], {
+        "uid": uid, "cn": "Lê Văn Vinh", "sn": "Lê", "departmentNumber": a.unit, "mail": f"{uid}@{DOMAIN}",
+        "mailEnabled": "TRUE", "mailHomeDirectory": f"/var/vmail/{DOMAIN}/{uid}", "govAccountState": "active",
+        "userPassword": secrets.sha512_crypt(password)}), conn.result
+    assert conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_ADD, [dn])]}), conn.result
+    try:
+        wait_replicas(deployed_lab, ca_pem, officials.secrets, f"cn=unit-{a.unit},{GROUPS}", True, f"(member={dn})")
+        assert curl_proxy(a.address, uid, password) == 301
+        assert conn.modify(dn, {"govAccountState": [(MODIFY_REPLACE, ["disabled"])]}), conn.result
+        wait_replicas(deployed_lab, ca_pem, officials.secrets, dn, True, "(govAccountState=disabled)")
+        time.sleep(61)  # the credentials TTL: Squid asks the directory again after it
+        assert curl_proxy(a.address, uid, password) == 407
+    finally:
+        conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_DELETE, [dn])]})
+        conn.delete(dn)
+
+
 # --------------------------------------------------------------------------------------- package mirror
 
 def test_unit_server_installs_from_the_centers_mirror_only(deployed_lab):
