@@ -106,3 +106,61 @@ def test_the_provisioner_resets_both_through_the_extended_operation(slapd, offic
     assert c.extend.standard.modify_password(user=official, new_password=new), c.result
     c.unbind()
     assert state(slapd, official)[1] == smb.nt_hash(new) and binds(slapd, official, new)
+
+
+def _policy(slapd, cn: str, policy) -> None:
+    """A ppolicy entry as roles/directory/tasks/tree.yml writes it: the role's common attributes and the
+    numbers of province.yml `security:` (model/settings.py)."""
+    from fixtures.directory import apply_role_policy, role_defaults
+
+    attrs = {**role_defaults()["directory_password_policy_common"], **policy.ppolicy()}
+    subprocess_ldif = f"dn: cn={cn},ou=Policies,{BASE}\nchangetype: delete\n"
+    if cn == "default":
+        ldapi_modify(slapd, subprocess_ldif)
+    apply_role_policy(slapd, f"cn={cn},ou=Policies,{BASE}", attrs)
+
+
+@pytest.fixture(scope="module")
+def policies(slapd):
+    from provisioning.model.settings import AdminPasswordPolicy, PasswordPolicy
+
+    _policy(slapd, "default", PasswordPolicy())
+    _policy(slapd, "administrators", AdminPasswordPolicy())
+    return PasswordPolicy(), AdminPasswordPolicy()
+
+
+def _admin(slapd, dn: str) -> None:
+    ldapi_modify(slapd, f"dn: {dn}\nchangetype: modify\nreplace: pwdPolicySubentry\n"
+                        f"pwdPolicySubentry: cn=administrators,ou=Policies,{BASE}\n")
+
+
+def test_administrators_need_longer_passwords_than_officials(slapd, policies, official):
+    officials, admins = policies
+    twelve = "Mk-12-ky-tu!"
+    assert officials.min_length <= len(twelve) < admins.min_length
+    other = official
+    c = ldap3.Connection(slapd.url, other, FIRST, auto_bind=True)
+    assert c.extend.standard.modify_password(old_password=FIRST, new_password=twelve), c.result
+    c.unbind()
+    admin = f"uid=qt{os.urandom(3).hex()},{PEOPLE}"
+    p = ldap3.Connection(slapd.url, slapd.service_dn("provisioner"), slapd.passwords["provisioner"], auto_bind=True)
+    assert p.add(admin, ["inetOrgPerson"], {"cn": "qt", "sn": "qt", "departmentNumber": UNIT,
+                                            "userPassword": sha512_crypt(SecretStr(FIRST))}), p.result
+    p.unbind()
+    _admin(slapd, admin)
+    c = ldap3.Connection(slapd.url, admin, FIRST, auto_bind=True)
+    assert not c.extend.standard.modify_password(old_password=FIRST, new_password=twelve)
+    assert c.result["description"] == "constraintViolation", c.result
+    assert c.extend.standard.modify_password(old_password=FIRST, new_password=twelve + "-dai-hon"), c.result
+    c.unbind()
+
+
+def test_administrators_are_locked_out_sooner(slapd, policies, official):
+    officials, admins = policies
+    assert admins.max_failures < officials.max_failures
+    admin = official
+    _admin(slapd, admin)
+    for _ in range(admins.max_failures):
+        assert not binds(slapd, admin, "sai-mat-khau")
+    assert not binds(slapd, admin, FIRST)                      # locked: even the right password fails
+    assert "pwdAccountLockedTime" in slapd.search(admin, "(objectClass=*)", "pwdAccountLockedTime", scope="base")
