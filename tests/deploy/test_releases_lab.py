@@ -16,7 +16,7 @@ from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection, S
 
 from provisioning import smb
 from provisioning import secrets
-from provisioning.deploy.verify_ops import smbclient
+from provisioning.verify.probes import smbclient
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -24,6 +24,7 @@ ZONE = DOMAIN = "bentre.gov.vn"
 BASE_DN = "dc=bentre,dc=gov,dc=vn"
 PEOPLE = f"ou=People,{BASE_DN}"
 GROUPS = f"ou=Groups,{BASE_DN}"
+SHARE = "tailieu"          # the fileshare role's default share, as deployed on the lab
 # What each release brings (Debian 12 "bookworm", Debian 13 "trixie"): the versions the roles tell apart.
 VERSIONS = {"12": {"slapd": "2.5.", "dovecot": "2.3.", "samba": "4.17."},
             "13": {"slapd": "2.6.", "dovecot": "2.4.", "samba": "4.22."}}
@@ -159,11 +160,11 @@ def test_officials_created_on_the_center_log_in_at_both_units(deployed_lab, ca_p
                                  input=f"{o.uid}\n{o.password}\n")
         assert r.returncode == 0 and "OK" in r.stdout, (o.server.name, release, r.stdout + r.stderr)
         # SMB: the unit's own file share, accounts synchronised from its replica
-        r = smbclient(o.server.address, o.uid, o.password, "ls", 5)
+        r = smbclient(o.server.address, SHARE, o.uid, o.password, "ls", 5)
         assert r.returncode == 0, (o.server.name, release, r.stdout + r.stderr)
         # ... and only there: the other unit's share refuses this official
         other = next(u for u in deployed_lab.units if u is not o.server)
-        r = smbclient(other.address, o.uid, o.password, "ls", 5)
+        r = smbclient(other.address, SHARE, o.uid, o.password, "ls", 5)
         assert r.returncode != 0 and "NT_STATUS_LOGON_FAILURE" in r.stdout + r.stderr, (other.name, r.stdout)
 
 

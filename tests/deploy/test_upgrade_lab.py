@@ -29,9 +29,9 @@ import pytest
 from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, Connection, Server, Tls
 
 from provisioning import smb
-from provisioning.deploy import secrets
+from provisioning import secrets
 from provisioning.deploy.runner import deploy
-from provisioning.deploy.verify_ops import smbclient
+from provisioning.verify.probes import smbclient
 from provisioning.lab import Lab
 from provisioning.model import load_province
 from tests.conftest import run_cli
@@ -40,6 +40,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.upgrade]
 
 NAME = os.environ.get("PROVISION_TEST_UPGRADE_LAB", "tupg")
 ZONE = DOMAIN = "bentre.gov.vn"
+SHARE = "tailieu"          # the fileshare role's default share, as deployed on the lab
 BASE_DN = f"dc={DOMAIN.replace('.', ',dc=')}"
 PEOPLE, GROUPS = f"ou=People,{BASE_DN}", f"ou=Groups,{BASE_DN}"
 FILE_NAME = unicodedata.normalize("NFC", "Kế hoạch nâng cấp máy chủ – xã.txt")
@@ -156,7 +157,7 @@ def test_a_unit_server_upgraded_from_12_to_13_converges_and_loses_nothing(provin
         src = os.path.join(tmp, "src.txt")
         with open(src, "wb") as fh:
             fh.write(FILE_CONTENT)
-        r = smbclient(unit.address, uid, password, f'put "{src}" "{FILE_NAME}"', 5)
+        r = smbclient(unit.address, SHARE, uid, password, f'put "{src}" "{FILE_NAME}"', 5)
         assert r.returncode == 0, r.stdout + r.stderr
     with SMTP(center.address) as smtp:
         smtp.ehlo()
@@ -191,7 +192,7 @@ def test_a_unit_server_upgraded_from_12_to_13_converges_and_loses_nothing(provin
     assert on_replica(unit, ca_pem, s, dn)
     with tempfile.TemporaryDirectory() as tmp:
         back = os.path.join(tmp, "back.txt")
-        r = smbclient(unit.address, uid, password, f'get "{FILE_NAME}" "{back}"', 5)
+        r = smbclient(unit.address, SHARE, uid, password, f'get "{FILE_NAME}" "{back}"', 5)
         assert r.returncode == 0, r.stdout + r.stderr
         with open(back, "rb") as fh:
             assert fh.read() == FILE_CONTENT
