@@ -12,7 +12,7 @@ from typing import Callable
 from .. import paths, secrets
 from ..model import load_province
 from ..render.console import to_plain
-from .checks import backup, directory, dns, fileshare, mail, ntp, proxy, web, webmail
+from .checks import backup, directory, dns, fileshare, mail, ntp, proxy, tls, web, webmail
 from .context import CheckFn, CheckList, Context, RoleFacts, Server, provincial_ca
 
 # Order matters: the probe mailbox is written (mail) before mail is tested and before the replicas are
@@ -25,6 +25,7 @@ CENTER_CHECKS: CheckList = (
     *ntp.CHECKS,
     *webmail.CENTER_CHECKS,
     *backup.CHECKS,
+    *tls.CENTER_CHECKS,
 )
 UNIT_CHECKS: CheckList = (
     *directory.UNIT_CHECKS,
@@ -35,6 +36,7 @@ UNIT_CHECKS: CheckList = (
     *proxy.UNIT_CHECKS,
     directory.PROBE_LEAVES_UNIT_GROUP,
     *backup.CHECKS,
+    *tls.UNIT_CHECKS,
 )
 
 
