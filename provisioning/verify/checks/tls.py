@@ -170,10 +170,8 @@ def check_mirror(ctx: Context, server: Server) -> str:
 
 
 def check_proxy(ctx: Context, server: Server) -> str:
-    proxy = ctx.role_facts(server).get("proxy") or {}
-    if not proxy.get("tls_port"):
-        raise AssertionError(f"role facts of proxy on {server.name} name no TLS port: deploy again")
-    return floor(ctx, server, Listener("proxy", int(proxy["tls_port"])))
+    port = ctx.fact(server, "proxy", "tls_port")
+    return floor(ctx, server, Listener("proxy", int(port)))  # the proxy is named by the server's FQDN
 
 
 def check_not_compressed(service: str) -> CheckFn:
@@ -199,4 +197,7 @@ CENTER_CHECKS = (
     ("tls", "https-not-compressed-www", check_not_compressed("www")),
     ("tls", "https-not-compressed-webmail", check_not_compressed("mail")),
 )
-UNIT_CHECKS = tuple(("tls", f"floor-{item.label}", check_floor(item)) for item in UNIT_LISTENERS)
+UNIT_CHECKS = (
+    *(("tls", f"floor-{item.label}", check_floor(item)) for item in UNIT_LISTENERS),
+    ("tls", "floor-proxy", check_proxy),
+)
