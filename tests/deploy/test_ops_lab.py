@@ -19,6 +19,7 @@ import time
 import unicodedata
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -35,7 +36,8 @@ ZONE = DOMAIN = "bentre.gov.vn"
 BASE_DN = "dc=bentre,dc=gov,dc=vn"
 PEOPLE = f"ou=People,{BASE_DN}"
 GROUPS = f"ou=Groups,{BASE_DN}"
-PROXY_PORT = 3128
+PROXY_PORT = 3128          # plain HTTP: refuses everything
+PROXY_TLS_PORT = 3130      # the proxy over TLS
 SHARE = "tailieu"          # the fileshare role's default share, as deployed on the lab
 
 
@@ -189,9 +191,24 @@ def test_a_leaver_loses_the_share(deployed_lab, ca_pem, officials):
 
 # ---------------------------------------------------------------------------------------------- proxy
 
-def curl_proxy(proxy: str, user: str | None = None, password: str | None = None) -> int:
-    """Real curl through the proxy to the portal on the center; credentials through a config on stdin."""
-    config = f'proxy = "http://{proxy}:{PROXY_PORT}"\nurl = "http://www.{ZONE}/"\n'
+@pytest.fixture(scope="module")
+def ca_file(ca_pem, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("proxyca") / "ca.crt"
+    path.write_text(ca_pem)
+    return path
+
+
+def curl_proxy(server, ca: Path, user: str | None = None, password: str | None = None, plain: bool = False) -> int:
+    """Real curl through a unit server's proxy to the portal on the center: over TLS to the proxy (its
+    certificate checked against the provincial CA), or to the plain port; credentials through a config
+    on stdin."""
+    fqdn = f"{server.name}.{ZONE}"
+    if plain:
+        config = f'proxy = "http://{server.address}:{PROXY_PORT}"\n'
+    else:
+        config = (f'proxy = "https://{fqdn}:{PROXY_TLS_PORT}"\nproxy-cacert = "{ca}"\n'
+                  f'resolve = "{fqdn}:{PROXY_TLS_PORT}:{server.address}"\n')
+    config += f'url = "http://www.{ZONE}/"\n'
     if user:
         config += f'proxy-user = "{user}:{password}"\n'
     r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "20", "-K", "-"],
@@ -199,14 +216,14 @@ def curl_proxy(proxy: str, user: str | None = None, password: str | None = None)
     return int(r.stdout or 0)
 
 
-def test_proxy_asks_for_credentials_and_allows_only_the_units_officials(deployed_lab, officials):
+def test_proxy_asks_for_credentials_and_allows_only_the_units_officials(deployed_lab, officials, ca_file):
     an, hoa = officials.people["anpv"], officials.people["hoatt"]
-    a, b = officials.a.address, officials.b.address
-    assert curl_proxy(a) == 407
-    assert curl_proxy(a, an.uid, "wrong password") == 407
-    assert curl_proxy(a, an.uid, an.password) == 301      # the portal's redirect to HTTPS, through the proxy
-    assert curl_proxy(a, hoa.uid, hoa.password) == 403    # an official of another unit
-    assert curl_proxy(b, hoa.uid, hoa.password) == 301
+    a, b = officials.a, officials.b
+    assert curl_proxy(a, ca_file) == 407
+    assert curl_proxy(a, ca_file, an.uid, "wrong password") == 407
+    assert curl_proxy(a, ca_file, an.uid, an.password) == 301      # the portal's redirect to HTTPS, through the proxy
+    assert curl_proxy(a, ca_file, hoa.uid, hoa.password) == 403    # an official of another unit
+    assert curl_proxy(b, ca_file, hoa.uid, hoa.password) == 301
     # Usage is logged per user for the report.
     log = deployed_lab.lab.ssh(officials.a.name, "cat /var/log/squid/access.log", check=True).stdout
     assert any(f" {an.uid} " in line and "http://www.bentre.gov.vn/" in line for line in log.splitlines()), log[-500:]
@@ -214,7 +231,20 @@ def test_proxy_asks_for_credentials_and_allows_only_the_units_officials(deployed
     assert "access.log" in rot
 
 
-def test_proxy_keeps_running_while_its_replica_restarts(deployed_lab, officials):
+def test_proxy_credentials_never_in_clear(deployed_lab, officials, ca_file):
+    """The plain HTTP port serves nobody and never asks for credentials: a member's right password is
+    refused there (403, no 407 challenge). Browsers learn the TLS proxy from the PAC file on the LAN."""
+    an = officials.people["anpv"]
+    a = officials.a
+    assert curl_proxy(a, ca_file, plain=True) == 403
+    assert curl_proxy(a, ca_file, an.uid, an.password, plain=True) == 403
+    r = subprocess.run(["curl", "-s", "-m", "20", "--resolve", f"{a.name}.{ZONE}:80:{a.address}",
+                        f"http://{a.name}.{ZONE}/proxy.pac"], capture_output=True, text=True, timeout=30)
+    assert f'"HTTPS {a.name}.{ZONE}:{PROXY_TLS_PORT}"' in r.stdout, r.stdout + r.stderr
+    assert "PROXY " not in r.stdout and "DIRECT" not in r.stdout
+
+
+def test_proxy_keeps_running_while_its_replica_restarts(deployed_lab, officials, ca_file):
     """Squid's LDAP helpers exit when they cannot reach the directory over StartTLS, and Squid stops
     when its helpers crash too rapidly. With the unit's replica stopped the proxy must keep answering
     (407: nobody can be checked), and fresh logins work again once slapd is back."""
@@ -225,8 +255,8 @@ def test_proxy_keeps_running_while_its_replica_restarts(deployed_lab, officials)
     before = (squid(), crashes())
     lab.ssh(a.name, "service slapd stop" + quiet, check=True)
     try:
-        codes = [curl_proxy(a.address, f"khach{i}", "sai mat khau") for i in range(8)]
-        codes.append(curl_proxy(a.address, officials.people["anpv"].uid, "not his password"))
+        codes = [curl_proxy(a, ca_file, f"khach{i}", "sai mat khau") for i in range(8)]
+        codes.append(curl_proxy(a, ca_file, officials.people["anpv"].uid, "not his password"))
     finally:
         lab.ssh(a.name, "service slapd start" + quiet, check=True)
     assert codes == [407] * 9, codes
@@ -236,7 +266,7 @@ def test_proxy_keeps_running_while_its_replica_restarts(deployed_lab, officials)
     while True:
         r = run_cli("verify", "-i", inv, "--limit", f"{deployed_lab.center.name},{a.name}", "--json")
         proxy = [c for c in json.loads(r.stdout)["checks"] if c["host"] == a.name and c["service"] == "proxy"]
-        if len(proxy) == 2 and all(c["ok"] for c in proxy):
+        if len(proxy) == 3 and all(c["ok"] for c in proxy):
             break
         assert time.monotonic() < deadline, proxy
         time.sleep(3)
