@@ -96,6 +96,25 @@ def wait_for(b, ident, seconds=60):
     return WebDriverWait(b, seconds).until(ec.presence_of_element_located((By.ID, ident)))
 
 
+def left(b, path, seconds=60):
+    """Wait until a click's navigation has left `path` (a click returns before the next page is there)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(b, seconds).until(lambda d: not d.current_url.endswith(path))
+
+
+def reached(b, path, seconds=60):
+    """Wait until the browser is at `path`; the assertion after it says where it is otherwise."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(b, seconds).until(lambda d: d.current_url.endswith(path))
+    except TimeoutException:
+        pass
+    return b.current_url
+
+
 def login(b, url, uid, password=PASSWORD, shots=None, name=None):
     b.get(url + "/login")
     by_id(b, "username").send_keys(uid)
@@ -103,6 +122,7 @@ def login(b, url, uid, password=PASSWORD, shots=None, name=None):
     if shots and name:
         b.save_screenshot(str(shots / f"{name}-login.png"))
     by_id(b, "login-submit").click()
+    left(b, "/login")
     if b.current_url.endswith("/login/2fa"):
         secret = by_id(b, "totp-secret").text.strip()
         assert re.fullmatch(r"[A-Z2-7]{16,}", secret)
@@ -111,6 +131,7 @@ def login(b, url, uid, password=PASSWORD, shots=None, name=None):
             b.save_screenshot(str(shots / f"{name}-totp-enrol.png"))
         by_id(b, "code").send_keys(pyotp.TOTP(secret).now())
         by_id(b, "code-submit").click()
+        left(b, "/login/2fa")
 
 
 def test_hr_uploads_plans_applies_and_the_new_official_changes_the_password(console, server, browser, shots, tmp_path):
@@ -158,7 +179,7 @@ def test_hr_uploads_plans_applies_and_the_new_official_changes_the_password(cons
     by_id(b, "new_password").send_keys("Oanh-moi-2026!")
     by_id(b, "new_password2").send_keys("Oanh-moi-2026!")
     by_id(b, "password-submit").click()
-    assert b.current_url.endswith("/me")
+    assert reached(b, "/me").endswith("/me")
     assert "Kiều Thị Oanh" in by_id(b, "me").text
     b.save_screenshot(str(shots / "official-me.png"))
 
