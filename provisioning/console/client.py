@@ -11,14 +11,14 @@ operator's machine); the certificate must chain to `ca_file` and carry the name.
 """
 from __future__ import annotations
 
-import http.client
 import re
-import socket
 import ssl
 import time
 import urllib.parse
 import uuid
 from pathlib import Path
+
+from ..verify.probes import HTTPS   # name-checked HTTPS to a given address (one copy)
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TOTP_SECRET = re.compile(r'id="totp-secret"[^>]*>\s*([A-Z2-7]+)\s*<')
@@ -26,16 +26,6 @@ TOTP_SECRET = re.compile(r'id="totp-secret"[^>]*>\s*([A-Z2-7]+)\s*<')
 
 class ConsoleError(Exception):
     pass
-
-
-class _Conn(http.client.HTTPSConnection):
-    def __init__(self, name: str, address: str, ctx: ssl.SSLContext, timeout: float):
-        self._address = address
-        super().__init__(name, 443, context=ctx, timeout=timeout)
-
-    def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 class Client:
@@ -53,7 +43,7 @@ class Client:
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 content_type: str | None = None) -> tuple[int, dict, str]:
-        conn = _Conn(self.name, self.address, self.tls, self.timeout)
+        conn = HTTPS(self.name, self.address, self.tls, self.timeout)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if method == "POST":
             headers.update({"Origin": self.origin, "Referer": self.origin + path})
