@@ -370,7 +370,7 @@ def _submission_login(address: str, ca_pem: str, user: str, password: str) -> No
         smtp.login(user, password)
 
 
-def test_a_first_password_opens_only_the_webmail_password_page(deployed_lab, ca_pem, officials, browser):
+def test_a_first_password_opens_only_the_webmail_password_page(deployed_lab, ca_pem, ca_file, officials, browser):
     """A first password (pwdReset TRUE) is refused by IMAP, SMTP AUTH, the file share and the proxy from the
     unit LAN; webmail still takes it, to its password page. Changed with the extended operation (as webmail
     and the console do), the new password opens everything."""
@@ -393,9 +393,9 @@ def test_a_first_password_opens_only_the_webmail_password_page(deployed_lab, ca_
             _imap_subjects(deployed_lab.center.address, ca_pem, uid, first)
         with pytest.raises(smtplib.SMTPAuthenticationError):
             _submission_login(deployed_lab.center.address, ca_pem, uid, first)
-        r = smbclient(a.address, uid, first, "ls", 5)
+        r = smbclient(a.address, SHARE, uid, first, "ls", 5)
         assert r.returncode != 0 and "NT_STATUS_LOGON_FAILURE" in r.stdout + r.stderr, r.stdout + r.stderr
-        assert curl_proxy(a.address, uid, first) == 407
+        assert curl_proxy(a, ca_file, uid, first) == 407
         status, location = _login(browser, uid, first)                    # the one path it opens
         assert status == 302 and "_action=plugin.password" in location, (status, location)
 
@@ -406,15 +406,15 @@ def test_a_first_password_opens_only_the_webmail_password_page(deployed_lab, ca_
         sync_shares(deployed_lab)
         assert _imap_subjects(deployed_lab.center.address, ca_pem, uid, new) == []
         _submission_login(deployed_lab.center.address, ca_pem, uid, new)
-        r = smbclient(a.address, uid, new, "ls", 5)
+        r = smbclient(a.address, SHARE, uid, new, "ls", 5)
         assert r.returncode == 0, r.stdout + r.stderr
-        assert curl_proxy(a.address, uid, new) == 301
+        assert curl_proxy(a, ca_file, uid, new) == 301
     finally:
         conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_DELETE, [dn])]})
         conn.delete(dn)
 
 
-def test_a_leaver_loses_the_proxy_and_the_share_within_a_minute(deployed_lab, ca_pem, officials):
+def test_a_leaver_loses_the_proxy_and_the_share_within_a_minute(deployed_lab, ca_pem, ca_file, officials):
     """Squid trusts a checked password and a group answer for a minute at most, and the unit's Samba sync
     runs every minute; a disabled official is refused by the proxy once that minute has passed."""
     a = officials.a
@@ -433,11 +433,11 @@ def test_a_leaver_loses_the_proxy_and_the_share_within_a_minute(deployed_lab, ca
     assert conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_ADD, [dn])]}), conn.result
     try:
         wait_replicas(deployed_lab, ca_pem, officials.secrets, f"cn=unit-{a.unit},{GROUPS}", True, f"(member={dn})")
-        assert curl_proxy(a.address, uid, password) == 301
+        assert curl_proxy(a, ca_file, uid, password) == 301
         assert conn.modify(dn, {"govAccountState": [(MODIFY_REPLACE, ["disabled"])]}), conn.result
         wait_replicas(deployed_lab, ca_pem, officials.secrets, dn, True, "(govAccountState=disabled)")
         time.sleep(61)  # the credentials TTL: Squid asks the directory again after it
-        assert curl_proxy(a.address, uid, password) == 407
+        assert curl_proxy(a, ca_file, uid, password) == 407
     finally:
         conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_DELETE, [dn])]})
         conn.delete(dn)
