@@ -1,9 +1,9 @@
 """Samba attributes of an official's directory entry (objectClass sambaSamAccount).
 
 The unit file shares authenticate SMB logins with NTLM, which needs the NT hash (MD4 of the UTF-16LE
-password) of each user: an LDAP simple bind cannot check an SMB login. Whoever sets a password (the
-accounts module, Roundcube's password plugin, an administrator) also sets `sambaNTPassword`; the
-fileshare role's sync copies the hashes of the unit's officials from the unit's replica into Samba.
+password) of each user: an LDAP simple bind cannot check an SMB login. The accounts module writes
+`sambaNTPassword` with every password it sets; every other change (webmail, the console) uses the Password
+Modify extended operation, for which the directory's smbk5pwd overlay writes the hash; the fileshare role's sync copies the hashes of the unit's officials from the unit's replica into Samba.
 
 MD4 is implemented here because OpenSSL 3 (and so hashlib) no longer offers it by default.
 """

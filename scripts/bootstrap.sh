@@ -20,7 +20,7 @@ APT_PKGS=(
   util-linux procps psmisc kmod
   ldap-utils bind9-dnsutils swaks curl openssl      # real clients: ldapsearch, dig, swaks, curl
   smbclient                                         # real client of the unit file shares (provision verify)
-  slapd postfix postfix-ldap dovecot-imapd dovecot-lmtpd dovecot-ldap  # services tests start on loopback
+  slapd slapd-contrib postfix postfix-ldap dovecot-imapd dovecot-lmtpd dovecot-ldap  # services tests start on loopback
   openssh-server                                    # sshd the report tests start on loopback (log collection)
   poppler-utils fonts-dejavu-core fonts-dejavu-extra  # PDF reports: fonts with Vietnamese glyphs (the
                                                     # serif italics are in -extra), pdftotext

@@ -227,12 +227,10 @@ def authenticate(t: Target, dn: str, password: str) -> Login:
 
 
 def change_password(conn: ldap3.Connection, t: Target, dn: str, uid: str, old: str, new: str) -> str | None:
-    """Password Modify (RFC 3062) as the bound official (the directory hashes it: SHA-512-crypt on the
-    center), then, bound again with the new password, the file shares' NT hash, as the webmail's
-    password change does (ppolicy allows nothing but the password while pwdReset is set). None when
-    done, else the policy's reason (in_history, too_short, quality, too_young...) or the directory's."""
-    from .. import smb
-
+    """Password Modify (RFC 3062) as the bound official, and nothing else: the directory hashes the new
+    password (SHA-512-crypt), checks its policy and, through its smbk5pwd overlay, writes the file shares'
+    NT hash in the same change (officials may not write a hash themselves). None when done, else the
+    policy's reason (in_history, too_short, quality, too_young...) or the directory's."""
     try:
         ok = conn.extend.standard.modify_password(old_password=old, new_password=new,
                                                   controls=[(PPOLICY, False, None)])
@@ -240,16 +238,6 @@ def change_password(conn: ldap3.Connection, t: Target, dn: str, uid: str, old: s
             ctrl = (conn.result.get("controls") or {}).get(PPOLICY, {})
             error, _, _ = parse_ppolicy(ctrl.get("value"))
             return error or str(conn.result.get("message") or conn.result.get("description"))
-        if not conn.rebind(user=dn, password=new):
-            return "rebind"
-        conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["objectClass"])
-        classes = {str(o).lower() for o in (conn.response[0]["attributes"].get("objectClass", [])
-                                            if conn.response else [])}
-        if "sambasamaccount" in classes:
-            samba = smb.samba_attributes(t.base_dn, uid, new)
-            if not conn.modify(dn, {k: [(ldap3.MODIFY_REPLACE, samba[k])]
-                                    for k in ("sambaNTPassword", "sambaPwdLastSet")}):
-                return f"sambaNTPassword: {conn.result.get('description')}"
     except ldap3.core.exceptions.LDAPException as e:
         return type(e).__name__
     return None

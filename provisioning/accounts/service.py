@@ -402,6 +402,70 @@ def purge(ctx: AccountsContext, older_than_days: int | None = None, now: dt.date
                        host=ctx.target.host)
 
 
+@dataclass
+class InactiveAccount:
+    uid: str
+    unit: str
+    name: str
+    last_sign_in: str | None       # the directory's last successful bind (lastbind's authTimestamp); None: never
+    since: str                     # last sign-in, or the account's creation when it never signed in
+    days: int
+
+
+@dataclass
+class InactiveResult:
+    """`accounts inactive`: enabled accounts with no sign-in for `days` days (read-only)."""
+    days: int
+    cutoff: str
+    accounts: list[InactiveAccount]
+    host: str = ""
+    ok: bool = True
+    changed: bool = False
+    error: str = ""
+
+
+def inactive(ctx: AccountsContext, days: int | None = None, now: dt.datetime | None = None) -> InactiveResult:
+    """Enabled accounts whose last sign-in to the directory (authTimestamp, written by slapd's lastbind
+    overlay on the center; every service checks passwords there or on a replica of it) is older than
+    `days` (default accounts.inactive_days), or that never signed in since created that long ago."""
+    days = ctx.settings.inactive_days if days is None else days
+    if days < 0:
+        raise BadInput("--days must be 0 or more")
+    now = now or dt.datetime.now(dt.timezone.utc)
+    cutoff = now - dt.timedelta(days=days)
+    t = ctx.target
+    conn = connect(t)
+    found = []
+    try:
+        for e in conn.extend.standard.paged_search(
+                t.people, "(&(objectClass=inetOrgPerson)(!(govAccountState=disabled)))", search_scope=ldap3.LEVEL,
+                attributes=["uid", "cn", "departmentNumber", "authTimestamp", "createTimestamp"], paged_size=500,
+                generator=True):
+            if e.get("type") != "searchResEntry":
+                continue
+            a = e["attributes"]
+            last = _gt(a.get("authTimestamp"))
+            since = last or _gt(a.get("createTimestamp"))
+            if since is None or since > cutoff:
+                continue
+            found.append(InactiveAccount(uid=str(_one(a, "uid") or ""), unit=str(_one(a, "departmentNumber") or ""),
+                                         name=str(_one(a, "cn") or ""),
+                                         last_sign_in=last.isoformat(timespec="seconds") if last else None,
+                                         since=since.isoformat(timespec="seconds"), days=(now - since).days))
+    finally:
+        conn.unbind()
+    found.sort(key=lambda x: (x.unit, x.uid))
+    return InactiveResult(days=days, cutoff=cutoff.isoformat(timespec="seconds"), accounts=found, host=t.host)
+
+
+def _gt(value) -> dt.datetime | None:
+    """ldap3 gives GeneralizedTime as datetime when it knows the schema, else as text."""
+    v = _one({"v": value}, "v") if isinstance(value, list) else value
+    if isinstance(v, dt.datetime):
+        return v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
+    return _parse_gt(str(v)) if v else None
+
+
 # --- roles (`provision accounts grant|revoke`) ---------------------------------------------------
 
 def grant(ctx: AccountsContext, role: str, uid: str, unit: str | None = None, *, revoke: bool = False,

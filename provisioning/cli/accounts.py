@@ -66,6 +66,13 @@ i18n.register({
         "en": "Purged {n} account(s) disabled before {cutoff} with their mail (the usernames stay reserved); "
               "{recent} disabled more recently kept"},
     "accounts.purge.failed": {"vi": "  thất bại: {what}", "en": "  failed: {what}"},
+    "accounts.inactive.title": {"vi": "Tài khoản không đăng nhập từ {days} ngày (trước {cutoff})",
+                                "en": "Accounts not signed in for {days} days (before {cutoff})"},
+    "accounts.inactive.none": {"vi": "Không có tài khoản nào không đăng nhập từ {days} ngày.",
+                               "en": "No account has gone {days} days without signing in."},
+    "accounts.inactive.never": {"vi": "chưa từng", "en": "never"},
+    "accounts.col.last": {"vi": "Đăng nhập gần nhất", "en": "Last sign-in"},
+    "accounts.col.days": {"vi": "Số ngày", "en": "Days"},
     "accounts.apply.failed": {"vi": "{n} thay đổi thất bại; chạy lại apply để hoàn tất:",
                               "en": "{n} change(s) failed; run apply again to finish:"},
 })
@@ -257,6 +264,29 @@ def purge_cmd(inventory: Path = InventoryOpt,
     for f in res.failed:
         err_console.print(i18n.t("accounts.purge.failed", lang, what=f), markup=False, highlight=False)
     return errors.FAILED if res.failed else errors.OK
+
+
+@app.command("inactive")
+def inactive_cmd(inventory: Path = InventoryOpt,
+                 days: int = typer.Option(None, "--days", help="Days without a sign-in (default: "
+                                          "accounts.inactive_days, 45)."),
+                 json: bool = JsonOpt, lang: str = LangOpt) -> int:
+    """Enabled accounts not signed in for N days (the directory's last-bind time), for review or disabling."""
+    if days is not None and days < 0:
+        raise errors.BadInput("--days must be 0 or more")
+    res = service.inactive(service.load(inventory), days)
+    if json:
+        print_json(res)
+        return errors.OK
+    if not res.accounts:
+        console.print(i18n.t("accounts.inactive.none", lang, days=res.days), highlight=False, markup=False)
+        return errors.OK
+    cols = [i18n.t(f"accounts.col.{c}", lang) for c in ("uid", "unit", "name", "last", "days")]
+    rows = [(a.uid, a.unit, a.name, a.last_sign_in or i18n.t("accounts.inactive.never", lang), str(a.days))
+            for a in res.accounts]
+    console.print(table(i18n.t("accounts.inactive.title", lang, days=res.days, cutoff=res.cutoff), cols, rows),
+                  markup=False)
+    return errors.OK
 
 
 @app.command("sample")

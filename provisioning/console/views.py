@@ -310,6 +310,8 @@ ROSTER_REASONS = [  # the roster reader's reasons, in Vietnamese for the page
     (r"^expected Có or Không", "cần ghi Có hoặc Không"),
     (r"^unknown status", "trạng thái không hợp lệ; ghi Đang công tác, Nghỉ việc, Nghỉ hưu hoặc Chuyển công tác"),
     (r"^impossible character\(s\) in a name: (.*)$", r"ký tự không hợp lệ trong họ tên: \1"),
+    (r"^a position is text", "chức vụ phải là chữ, không được bắt đầu bằng =, +, - hoặc @ (công thức bảng tính)"),
+    (r"^a space, apostrophe or hyphen", "dấu cách, dấu nháy hoặc gạch nối chỉ được đứng giữa các chữ của tên"),
 ]
 
 

@@ -120,6 +120,10 @@ def province_vars(province: Province) -> dict:
         "province_dkim_selector": province.info.dkim_selector,
         "province_unit_servers": sorted(h.name for h in province.servers() if UNIT_GROUP in h.groups),
         "province_servers": all_servers,
+        # password and session policy (province.yml `security:`, typed in model/settings.py)
+        "province_password_policy": province.settings.security.officials.ppolicy(),
+        "province_admin_password_policy": province.settings.security.administrators.ppolicy(),
+        "province_webmail_idle_minutes": province.settings.security.webmail_idle_minutes,
         "province_units": [
             {"code": u.code, "name": u.name, "kind": u.kind.value, "parent": u.parent,
              "wan": [str(n) for n in u.wan],

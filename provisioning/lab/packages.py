@@ -16,7 +16,7 @@ ROOTFS_INCLUDE = [
 ROOTFS_LATER = ["cron@trixie", "logrotate@trixie", "systemd-standalone-sysusers@trixie"]
 
 LAB_PACKAGES = [
-    "slapd", "ldap-utils",
+    "slapd", "slapd-contrib", "ldap-utils",
     "postfix", "postfix-ldap", "dovecot-imapd", "dovecot-lmtpd", "dovecot-ldap", "opendkim",
     "bind9", "bind9-dnsutils",
     "nginx",

@@ -1,4 +1,4 @@
-"""Typed settings: the `accounts:`, `audit:`, `report:` and `services:` sections of province.yml.
+"""Typed settings: the `accounts:`, `audit:`, `report:`, `services:` and `security:` sections of province.yml.
 
 They are validated with the rest of the province (`provision inventory check` reports a wrong value
 with the file, the section and the field) and the jobs read them from `Province.settings`, already
@@ -9,6 +9,7 @@ checked and with relative paths resolved against the inventory directory.
       username_pattern: "{given}{f}{m}"      # see PLACEHOLDERS
       quota_mb: {default: 1024, positions: {"Giám đốc": 4096}}
       retention_days: 365                    # purge deletes accounts disabled longer than this
+      inactive_days: 45                      # `accounts inactive` lists accounts not signed in for this long
       mail_store: {host: tthdl-srv01, root: /var/vmail}   # host: an inventory host, or "local"
                                              # (+ command: [sudo, -n, -u, vmail, HELPER, ...])
       ldap: {url: ldap://..., starttls: true, ca_file: ..., bind_dn: ..., password_file: ...}
@@ -26,6 +27,18 @@ checked and with relative paths resolved against the inventory directory.
       ldap_starttls: true                    # default; false only for a test directory on loopback
       ldap_ca_file: ca.crt                   # provincial CA (relative to the inventory)
     services: {}                             # reserved: no key is defined yet, so any key is refused
+    security:                                # password and session policy (the level's controls)
+      officials: {min_length: 10, history: 5, max_age_days: 180, max_failures: 5, lockout_minutes: 15}
+      administrators: {min_length: 14, history: 12, max_age_days: 90, max_failures: 3, lockout_minutes: 30}
+      webmail_idle_minutes: 30               # a webmail session ends after this long without activity
+      console_idle_minutes: 15               # the same for the web console
+    compliance:                              # the level's technical values (`provision compliance`)
+      standard: tcvn14423                    # tcvn14423 (Decree 331/2026) or tcvn11930 (Decree 85/2016)
+      log_retention_days: 90                 # minimum the level asks for; see ComplianceSettings
+
+Defaults follow the level-3 controls of TCVN 11930:2017 (password length and complexity, periodic change,
+no reuse, lockout after repeated failures, session end after inactivity); administrators (unit admins, HR,
+province roles) get the stricter policy.
 """
 from __future__ import annotations
 
@@ -117,6 +130,7 @@ class AccountsSettings(_StrictSettings):
     username_pattern: str = DEFAULT_PATTERN
     quota_mb: Quota = Field(default_factory=Quota)
     retention_days: int = Field(365, ge=0)
+    inactive_days: int = Field(45, ge=1, le=3650)
     mail_store: MailStoreCfg = Field(default_factory=MailStoreCfg)
     ldap: LdapCfg = Field(default_factory=LdapCfg)
     sheets: Literal["html"] = "html"
@@ -207,6 +221,69 @@ class ServicesSettings(_StrictSettings):
     Typed (and so far empty) so that a key written here is refused rather than silently ignored."""
 
 
+# --- security ------------------------------------------------------------------------------------
+
+class PasswordPolicy(_StrictSettings):
+    """One directory password policy (ppolicy), in the operator's terms."""
+    min_length: int = Field(10, ge=8, le=128)
+    history: int = Field(5, ge=0, le=24)          # previous passwords that may not be reused
+    max_age_days: int = Field(180, ge=0, le=3650)  # 0: never expires
+    max_failures: int = Field(5, ge=1, le=100)     # wrong passwords in a row before the lockout
+    lockout_minutes: int = Field(15, ge=1, le=10080)
+
+    def ppolicy(self) -> dict[str, Any]:
+        """The ppolicy attributes of roles/directory (pwdPolicy object class)."""
+        return {"pwdMinLength": self.min_length, "pwdInHistory": self.history,
+                "pwdMaxAge": self.max_age_days * 86400, "pwdMaxFailure": self.max_failures,
+                "pwdLockoutDuration": self.lockout_minutes * 60,
+                "pwdFailureCountInterval": self.lockout_minutes * 60}
+
+
+class AdminPasswordPolicy(PasswordPolicy):
+    """Unit admins, HR and province roles: the same fields, stricter defaults."""
+    min_length: int = Field(14, ge=8, le=128)
+    history: int = Field(12, ge=0, le=24)
+    max_age_days: int = Field(90, ge=0, le=3650)
+    max_failures: int = Field(3, ge=1, le=100)
+    lockout_minutes: int = Field(30, ge=1, le=10080)
+
+
+class SecuritySettings(_StrictSettings):
+    officials: PasswordPolicy = Field(default_factory=PasswordPolicy)
+    administrators: AdminPasswordPolicy = Field(default_factory=AdminPasswordPolicy)
+    webmail_idle_minutes: int = Field(30, ge=5, le=1440)
+    console_idle_minutes: int = Field(15, ge=5, le=1440)
+# --- compliance ----------------------------------------------------------------------------------
+
+STANDARDS = {
+    "tcvn14423": "TCVN 14423:2026 / Nghị định 331/2026/NĐ-CP",
+    "tcvn11930": "TCVN 11930:2017 / Nghị định 85/2016/NĐ-CP",
+}
+
+
+class ComplianceSettings(_StrictSettings):
+    """The values of the level-3 technical controls the compliance report holds the servers to.
+
+    Defaults are the level-3 values of TCVN 14423:2026 as summarised in secondary sources (medium-low
+    confidence): a province whose assessor reads the standard differently sets them here, and the report
+    names the value and its source on every row."""
+    standard: Literal["tcvn14423", "tcvn11930"] = "tcvn14423"
+    log_retention_days: int = Field(90, ge=1)          # central logs kept at least this long
+    admin_password_max_age_days: int = Field(60, ge=1)  # changed every 2 months
+    admin_password_history: int = Field(10, ge=0)       # last 10 not reused
+    admin_password_min_length: int = Field(14, ge=8)    # 14+ with four classes (8+ only with 2FA)
+    lockout_failures: int = Field(5, ge=1)              # locked after 5 failures
+    admin_idle_minutes: int = Field(5, ge=1)            # session idle timeout for administrators
+    app_idle_minutes: int = Field(15, ge=1)             # session idle timeout for applications (webmail)
+    inactive_account_days: int = Field(45, ge=1)        # inactive accounts disabled after
+    tls_min_version: Literal["1.2", "1.3"] = "1.2"
+    root_login: Literal["no", "prohibit-password"] = "no"   # sshd PermitRootLogin the level accepts
+
+    @property
+    def source(self) -> str:
+        return STANDARDS[self.standard]
+
+
 # --- all of them ---------------------------------------------------------------------------------
 
 class Settings(_StrictSettings):
@@ -214,8 +291,10 @@ class Settings(_StrictSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
 
-    @field_validator("accounts", "audit", "report", "services", mode="before")
+    @field_validator("accounts", "audit", "report", "services", "security", "compliance", mode="before")
     @classmethod
     def _empty_section(cls, v: Any) -> Any:
         return {} if v is None else v  # `audit:` with nothing under it

@@ -40,6 +40,13 @@ LEAVING = {"nghỉ việc", "nghỉ hưu", "chuyển công tác", "left", "leavi
 
 HR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")
 MAX_NAME = 64
+MAX_POSITION = 128
+MAX_CELL = 256  # any other field: a 10 kB value is a pasted document or an attack, never an official's data
+SHOWN = 40  # a long value is shown cut to this many characters in problems
+# What spreadsheets read as the start of a formula (=, +, -, @; a tab or CR is refused as a control character):
+# a position must be text, so that exports and the directory never carry live formulas.
+FORMULA_START = tuple("=+-@")
+NAME_PUNCT_RUN = re.compile(r"[ '\-]{2,}")
 
 
 @dataclass(frozen=True)
@@ -241,6 +248,10 @@ def _map_header(header: list[str], aliases: dict[str, list[str]], problems: list
 
 # --- validation ----------------------------------------------------------------------------------
 
+def _shown(text: str) -> str:
+    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
+
+
 def _bad_chars_reason(chars: Iterable[str]) -> str:
     shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(chars))
     return f"impossible character(s) in a name: {shown}"
@@ -323,37 +334,54 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
         if not hr_id:
             problems.append(Problem(rownum, label["hr_id"], "", "missing hr_id (the official's stable key)"))
         elif not HR_ID.match(hr_id):
-            problems.append(Problem(rownum, label["hr_id"], hr_id,
+            problems.append(Problem(rownum, label["hr_id"], _shown(hr_id),
                                     "hr_id must be 1-32 letters, digits, '.', '_', '/' or '-'"))
         elif hr_id in seen:
             problems.append(Problem(rownum, label["hr_id"], hr_id, f"duplicate hr_id (also on row {seen[hr_id]})"))
         else:
             seen[hr_id] = rownum
+        too_long = set()
+        for fld in FIELDS:
+            if fld in cols and len(v[fld]) > MAX_CELL:
+                too_long.add(fld)
+                problems.append(Problem(rownum, label[fld], _shown(v[fld]), f"longer than {MAX_CELL} characters"))
         for fld in ("family_name", "middle_name", "given_name"):
-            if fld not in cols:
+            if fld not in cols or fld in too_long:
                 continue
             text = v[fld]
             if not text and fld != "middle_name":
                 problems.append(Problem(rownum, label[fld], "", f"empty {fld.replace('_', ' ')}"))
             elif bad := legacy.bad_name_chars(text):
-                problems.append(Problem(rownum, label[fld], text, _bad_chars_reason(bad)))
+                problems.append(Problem(rownum, label[fld], _shown(text), _bad_chars_reason(bad)))
             elif len(text) > MAX_NAME:
-                problems.append(Problem(rownum, label[fld], text[:20] + "...", f"longer than {MAX_NAME} characters"))
-        if "position" in cols and (bad := [c for c in v["position"] if not c.isprintable() or c == "\ufffd"]):
-            problems.append(Problem(rownum, label["position"], v["position"], _bad_chars_reason(bad)))
+                problems.append(Problem(rownum, label[fld], _shown(text), f"longer than {MAX_NAME} characters"))
+            elif text and (text[0] in legacy.NAME_PUNCT or text[-1] in legacy.NAME_PUNCT
+                           or NAME_PUNCT_RUN.search(text)):
+                problems.append(Problem(rownum, label[fld], text, "a space, apostrophe or hyphen may only "
+                                        "stand alone between letters of a name"))
+        pos = v["position"]
+        if "position" in cols and "position" not in too_long:
+            if bad := [c for c in pos if not c.isprintable() or c == "\ufffd"]:
+                problems.append(Problem(rownum, label["position"], _shown(pos), _bad_chars_reason(bad)))
+            elif len(pos) > MAX_POSITION:
+                problems.append(Problem(rownum, label["position"], _shown(pos),
+                                        f"longer than {MAX_POSITION} characters"))
+            elif pos.startswith(FORMULA_START):
+                problems.append(Problem(rownum, label["position"], _shown(pos), "a position is text and may not "
+                                        "start with =, +, - or @ (a spreadsheet formula)"))
         if not v["unit"]:
             problems.append(Problem(rownum, label["unit"], "", "missing unit code"))
         elif v["unit"] not in units:
             code = code_of_name.get(_norm_header(v["unit"]))
-            problems.append(Problem(rownum, label["unit"], v["unit"], "unknown unit code (not in province.yml)"
+            problems.append(Problem(rownum, label["unit"], _shown(v["unit"]), "unknown unit code (not in province.yml)"
                                     + (f"; this is the name of unit {code}: write its code" if code else "")))
         uc = v["uses_computer"].casefold()
         if uc not in YES | NO:
-            problems.append(Problem(rownum, label["uses_computer"], v["uses_computer"],
+            problems.append(Problem(rownum, label["uses_computer"], _shown(v["uses_computer"]),
                                     "expected Có or Không (yes/no)"))
         st = v["status"].casefold()
         if st not in ACTIVE | LEAVING:
-            problems.append(Problem(rownum, label["status"], v["status"],
+            problems.append(Problem(rownum, label["status"], _shown(v["status"]),
                                     "unknown status; expected Đang công tác, Nghỉ việc, Nghỉ hưu or "
                                     "Chuyển công tác (active/left)"))
         if len(problems) == row_problems:

@@ -175,9 +175,27 @@ def smbclient(address: str, share: str, user: str, password: str, command: str,
                                "-c", command], capture_output=True, text=True, timeout=timeout * 6, cwd=tmp)
 
 
-def proxy_get(proxy: str, port: int, url: str, timeout: float, credentials: tuple[str, str] | None = None) -> int:
-    """Status of a GET of `url` through the HTTP proxy at `proxy` (address) and `port`."""
-    conn = http.client.HTTPConnection(proxy, port, timeout=timeout * 4)
+class _TLSProxy(http.client.HTTPConnection):
+    """A connection to an HTTPS proxy (Squid https_port): TLS to the proxy, verified against the CA
+    and the proxy's name, then plain proxy requests inside it."""
+
+    def __init__(self, name: str, address: str, port: int, ctx: ssl.SSLContext, timeout: float):
+        self._address, self._ctx, self._name = address, ctx, name
+        super().__init__(name, port, timeout=timeout)
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._ctx.wrap_socket(sock, server_hostname=self._name)
+
+
+def proxy_get(proxy: str, port: int, url: str, timeout: float, credentials: tuple[str, str] | None = None,
+              tls: tuple[ssl.SSLContext, str] | None = None) -> int:
+    """Status of a GET of `url` through the proxy at `proxy` (address) and `port`: plain HTTP, or over
+    TLS when `tls` gives the verified context and the proxy's certificate name."""
+    if tls:
+        conn = _TLSProxy(tls[1], proxy, port, tls[0], timeout * 4)
+    else:
+        conn = http.client.HTTPConnection(proxy, port, timeout=timeout * 4)
     headers = {}
     if credentials:
         token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()

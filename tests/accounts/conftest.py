@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.directory import apply_role_acl, apply_role_overlays
 from fixtures.mailstack import MailStack, start_dovecot, start_postfix, start_slapd, unit_groups_ldif
 
 BASE = "dc=bentre,dc=gov,dc=vn"
@@ -37,6 +38,8 @@ def stack():
     mail_root.mkdir()
     os.chmod(mail_root, 0o755)
     slapd = start_slapd(work / "ldap", BASE, NAMES)
+    apply_role_acl(slapd, list(UNITS))  # the accounts code works under the directory role's own rules
+    apply_role_overlays(slapd)          # and its overlays (smbk5pwd: NT hash with every password change)
     dovecot = postfix = None
     try:
         dovecot = start_dovecot(work / "dovecot", slapd, mail_root)

@@ -337,3 +337,43 @@ def test_pattern_check_names_the_problem():
     assert naming.check_pattern("{given}.{family}") is None
     assert "unknown placeholder" in naming.check_pattern("{ten}{f}")
     assert "must use {given}" in naming.check_pattern("{family}")
+
+
+@pytest.mark.parametrize(("row", "column", "shown", "reason"), [
+    (person("CB1", "Lê", "Văn", "An", "U01", position="=HYPERLINK(\"http://x\",\"Bấm\")"), "Chức vụ",
+     '=HYPERLINK("http://x","Bấm")', "spreadsheet formula"),
+    (person("CB1", "Lê", "Văn", "An", "U01", position="@SUM(1+1)*cmd|' /C calc'!A0"), "Chức vụ", "@SUM(1+1)",
+     "spreadsheet formula"),
+    (person("CB1", "Lê", "Văn", "An", "U01", position="+84 trưởng phòng"), "Chức vụ", "+84", "spreadsheet formula"),
+    (person("CB1", "Lê", "Văn", "An", "U01", position="-1+1"), "Chức vụ", "-1+1", "spreadsheet formula"),
+    (person("CB1", "Lê", "Văn", "An", "U01", position="Chuyên viên " * 1000), "Chức vụ", "Chuyên viên Chuyên",
+     "longer than 256 characters"),
+    (person("CB1", "Lê", "Văn", "An", "U01", position="Chuyên viên chính " * 8), "Chức vụ", "Chuyên viên",
+     "longer than 128 characters"),
+    (person("CB1", "-Lê", "Văn", "An", "U01"), "Họ", "-Lê", "between letters"),
+    (person("CB1", "Lê", "Văn", "An'", "U01"), "Tên", "An'", "between letters"),
+    (person("CB1", "Lê", "Văn--Thị", "An", "U01"), "Tên đệm", "Văn--Thị", "between letters"),
+    (person("CB1", "Lê", "Văn", "A" * 10_000, "U01"), "Tên", "AAAA", "longer than 256 characters"),
+    (person("CB1", "Lê", "Văn", "An", "U01", status="x" * 10_000), "Trạng thái", "xxxx",
+     "longer than 256 characters"),
+], ids=["hyperlink", "at-sum-dde", "plus", "minus", "10kB-position", "long-position", "leading-hyphen",
+        "trailing-apostrophe", "double-hyphen", "10kB-name", "10kB-status"])
+def test_fields_bounded_and_typed(tmp_path, row, column, shown, reason):
+    """Spreadsheet formulas, oversized values and mis-shaped names are refused with row, column, a value
+    shown short, and the reason; nothing of the file is accepted."""
+    path = write_roster(tmp_path / "r.csv", [person("CB0", "Trần", "Thị", "Hà", "U01"), row])
+    with pytest.raises(RosterError) as e:
+        read_roster(path, UNITS)
+    mine = [p for p in e.value.problems if p.column == column]
+    assert mine and all(p.row == 3 for p in e.value.problems), e.value.problems
+    assert any(p.value.startswith(shown) and reason in p.reason for p in mine), mine
+    assert all(len(p.value) <= 43 for p in e.value.problems)  # a 10 kB value is never echoed whole
+
+
+def test_names_with_inner_apostrophe_hyphen_and_positions_as_text_are_accepted(tmp_path):
+    rows = [person("CB1", "H'Năm", "", "Niê", "U01", position="Phó Giám đốc - phụ trách"),
+            person("CB2", "Ka-Sô", "Liễng", "Ra", "U01", position="Chuyên viên (hợp đồng 68)"),
+            person("CB3", "Lê", "Văn", "An", "U01", position="")]
+    r = read_roster(write_roster(tmp_path / "ok.csv", rows), UNITS)
+    assert names(r) == ["H'Năm Niê", "Ka-Sô Liễng Ra", "Lê Văn An"]
+    assert r.officials[0].position == "Phó Giám đốc - phụ trách"

@@ -13,6 +13,7 @@ from pathlib import Path
 import ldap3
 import pytest
 
+from fixtures.directory import apply_role_acl, apply_role_overlays
 from fixtures.mailstack import MailStack, start_dovecot, start_postfix, start_slapd
 
 BASE = "dc=bentre,dc=gov,dc=vn"
@@ -117,6 +118,8 @@ def console():
     dovecot = postfix = None
     old = os.environ.get("PROVISION_DATA")
     try:
+        apply_role_acl(slapd, list(UNITS))   # the console works under the directory role's own rules
+        apply_role_overlays(slapd)           # and its overlays (smbk5pwd: the NT hash of a password change)
         dovecot = start_dovecot(work / "dovecot", slapd, mail_root)
         postfix = start_postfix(work / "postfix", slapd, dovecot, DOMAIN)
         stack = MailStack(slapd, dovecot, postfix, DOMAIN, mail_root, {"work": work})

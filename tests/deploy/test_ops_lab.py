@@ -19,6 +19,7 @@ import time
 import unicodedata
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -35,7 +36,8 @@ ZONE = DOMAIN = "bentre.gov.vn"
 BASE_DN = "dc=bentre,dc=gov,dc=vn"
 PEOPLE = f"ou=People,{BASE_DN}"
 GROUPS = f"ou=Groups,{BASE_DN}"
-PROXY_PORT = 3128
+PROXY_PORT = 3128          # plain HTTP: refuses everything
+PROXY_TLS_PORT = 3130      # the proxy over TLS
 SHARE = "tailieu"          # the fileshare role's default share, as deployed on the lab
 
 
@@ -142,21 +144,27 @@ def test_member_writes_a_file_and_reads_it_back(deployed_lab, officials):
 
 
 def test_nt_hashes_are_readable_by_no_official(deployed_lab, ca_pem, officials):
-    """An NT hash logs in to the shares as well as the password: officials must not read anyone's,
-    on the center or on a unit replica, while the replicator (Samba sync) still does."""
-    an, hoa = officials.people["anpv"], officials.people["hoatt"]
+    """An NT hash logs in to the shares as well as the password, and old hashes (pwdHistory) crack offline:
+    no official and no service account but the replicator (syncrepl, Samba sync) reads any password-derived
+    attribute, of another official or their own, on the center or on a unit replica."""
+    an, hoa, s = officials.people["anpv"], officials.people["hoatt"], officials.secrets
+    secret = {"userpassword", "pwdhistory", "sambantpassword", "sambalmpassword", "sambapasswordhistory"}
+    readers = {"official": (hoa.dn, hoa.password),
+               **{n: (f"cn={n},ou=Services,{BASE_DN}", s[f"ldap_{n.replace('-', '_')}"])
+                  for n in ("provisioner", "mail-reader")}}
     for host, name in ((deployed_lab.center, f"ldap.{ZONE}"), (an.server, f"{an.server.name}.{ZONE}")):
-        conn = ldap(host.address, ca_pem, hoa.dn, hoa.password, name)
-        assert conn.search(an.dn, "(objectClass=*)", attributes=["cn", "sambaNTPassword", "sambaLMPassword"])
-        entry = conn.entries[0].entry_attributes_as_dict
-        assert entry.get("cn") and not entry.get("sambaNTPassword") and not entry.get("sambaLMPassword")
-        assert conn.search(hoa.dn, "(objectClass=*)", attributes=["sambaNTPassword"])  # not even one's own
-        assert not conn.entries[0].entry_attributes_as_dict.get("sambaNTPassword")
-        conn.unbind()
+        for reader, (dn, password) in readers.items():
+            conn = ldap(host.address, ca_pem, dn, password, name)
+            for target in (an.dn, hoa.dn):
+                assert conn.search(target, "(objectClass=*)", BASE, attributes=["*", "+"])
+                entry = {k.lower() for k, v in conn.entries[0].entry_attributes_as_dict.items() if v}
+                assert "cn" in entry and not entry & secret, (host.name, reader, target, entry & secret)
+            conn.unbind()
     repl = ldap(an.server.address, ca_pem, f"cn=replicator,ou=Services,{BASE_DN}",
                 officials.secrets["ldap_replicator"], f"{an.server.name}.{ZONE}")
-    assert repl.search(an.dn, "(objectClass=*)", attributes=["sambaNTPassword"])
+    assert repl.search(an.dn, "(objectClass=*)", attributes=["sambaNTPassword", "userPassword"])
     assert repl.entries[0].entry_attributes_as_dict.get("sambaNTPassword")
+    assert repl.entries[0].entry_attributes_as_dict.get("userPassword")
     repl.unbind()
 
 
@@ -183,9 +191,24 @@ def test_a_leaver_loses_the_share(deployed_lab, ca_pem, officials):
 
 # ---------------------------------------------------------------------------------------------- proxy
 
-def curl_proxy(proxy: str, user: str | None = None, password: str | None = None) -> int:
-    """Real curl through the proxy to the portal on the center; credentials through a config on stdin."""
-    config = f'proxy = "http://{proxy}:{PROXY_PORT}"\nurl = "http://www.{ZONE}/"\n'
+@pytest.fixture(scope="module")
+def ca_file(ca_pem, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("proxyca") / "ca.crt"
+    path.write_text(ca_pem)
+    return path
+
+
+def curl_proxy(server, ca: Path, user: str | None = None, password: str | None = None, plain: bool = False) -> int:
+    """Real curl through a unit server's proxy to the portal on the center: over TLS to the proxy (its
+    certificate checked against the provincial CA), or to the plain port; credentials through a config
+    on stdin."""
+    fqdn = f"{server.name}.{ZONE}"
+    if plain:
+        config = f'proxy = "http://{server.address}:{PROXY_PORT}"\n'
+    else:
+        config = (f'proxy = "https://{fqdn}:{PROXY_TLS_PORT}"\nproxy-cacert = "{ca}"\n'
+                  f'resolve = "{fqdn}:{PROXY_TLS_PORT}:{server.address}"\n')
+    config += f'url = "http://www.{ZONE}/"\n'
     if user:
         config += f'proxy-user = "{user}:{password}"\n'
     r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "20", "-K", "-"],
@@ -193,14 +216,14 @@ def curl_proxy(proxy: str, user: str | None = None, password: str | None = None)
     return int(r.stdout or 0)
 
 
-def test_proxy_asks_for_credentials_and_allows_only_the_units_officials(deployed_lab, officials):
+def test_proxy_asks_for_credentials_and_allows_only_the_units_officials(deployed_lab, officials, ca_file):
     an, hoa = officials.people["anpv"], officials.people["hoatt"]
-    a, b = officials.a.address, officials.b.address
-    assert curl_proxy(a) == 407
-    assert curl_proxy(a, an.uid, "wrong password") == 407
-    assert curl_proxy(a, an.uid, an.password) == 301      # the portal's redirect to HTTPS, through the proxy
-    assert curl_proxy(a, hoa.uid, hoa.password) == 403    # an official of another unit
-    assert curl_proxy(b, hoa.uid, hoa.password) == 301
+    a, b = officials.a, officials.b
+    assert curl_proxy(a, ca_file) == 407
+    assert curl_proxy(a, ca_file, an.uid, "wrong password") == 407
+    assert curl_proxy(a, ca_file, an.uid, an.password) == 301      # the portal's redirect to HTTPS, through the proxy
+    assert curl_proxy(a, ca_file, hoa.uid, hoa.password) == 403    # an official of another unit
+    assert curl_proxy(b, ca_file, hoa.uid, hoa.password) == 301
     # Usage is logged per user for the report.
     log = deployed_lab.lab.ssh(officials.a.name, "cat /var/log/squid/access.log", check=True).stdout
     assert any(f" {an.uid} " in line and "http://www.bentre.gov.vn/" in line for line in log.splitlines()), log[-500:]
@@ -208,7 +231,20 @@ def test_proxy_asks_for_credentials_and_allows_only_the_units_officials(deployed
     assert "access.log" in rot
 
 
-def test_proxy_keeps_running_while_its_replica_restarts(deployed_lab, officials):
+def test_proxy_credentials_never_in_clear(deployed_lab, officials, ca_file):
+    """The plain HTTP port serves nobody and never asks for credentials: a member's right password is
+    refused there (403, no 407 challenge). Browsers learn the TLS proxy from the PAC file on the LAN."""
+    an = officials.people["anpv"]
+    a = officials.a
+    assert curl_proxy(a, ca_file, plain=True) == 403
+    assert curl_proxy(a, ca_file, an.uid, an.password, plain=True) == 403
+    r = subprocess.run(["curl", "-s", "-m", "20", "--resolve", f"{a.name}.{ZONE}:80:{a.address}",
+                        f"http://{a.name}.{ZONE}/proxy.pac"], capture_output=True, text=True, timeout=30)
+    assert f'"HTTPS {a.name}.{ZONE}:{PROXY_TLS_PORT}"' in r.stdout, r.stdout + r.stderr
+    assert "PROXY " not in r.stdout and "DIRECT" not in r.stdout
+
+
+def test_proxy_keeps_running_while_its_replica_restarts(deployed_lab, officials, ca_file):
     """Squid's LDAP helpers exit when they cannot reach the directory over StartTLS, and Squid stops
     when its helpers crash too rapidly. With the unit's replica stopped the proxy must keep answering
     (407: nobody can be checked), and fresh logins work again once slapd is back."""
@@ -219,8 +255,8 @@ def test_proxy_keeps_running_while_its_replica_restarts(deployed_lab, officials)
     before = (squid(), crashes())
     lab.ssh(a.name, "service slapd stop" + quiet, check=True)
     try:
-        codes = [curl_proxy(a.address, f"khach{i}", "sai mat khau") for i in range(8)]
-        codes.append(curl_proxy(a.address, officials.people["anpv"].uid, "not his password"))
+        codes = [curl_proxy(a, ca_file, f"khach{i}", "sai mat khau") for i in range(8)]
+        codes.append(curl_proxy(a, ca_file, officials.people["anpv"].uid, "not his password"))
     finally:
         lab.ssh(a.name, "service slapd start" + quiet, check=True)
     assert codes == [407] * 9, codes
@@ -230,7 +266,7 @@ def test_proxy_keeps_running_while_its_replica_restarts(deployed_lab, officials)
     while True:
         r = run_cli("verify", "-i", inv, "--limit", f"{deployed_lab.center.name},{a.name}", "--json")
         proxy = [c for c in json.loads(r.stdout)["checks"] if c["host"] == a.name and c["service"] == "proxy"]
-        if len(proxy) == 2 and all(c["ok"] for c in proxy):
+        if len(proxy) == 3 and all(c["ok"] for c in proxy):
             break
         assert time.monotonic() < deadline, proxy
         time.sleep(3)
@@ -286,9 +322,6 @@ def test_forced_password_change_in_webmail_reaches_the_directory_and_the_share(d
         "mailEnabled": "TRUE", "mailHomeDirectory": f"/var/vmail/{DOMAIN}/{uid}", "govAccountState": "active",
         "userPassword": secrets.sha512_crypt(old), "pwdReset": "TRUE", **samba}), conn.result
     assert conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_ADD, [dn])]}), conn.result
-    acl = deployed_lab.lab.ssh(deployed_lab.center.name, "ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H "
-                               "ldapi:/// -b 'olcDatabase={1}mdb,cn=config' -s base olcAccess", check=True).stdout
-    hash_writable = "sambaNTPassword" in acl
     try:
         b = browser()
         status, _, page = b.request("GET", "/")
@@ -302,19 +335,20 @@ def test_forced_password_change_in_webmail_reaches_the_directory_and_the_share(d
         status, _, page = b.request("POST", "/?_task=settings&_action=plugin.password-save",
                                     {"_token": token, "_curpasswd": old, "_newpasswd": new, "_confpasswd": new})
         messages = re.findall(r'display_message\("([^"]*)","(\w+)"', page)
-        # Without the ACL the password is changed (first write) but the NT hash is refused: an error is shown.
-        assert status == 200 and messages and messages[0][1] == ("confirmation" if hash_writable else "error"), messages
+        # One Password Modify extended operation: the directory hashes it and writes the NT hash (smbk5pwd).
+        assert status == 200 and messages and messages[0][1] == "confirmation", messages
 
-        conn.search(dn, "(objectClass=*)", BASE, attributes=["pwdReset", "sambaNTPassword", "userPassword"])
-        entry = conn.entries[0]
+        repl = ldap(deployed_lab.center.address, ca_pem, f"cn=replicator,ou=Services,{BASE_DN}",
+                    s["ldap_replicator"], f"ldap.{ZONE}")  # the only account that reads password hashes
+        repl.search(dn, "(objectClass=*)", BASE, attributes=["pwdReset", "sambaNTPassword", "userPassword"])
+        entry = repl.entries[0]
+        repl.unbind()
         assert not entry.pwdReset.values                                  # the change cleared pwdReset
         assert entry.userPassword.value.startswith(b"{CRYPT}$6$")
         ldap(deployed_lab.center.address, ca_pem, dn, new, f"ldap.{ZONE}").unbind()
         with pytest.raises(AssertionError):
             ldap(deployed_lab.center.address, ca_pem, dn, old, f"ldap.{ZONE}")
-        if not hash_writable:
-            pytest.skip("the directory's ACL does not let users write their NT hash yet (roles/fileshare/README.md)")
-        assert entry.sambaNTPassword.value == smb.nt_hash(new)
+        assert entry.sambaNTPassword.value.upper() == smb.nt_hash(new)  # slapd writes it in lower case
         wait_replicas(deployed_lab, ca_pem, s, dn, True, f"(sambaNTPassword={smb.nt_hash(new)})")
         deployed_lab.lab.ssh(a.name, "/usr/local/sbin/provision-smb-sync", check=True)
         r = smbclient(a.address, SHARE, uid, new, "ls", 5)
@@ -323,6 +357,90 @@ def test_forced_password_change_in_webmail_reaches_the_directory_and_the_share(d
         conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_DELETE, [dn])]})
         conn.delete(dn)
         conn.unbind()
+
+
+def _submission_login(address: str, ca_pem: str, user: str, password: str) -> None:
+    """SMTP AUTH on submission (587, STARTTLS checked against the provincial CA) from this machine."""
+    class Submission(smtplib.SMTP):
+        def _get_socket(self, host, port, timeout):
+            return socket.create_connection((address, port), timeout)
+
+    with Submission(f"smtp.{ZONE}", 587, timeout=10) as smtp:
+        smtp.starttls(context=ssl.create_default_context(cadata=ca_pem))
+        smtp.login(user, password)
+
+
+def test_a_first_password_opens_only_the_webmail_password_page(deployed_lab, ca_pem, ca_file, officials, browser):
+    """A first password (pwdReset TRUE) is refused by IMAP, SMTP AUTH, the file share and the proxy from the
+    unit LAN; webmail still takes it, to its password page. Changed with the extended operation (as webmail
+    and the console do), the new password opens everything."""
+    a, s = officials.a, officials.secrets
+    uid, first, new = f"lamtt{int(time.time()) % 10000}", "Mat-khau-Dau-Lam-2026!", "Mat-khau-Moi-Lam-2026!"
+    dn = f"uid={uid},{PEOPLE}"
+    samba = smb.samba_attributes(BASE_DN, uid, first)
+    conn = officials.conn
+    assert conn.add(dn, ["inetOrgPerson", "govMailAccount", *samba.pop("objectClass")], {
+        "uid": uid, "cn": "Trần Thị Lâm", "sn": "Trần", "departmentNumber": a.unit, "mail": f"{uid}@{DOMAIN}",
+        "mailEnabled": "TRUE", "mailHomeDirectory": f"/var/vmail/{DOMAIN}/{uid}", "govAccountState": "active",
+        "userPassword": secrets.sha512_crypt(first), "pwdReset": "TRUE", **samba}), conn.result
+    assert conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_ADD, [dn])]}), conn.result
+    try:
+        wait_replicas(deployed_lab, ca_pem, s, f"cn=unit-{a.unit},{GROUPS}", True, f"(member={dn})")
+        sync_shares(deployed_lab)
+        import imaplib
+
+        with pytest.raises(imaplib.IMAP4.error):
+            _imap_subjects(deployed_lab.center.address, ca_pem, uid, first)
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            _submission_login(deployed_lab.center.address, ca_pem, uid, first)
+        r = smbclient(a.address, SHARE, uid, first, "ls", 5)
+        assert r.returncode != 0 and "NT_STATUS_LOGON_FAILURE" in r.stdout + r.stderr, r.stdout + r.stderr
+        assert curl_proxy(a, ca_file, uid, first) == 407
+        status, location = _login(browser, uid, first)                    # the one path it opens
+        assert status == 302 and "_action=plugin.password" in location, (status, location)
+
+        user = ldap(deployed_lab.center.address, ca_pem, dn, first, f"ldap.{ZONE}")
+        assert user.extend.standard.modify_password(old_password=first, new_password=new), user.result
+        user.unbind()
+        wait_replicas(deployed_lab, ca_pem, s, dn, True, "(!(pwdReset=TRUE))")
+        sync_shares(deployed_lab)
+        assert _imap_subjects(deployed_lab.center.address, ca_pem, uid, new) == []
+        _submission_login(deployed_lab.center.address, ca_pem, uid, new)
+        r = smbclient(a.address, SHARE, uid, new, "ls", 5)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert curl_proxy(a, ca_file, uid, new) == 301
+    finally:
+        conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_DELETE, [dn])]})
+        conn.delete(dn)
+
+
+def test_a_leaver_loses_the_proxy_and_the_share_within_a_minute(deployed_lab, ca_pem, ca_file, officials):
+    """Squid trusts a checked password and a group answer for a minute at most, and the unit's Samba sync
+    runs every minute; a disabled official is refused by the proxy once that minute has passed."""
+    a = officials.a
+    conf = deployed_lab.lab.ssh(a.name, "cat /etc/squid/squid.conf", check=True).stdout
+    assert "auth_param basic credentialsttl 1 minutes" in conf, conf
+    assert " ttl=60 " in conf and "negative_ttl=60" in conf
+    cron = deployed_lab.lab.ssh(a.name, "cat /etc/cron.d/provision-smb-sync", check=True).stdout
+    assert any(line.startswith(("* * * * * root", "*/1 * * * * root")) for line in cron.splitlines()), cron
+    uid, password = f"vinhlv{int(time.time()) % 10000}", "Mat-khau-Vinh-2026!"
+    dn = f"uid={uid},{PEOPLE}"
+    conn = officials.conn
+    assert conn.add(dn, ["inetOrgPerson", "govMailAccount"], {
+        "uid": uid, "cn": "Lê Văn Vinh", "sn": "Lê", "departmentNumber": a.unit, "mail": f"{uid}@{DOMAIN}",
+        "mailEnabled": "TRUE", "mailHomeDirectory": f"/var/vmail/{DOMAIN}/{uid}", "govAccountState": "active",
+        "userPassword": secrets.sha512_crypt(password)}), conn.result
+    assert conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_ADD, [dn])]}), conn.result
+    try:
+        wait_replicas(deployed_lab, ca_pem, officials.secrets, f"cn=unit-{a.unit},{GROUPS}", True, f"(member={dn})")
+        assert curl_proxy(a, ca_file, uid, password) == 301
+        assert conn.modify(dn, {"govAccountState": [(MODIFY_REPLACE, ["disabled"])]}), conn.result
+        wait_replicas(deployed_lab, ca_pem, officials.secrets, dn, True, "(govAccountState=disabled)")
+        time.sleep(61)  # the credentials TTL: Squid asks the directory again after it
+        assert curl_proxy(a, ca_file, uid, password) == 407
+    finally:
+        conn.modify(f"cn=unit-{a.unit},{GROUPS}", {"member": [(MODIFY_DELETE, [dn])]})
+        conn.delete(dn)
 
 
 # --------------------------------------------------------------------------------------- package mirror

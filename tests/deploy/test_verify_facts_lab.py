@@ -62,17 +62,21 @@ def test_verify_follows_an_overridden_share_name_and_proxy_port(deployed_lab):
     host_vars = inv / "host_vars" / f"{unit.name}.yml"
     assert not host_vars.exists()
     host_vars.parent.mkdir(exist_ok=True)
-    host_vars.write_text("fileshare_share: hoso\nproxy_port: 3129\n")
+    host_vars.write_text("fileshare_share: hoso\nproxy_port: 3129\nproxy_tls_port: 3131\n")
     try:
         deploy(inv, unit.name, "fileshare,proxy")
         assert facts(lab, unit.name, "fileshare")["share"] == "hoso"
         assert facts(lab, unit.name, "proxy")["port"] == 3129
+        assert facts(lab, unit.name, "proxy")["tls_port"] == 3131
         _, checks = verify(inv, center, unit.name)
         smb = checks[(unit.name, "fileshare", "smb-login-file-roundtrip")]
         assert smb["ok"] and f"//{unit.address}/hoso:" in smb["detail"], smb
         for name in ("refuses-without-credentials-407", "allows-unit-member"):
             proxy = checks[(unit.name, "proxy", name)]
-            assert proxy["ok"] and "port 3129" in proxy["detail"], proxy
+            assert proxy["ok"] and "port 3131" in proxy["detail"], proxy
+        proxy = checks[(unit.name, "proxy", "plain-http-refuses-basic-auth")]
+        assert proxy["ok"] and "port 3129" in proxy["detail"], proxy
+        assert checks[(unit.name, "tls", "floor-proxy")]["ok"] and "port 3131" in checks[(unit.name, "tls", "floor-proxy")]["detail"]
         # nothing answers on the default port any more: a copy of the role's default would have failed
         with pytest.raises(OSError):
             socket.create_connection((unit.address, 3128), timeout=3).close()
@@ -88,7 +92,7 @@ def test_verify_follows_an_overridden_share_name_and_proxy_port(deployed_lab):
 
 
 def test_missing_facts_and_a_changed_host_key_fail_only_what_they_concern(deployed_lab, tmp_path):
-    """One unit server without its proxy facts: its two proxy checks fail ("deploy first"), the rest of
+    """One unit server without its proxy facts: its proxy checks (and the proxy's TLS floor) fail ("deploy first"), the rest of
     it passes. Another unit server answering with another host key: every check of it fails with the
     host-key reason. The center passes untouched."""
     lab, inv, center = deployed_lab.lab, deployed_lab.inventory, deployed_lab.center.name
@@ -113,10 +117,12 @@ def test_missing_facts_and_a_changed_host_key_fail_only_what_they_concern(deploy
     assert rc == 1
     mine = [c for (host, _, _), c in checks.items() if host == victim]
     assert mine and all(not c["ok"] and HOST_KEY in c["detail"] for c in mine), mine
-    proxy = [c for (host, service, _), c in checks.items() if host == bare and service == "proxy"]
-    assert len(proxy) == 2 and all(not c["ok"] and f"role facts missing on {bare}: deploy first" in c["detail"]
+    proxy = [c for (host, service, name), c in checks.items()
+             if host == bare and (service == "proxy" or name == "floor-proxy")]
+    assert len(proxy) == 4 and all(not c["ok"] and f"role facts missing on {bare}: deploy first" in c["detail"]
                                    for c in proxy), proxy
-    others = [c for (host, service, _), c in checks.items() if host != victim and not (host == bare and service == "proxy")]
+    others = [c for (host, service, name), c in checks.items()
+              if host != victim and not (host == bare and (service == "proxy" or name == "floor-proxy"))]
     assert others and all(c["ok"] for c in others), [c for c in others if not c["ok"]]
     assert {host for host, _, _ in checks} == {center, bare, victim}
     assert rc_unknown == 1 and unknown and all(not c["ok"] and HOST_KEY in c["detail"] for c in unknown.values()), unknown

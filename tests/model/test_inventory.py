@@ -204,6 +204,18 @@ BROKEN = {
     "services unknown key": (
         dict(province=lambda d: d.update(services={"proxy_port": 3128})),
         ["province.yml", "services.proxy_port", "unknown key"]),
+    "security.officials.min_length too short": (
+        dict(province=lambda d: d.update(security={"officials": {"min_length": 6}})),
+        ["province.yml", "security.officials.min_length", "greater than or equal to 8"]),
+    "security.administrators unknown key": (
+        dict(province=lambda d: d.update(security={"administrators": {"lenght": 16}})),
+        ["province.yml", "security.administrators.lenght", "unknown key"]),
+    "security.webmail_idle_minutes not a number": (
+        dict(province=lambda d: d.update(security={"webmail_idle_minutes": "forever"})),
+        ["province.yml", "security.webmail_idle_minutes", "valid integer"]),
+    "accounts.inactive_days zero": (
+        dict(province=lambda d: d.update(accounts={"inactive_days": 0})),
+        ["province.yml", "accounts.inactive_days", "greater than or equal to 1"]),
     "settings section not a mapping": (
         dict(province=lambda d: d.update(report=["mail_hosts"])),
         ["province.yml", "report", "valid dictionary"]),
@@ -248,6 +260,26 @@ def test_each_settings_section_is_checked_by_inventory_check(tmp_path):
     assert {e["field"] for e in errs} == {"accounts.retention_days", "audit.workers", "report.mail_logs",
                                           "services.proxy"}
     assert all(e["file"].endswith("province.yml") for e in errs)
+
+
+def test_password_and_session_policy_reach_the_roles_with_documented_defaults(tmp_path):
+    from provisioning.deploy.runner import province_vars
+
+    v = province_vars(load_province(_broken(tmp_path)))       # no security: section: the defaults
+    assert v["province_password_policy"] == {"pwdMinLength": 10, "pwdInHistory": 5, "pwdMaxAge": 180 * 86400,
+                                             "pwdMaxFailure": 5, "pwdLockoutDuration": 900,
+                                             "pwdFailureCountInterval": 900}
+    admin = v["province_admin_password_policy"]
+    assert admin["pwdMinLength"] > 10 and admin["pwdInHistory"] > 5 and admin["pwdMaxFailure"] < 5
+    assert v["province_webmail_idle_minutes"] == 30
+    d = _broken(tmp_path / "set", province=lambda d: d.update(security={
+        "officials": {"min_length": 12, "max_age_days": 0}, "administrators": {"history": 24},
+        "webmail_idle_minutes": 10}))
+    v = province_vars(load_province(d))
+    assert v["province_password_policy"]["pwdMinLength"] == 12 and v["province_password_policy"]["pwdMaxAge"] == 0
+    assert v["province_admin_password_policy"]["pwdInHistory"] == 24
+    assert v["province_admin_password_policy"]["pwdMinLength"] == 14      # the rest keep their defaults
+    assert v["province_webmail_idle_minutes"] == 10
 
 
 def test_missing_directory_is_bad_input(tmp_path):
