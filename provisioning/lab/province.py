@@ -133,6 +133,8 @@ def write_province(lab: "Lab", st: dict, inv: Path) -> None:
         "ansible_python_interpreter": "/usr/bin/python3",
         # lab hosts share the machine's kernel clock: chronyd runs with -x (never sets it)
         "common_chrony_set_clock": False,
+        # lab hosts reach no ClamAV mirror: the province's signature file only
+        "hardening_clamav_freshclam": False,
     }
     hosts_yml = {"all": {"children": {
         "linux": {"vars": linux_vars, "children": {
