@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Set up a Debian 12 machine (as root) for this project, then optionally run a job:
+# Set up a Debian 12 or 13 machine (as root) for this project, then optionally run a job:
 #   bash scripts/bootstrap.sh          # set up only
 #   bash scripts/bootstrap.sh demo     # set up, then run the main job on the lab province
 #   bash scripts/bootstrap.sh test     # set up, then run the whole test suite
-# Idempotent: a second run only checks what is already there.
+# Idempotent: a second run only checks what is already there. The same package names serve Debian 12
+# (Python 3.11, slapd 2.5, Dovecot 2.3, Postfix 3.7) and 13 (Python 3.13, slapd 2.6, Dovecot 2.4,
+# Postfix 3.10); the test fixtures pick the service configuration from the installed versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,10 +22,16 @@ APT_PKGS=(
   smbclient                                         # real client of the unit file shares (provision verify)
   slapd postfix postfix-ldap dovecot-imapd dovecot-lmtpd dovecot-ldap  # services tests start on loopback
   openssh-server                                    # sshd the report tests start on loopback (log collection)
-  poppler-utils fonts-dejavu-core                   # PDF reports: fonts with Vietnamese glyphs, pdftotext
+  poppler-utils fonts-dejavu-core fonts-dejavu-extra  # PDF reports: fonts with Vietnamese glyphs (the
+                                                    # serif italics are in -extra), pdftotext
 )
 
 [ "$(id -u)" = 0 ] || { echo "bootstrap: run as root (the lab needs namespaces and mounts)" >&2; exit 2; }
+release=$(. /etc/os-release 2>/dev/null && echo "${ID:-?} ${VERSION_ID:-?}")
+case "$release" in
+  "debian 12"|"debian 13") ;;
+  *) echo "bootstrap: warning: this machine runs '$release'; the project is set up and tested on Debian 12 or 13" >&2 ;;
+esac
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
@@ -46,7 +54,7 @@ if [ ! -x .venv/bin/provision ] || [ pyproject.toml -nt .venv/.installed ] || [ 
   echo "bootstrap: python environment in $ROOT/.venv"
   /usr/bin/python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e '.[lab,test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
-  # fake-switches (the lab's Cisco IOS simulator) pins Twisted<17, which cannot build on Python 3.11;
+  # fake-switches (the lab's Cisco IOS simulator) pins Twisted<17, which cannot build on Python 3.11+;
   # it runs on the current Twisted installed by the [lab] extra.
   .venv/bin/pip install -q --disable-pip-version-check --no-deps 'fake-switches==1.5.0' 2>&1 | { grep -v '^WARNING: Location' || true; }
   touch .venv/.installed

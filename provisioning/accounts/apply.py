@@ -26,7 +26,6 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 import ldap3
@@ -35,10 +34,11 @@ from pydantic import SecretStr
 from .. import smb
 from ..errors import OperationFailed
 from ..model import Province
+from ..results import OnProgress, ProgressStep
 from . import journal, passwords
 from ..model import AccountsSettings
 from .directory import ACTIVE, DISABLED, Target, connect
-from .mailbox import _Base as MailStore
+from .mailbox import MailStore
 from .plan import Change, Plan
 from .sheets import Slip, write_sheets
 
@@ -57,15 +57,30 @@ class Failure:
 
 @dataclass
 class ApplyResult:
+    """What `accounts apply` did on the directory (`host`: its server), as every job's result (results.HostResult)
+    with the counts per action, the officials that failed and the password sheets written."""
     summary: dict[str, int]
     done: dict[str, int]
     failed: list[Failure]
     sheets: list[Path]
     timings: dict[str, float] = field(default_factory=dict)
+    host: str = ""
+    groups_updated: int = 0       # unit groups whose members were changed
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.done) or self.groups_updated > 0
+
+    @property
+    def error(self) -> str:
+        if not self.failed:
+            return ""
+        f = self.failed[0]
+        return f"{len(self.failed)} failed; first: {f.action} {f.uid or f.hr_id}: {f.error}"
 
 
 def _gt(now: dt.datetime) -> str:
@@ -199,17 +214,15 @@ def run_parallel(t: Target, batches: list[tuple[int, list[Op]]], workers: int) -
 
 
 def group_ops(plan: Plan, t: Target, failed_dns: set[str]) -> list[tuple[str, Op]]:
-    """Operations on unit groups, leaving out members whose entry could not be created."""
+    """Changes of the unit groups' members, leaving out members whose entry could not be created. The
+    groups themselves belong to the directory role: a missing one is not created here (see apply_plan)."""
     ops = []
     for g in plan.groups:
+        if g.missing:
+            continue
         dn = t.unit_group_dn(g.unit)
         add = [m for m in g.add if m not in failed_dns]
-        if g.create:
-            first = [t.placeholder_member] + add[:GROUP_CHUNK]
-            ops.append((g.unit, ("add", dn, {"objectClass": ["groupOfNames"], "cn": [f"unit-{g.unit}"],
-                                            "member": first})))
-            add = add[GROUP_CHUNK:]
-        elif g.add_placeholder:
+        if g.add_placeholder:
             ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_ADD, [t.placeholder_member])]})))
         for i in range(0, len(add), GROUP_CHUNK):
             ops.append((g.unit, ("modify", dn, {"member": [(ldap3.MODIFY_ADD, add[i:i + GROUP_CHUNK])]})))
@@ -234,14 +247,16 @@ def apply_lock(inventory_dir: Path):
 
 def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, target: Target, store: MailStore, *,
                sheets_dir: Path, lang: str = "vi", workers: int | None = None,
-               progress: Callable[[str, int, int], None] | None = None) -> ApplyResult:
+               progress: OnProgress | None = None) -> ApplyResult:
     """Carry out `plan`. Raises nothing for per-official failures: they are in the result."""
     timings: dict[str, float] = {}
     now = dt.datetime.now(ZoneInfo(province.info.timezone))  # the journal reads in the province's time
     inv = province.inventory_dir
     domain = province.info.mail_domain
     workers = workers or max(2, (os.cpu_count() or 1) * 2)
-    tick = progress or (lambda phase, done, total: None)
+    def tick(phase: str, done: int, total: int) -> None:
+        if progress:
+            progress(ProgressStep("accounts", phase=phase, done=done, total=total))
 
     # 1. passwords for joiners, returning officials and interrupted first passwords
     t0 = time.perf_counter()
@@ -305,6 +320,11 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
                 failed.append(Failure("group", "", f"unit-{units[n]}", err))
     elif gops:
         failed.append(Failure("group", "", "*", "unit groups not updated: the directory connection was lost"))
+    for g in plan.groups:
+        if g.missing:
+            failed.append(Failure("group", "", f"unit-{g.unit}",
+                                  f"{target.unit_group_dn(g.unit)} does not exist: the directory role creates it "
+                                  "(provision deploy --tags directory), then apply again"))
     timings["groups"] = time.perf_counter() - t0
 
     # 6. journal and sheets for what is now true in the directory
@@ -322,8 +342,10 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
             unit = province.units.get(c.unit or "")
             slips.append(Slip(unit=c.unit or "", unit_name=unit.name if unit else (c.unit or ""), hr_id=c.hr_id,
                               name=c.name, uid=c.uid, mail=f"{c.uid}@{domain}", password=secrets_[i]))
+    groups_updated = 0
     for g in plan.groups:
         if not any(f.uid == f"unit-{g.unit}" or f.uid == "*" for f in failed if f.action == "group"):
+            groups_updated += 1
             records.append(journal.record("group", None, f"unit-{g.unit}", g.unit,
                                           {"member_added": len(g.add), "member_removed": len(g.remove)}, now=now))
     sheets = write_sheets(sheets_dir, slips, f"imap.{province.dns_zone} / smtp.{province.dns_zone}", lang=lang)
@@ -333,4 +355,5 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
     done: dict[str, int] = {}
     for i in ok_idx:
         done[plan.changes[i].action] = done.get(plan.changes[i].action, 0) + 1
-    return ApplyResult(summary=plan.summary, done=done, failed=failed, sheets=sheets, timings=timings)
+    return ApplyResult(summary=plan.summary, done=done, failed=failed, sheets=sheets, timings=timings,
+                       host=target.host, groups_updated=groups_updated)

@@ -66,7 +66,7 @@ def resolve_target(province: Province, settings: AccountsSettings) -> Target:
             raise OperationFailed(f"accounts.ldap.password_file: cannot read {cfg.password_file}: "
                                   f"{e.strerror}") from None
     else:
-        from ..deploy.secrets import load_secrets
+        from ..secrets import load_secrets
 
         password = load_secrets(province.inventory_dir)["ldap_provisioner"]
     ca = None

@@ -25,9 +25,9 @@ OPS_SOURCE = Path(maildir_ops.__file__).read_text(encoding="utf-8")
 
 
 class MailStore(Protocol):
-    root: str
-    domain: str
+    """What the accounts jobs need of the mail store, on this machine (LocalStore) or over SSH (SshStore)."""
 
+    def home(self, uid: str) -> str: ...
     def create(self, uids: list[str]) -> int: ...
     def existing(self) -> set[str]: ...
     def remove(self, uids: list[str]) -> int: ...
@@ -108,7 +108,7 @@ class SshStore(_Base):
             client.close()
 
 
-def open_store(province: Province, settings: AccountsSettings) -> _Base:
+def open_store(province: Province, settings: AccountsSettings) -> MailStore:
     cfg = settings.mail_store
     domain = province.info.mail_domain
     if cfg.host == "local":

@@ -1,24 +1,21 @@
 """First passwords: generation, and SHA-512-crypt hashing on every core.
 
-Why libcrypt through ctypes: `{CRYPT}$6$` is the one hash that both slapd (crypt(3)) and Dovecot
-verify out of the box. The system's libcrypt (libxcrypt) is the very code slapd links against, is
-maintained by the distribution, and keeps working after Python 3.13 removes the `crypt` module;
-passlib is unmaintained. ctypes releases the GIL during the call, so plain threads hash on all cores
-(hashing is the largest cost of a first import: about 2 ms a password).
+The hash is the province's one SHA-512-crypt (`provisioning.secrets`: the system's libxcrypt, the
+code slapd and Dovecot verify with). Its binding releases the GIL during the call, so plain threads
+hash on all cores (hashing is the largest cost of a first import: about 2 ms a password).
 
 Passwords travel as pydantic SecretStr, which renders as '***' in reprs, logs and JSON.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import secrets
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
 from pydantic import SecretStr
+
+from .. import secrets as province_secrets
 
 # No look-alikes: no 0/O/o, 1/l/I/i.
 LOWER = "abcdefghjkmnpqrstuvwxyz"
@@ -26,14 +23,6 @@ UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 DIGITS = "23456789"
 ALPHABET = LOWER + UPPER + DIGITS
 LENGTH = 12          # 55^12: about 69 bits
-SALT_CHARS = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_CRYPT_DATA_SIZE = 32768  # sizeof(struct crypt_data) in libxcrypt
-
-_lib = ctypes.CDLL(ctypes.util.find_library("crypt") or "libcrypt.so.1", use_errno=True)
-_crypt_rn = _lib.crypt_rn
-_crypt_rn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
-_crypt_rn.restype = ctypes.c_char_p
-_local = threading.local()
 
 
 def generate(length: int = LENGTH) -> SecretStr:
@@ -44,25 +33,13 @@ def generate(length: int = LENGTH) -> SecretStr:
             return SecretStr(pw)
 
 
-def _crypt(phrase: bytes, setting: bytes) -> str:
-    buf = getattr(_local, "buf", None)
-    if buf is None:
-        buf = _local.buf = ctypes.create_string_buffer(_CRYPT_DATA_SIZE)
-    out = _crypt_rn(phrase, setting, buf, _CRYPT_DATA_SIZE)
-    if not out:
-        raise OSError(ctypes.get_errno(), "crypt_rn failed")
-    return out.decode("ascii")
-
-
 def sha512_crypt(password: SecretStr) -> str:
-    """`{CRYPT}$6$<salt>$...` with glibc's default 5000 rounds."""
-    salt = "".join(secrets.choice(SALT_CHARS) for _ in range(16))
-    return "{CRYPT}" + _crypt(password.get_secret_value().encode("utf-8"), f"$6${salt}".encode())
+    """`{CRYPT}$6$<salt>$...` with the default 5000 rounds."""
+    return province_secrets.sha512_crypt(password.get_secret_value())
 
 
 def verify(password: str, hashed: str) -> bool:
-    h = hashed.removeprefix("{CRYPT}")
-    return secrets.compare_digest(_crypt(password.encode("utf-8"), h.encode()), h)
+    return province_secrets.verify_crypt(password, hashed)
 
 
 def hash_many(passwords: Sequence[SecretStr], workers: int | None = None,

@@ -47,7 +47,7 @@ class GroupChange:
     unit: str
     add: list[str]
     remove: list[str]
-    create: bool = False
+    missing: bool = False          # the directory role has not created the group (yet): nothing to change
     add_placeholder: bool = False  # groupOfNames needs a member: keep the directory role's placeholder
 
 
@@ -175,8 +175,10 @@ def compute(roster: Roster, state: DirectoryState, target: Target, settings: Acc
     for unit in sorted(set(members) | set(state.groups)):
         want_m, have = members.get(unit, set()), state.groups.get(unit)
         if have is None:
+            # The directory role owns the unit groups (every unit of province.yml gets one at deploy);
+            # accounts only changes members, so a unit added since the last deploy waits for the next.
             if want_m:
-                groups.append(GroupChange(unit, sorted(want_m), [], create=True))
+                groups.append(GroupChange(unit, sorted(want_m), [], missing=True))
             continue
         # DNs compare case-insensitively. Only people are ours: the placeholder (and anything else
         # not in ou=People) stays.

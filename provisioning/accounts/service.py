@@ -8,28 +8,27 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import ldap3
 
 from .. import smb
 from ..errors import BadInput, OperationFailed
 from ..model import Province, load_province
-from ..paths import run_stamp
+from ..paths import new_run_dir
+from ..results import OnProgress
 from ..render.console import to_plain
 from . import journal, passwords
 from .apply import ApplyResult, apply_lock, apply_plan, run_batches, samba_mods
 from ..model import AccountsSettings
 from .directory import DISABLED, DirectoryState, Target, connect, find, read_state, resolve_target
-from .mailbox import _Base as MailStore
-from .mailbox import open_store
+from .mailbox import MailStore, open_store
 from .plan import Plan, compute, guard_limit
 from ..roster import Roster, read_roster
 from .sheets import Slip, write_sheets
 
 
 @dataclass
-class Context:
+class AccountsContext:
     province: Province
     settings: AccountsSettings
     target: Target
@@ -40,13 +39,13 @@ class Context:
         return self.province.inventory_dir
 
 
-def load(inventory: str | Path) -> Context:
+def load(inventory: str | Path) -> AccountsContext:
     province = load_province(inventory)
     settings = province.settings.accounts
-    return Context(province, settings, resolve_target(province, settings), open_store(province, settings))
+    return AccountsContext(province, settings, resolve_target(province, settings), open_store(province, settings))
 
 
-def read(ctx: Context, roster_path: str | Path) -> Roster:
+def read(ctx: AccountsContext, roster_path: str | Path) -> Roster:
     return read_roster(roster_path, ctx.province.units, ctx.settings.headers)
 
 
@@ -57,7 +56,7 @@ class Observed:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def observe(ctx: Context) -> Observed:
+def observe(ctx: AccountsContext) -> Observed:
     import time
 
     t0 = time.perf_counter()
@@ -67,7 +66,7 @@ def observe(ctx: Context) -> Observed:
     return Observed(state, boxes, {"read_directory": t1 - t0, "list_mailboxes": time.perf_counter() - t1})
 
 
-def make_plan(ctx: Context, roster: Roster, observed: Observed | None = None) -> Plan:
+def make_plan(ctx: AccountsContext, roster: Roster, observed: Observed | None = None) -> Plan:
     observed = observed or observe(ctx)
     return compute(roster, observed.state, ctx.target, ctx.settings, mailboxes=observed.mailboxes,
                    delivered=journal.delivered_uids(ctx.inventory_dir), issued=journal.issued(ctx.inventory_dir))
@@ -100,8 +99,10 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
-def run_dir(ctx: Context, out: Path | None) -> Path:
-    return _private_dir((out or journal.accounts_dir(ctx.inventory_dir) / "runs") / run_stamp())
+def run_dir(ctx: AccountsContext, out: Path | None) -> Path:
+    """A new owner-only folder for one run (plan, result, password sheets): under --out or accounts/runs/."""
+    parent = out or journal.accounts_dir(ctx.inventory_dir) / "runs"
+    return new_run_dir(ctx.inventory_dir, "accounts", parent=parent, private=True)
 
 
 def write_json(path: Path, obj) -> Path:
@@ -111,9 +112,9 @@ def write_json(path: Path, obj) -> Path:
     return path
 
 
-def apply(ctx: Context, roster: Roster, *, yes: bool = False, max_disable: str | None = None,
+def apply(ctx: AccountsContext, roster: Roster, *, yes: bool = False, max_disable: str | None = None,
           out: Path | None = None, lang: str = "vi", workers: int | None = None,
-          progress: Callable[[str, int, int], None] | None = None) -> tuple[Plan, ApplyResult | None, Path | None]:
+          progress: OnProgress | None = None) -> tuple[Plan, ApplyResult | None, Path | None]:
     with apply_lock(ctx.inventory_dir):
         observed = observe(ctx)
         plan = make_plan(ctx, roster, observed)
@@ -131,7 +132,7 @@ def apply(ctx: Context, roster: Roster, *, yes: bool = False, max_disable: str |
 
 # --- single-account jobs -------------------------------------------------------------------------
 
-def show(ctx: Context, key: str) -> dict:
+def show(ctx: AccountsContext, key: str) -> dict:
     conn = connect(ctx.target)
     try:
         entry = find(conn, ctx.target, key)
@@ -146,7 +147,7 @@ def show(ctx: Context, key: str) -> dict:
     return {"entry": entry, "history": history}
 
 
-def reset_password(ctx: Context, uid: str, out: Path | None = None, lang: str = "vi") -> Path:
+def reset_password(ctx: AccountsContext, uid: str, out: Path | None = None, lang: str = "vi") -> Path:
     """A new first password (pwdReset) for an enabled account; returns the sheet written."""
     conn = connect(ctx.target)
     try:
@@ -179,7 +180,7 @@ def reset_password(ctx: Context, uid: str, out: Path | None = None, lang: str = 
     return files[0]
 
 
-def _now(ctx: Context) -> dt.datetime:
+def _now(ctx: AccountsContext) -> dt.datetime:
     from zoneinfo import ZoneInfo
 
     return dt.datetime.now(ZoneInfo(ctx.province.info.timezone))
@@ -194,11 +195,25 @@ def _one(entry: dict, attr: str):
 
 @dataclass
 class PurgeResult:
+    """What `accounts purge` did on the directory (`host`: its server), as every job's result."""
     cutoff: str
     purged: list[str]
     failed: list[str]
     kept_recent: int
     would_purge: list[str] = field(default_factory=list)   # --dry-run: what a real run would delete
+    host: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.purged)
+
+    @property
+    def error(self) -> str:
+        return f"{len(self.failed)} not purged; first: {self.failed[0]}" if self.failed else ""
 
 
 def _parse_gt(text: str | None) -> dt.datetime | None:
@@ -214,7 +229,7 @@ def _parse_gt(text: str | None) -> dt.datetime | None:
         return None
 
 
-def purge(ctx: Context, older_than_days: int | None = None, now: dt.datetime | None = None,
+def purge(ctx: AccountsContext, older_than_days: int | None = None, now: dt.datetime | None = None,
           dry_run: bool = False) -> PurgeResult:
     """Delete accounts disabled longer than the retention, with their mail. The username stays
     reserved: the entry is replaced by a tombstone (objectClass account, the hr_id in description).
@@ -239,7 +254,7 @@ def purge(ctx: Context, older_than_days: int | None = None, now: dt.datetime | N
                 recent += 1
         if dry_run:
             return PurgeResult(cutoff=cutoff.isoformat(timespec="seconds"), purged=[], failed=[],
-                               kept_recent=recent, would_purge=sorted(p.uid for p in victims))
+                               kept_recent=recent, would_purge=sorted(p.uid for p in victims), host=ctx.target.host)
         t = ctx.target
         batches = [(i, [("delete", p.dn, {}),
                         ("add", p.dn, {"objectClass": ["account"], "uid": [p.uid],
@@ -252,4 +267,5 @@ def purge(ctx: Context, older_than_days: int | None = None, now: dt.datetime | N
         journal.append(ctx.inventory_dir, [journal.record("purge", p.hr_id, p.uid, p.unit,
                                                           {"disabled_at": p.disabled_at}, now=_now(ctx))
                                            for i, p in enumerate(victims) if not results.get(i)])
-    return PurgeResult(cutoff=cutoff.isoformat(timespec="seconds"), purged=purged, failed=failed, kept_recent=recent)
+    return PurgeResult(cutoff=cutoff.isoformat(timespec="seconds"), purged=purged, failed=failed, kept_recent=recent,
+                       host=ctx.target.host)

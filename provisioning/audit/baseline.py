@@ -66,7 +66,7 @@ class Rule:
 
 
 @dataclass
-class Check:
+class BaselineCheck:
     name: str
     expected: str
     actual: Any
@@ -204,14 +204,14 @@ class Baseline:
     source: str
     rules: dict[str, list[Rule]]     # role -> rules
 
-    def evaluate(self, role: str, facts: dict[str, Any]) -> list[Check]:
+    def evaluate(self, role: str, facts: dict[str, Any]) -> list[BaselineCheck]:
         checks = []
         for r in self.rules.get(role, []):
             actual = facts.get(r.fact)
             if actual is None:
-                checks.append(Check(r.fact, r.expected, MISSING, False, r.severity, r.why))
+                checks.append(BaselineCheck(r.fact, r.expected, MISSING, False, r.severity, r.why))
             else:
-                checks.append(Check(r.fact, r.expected, actual, bool(r.test(actual)), r.severity, r.why))
+                checks.append(BaselineCheck(r.fact, r.expected, actual, bool(r.test(actual)), r.severity, r.why))
         return checks
 
 

@@ -14,14 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .baseline import Check
+from .baseline import BaselineCheck
 
 STATUSES = ("audited", "unreachable", "auth_failed", "timeout", "unsupported")
 GRADES = ("pass", "warn", "fail")
 
 
 @dataclass
-class HostResult:
+class AuditHostResult:
     host: str
     unit: str
     role: str
@@ -31,7 +31,7 @@ class HostResult:
     reason_code: str | None = None             # key of messages.py ("reason.<code>"), for reports in vi/en
     reason_params: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
-    checks: list[Check] = field(default_factory=list)
+    checks: list[BaselineCheck] = field(default_factory=list)
     grade: str | None = None
     duration_s: float = 0.0
     # How the SSH host key was trusted (Linux hosts): "known" (in known_hosts), "accepted_new" (unknown,
@@ -41,6 +41,19 @@ class HostResult:
     @property
     def compliant(self) -> bool:
         return self.grade in ("pass", "warn")
+
+    # results.HostResult: ok = the host could be audited (whether it meets the baseline is `compliant`).
+    @property
+    def ok(self) -> bool:
+        return self.status == "audited"
+
+    @property
+    def changed(self) -> bool:
+        return False        # an audit only reads
+
+    @property
+    def error(self) -> str:
+        return "" if self.ok else (self.reason or self.status)
 
 
 @dataclass
@@ -56,7 +69,7 @@ class UnitSummary:
     roles: dict[str, int]
 
 
-def grade(checks: list[Check]) -> str:
+def grade(checks: list[BaselineCheck]) -> str:
     if any(not c.passed and c.severity == "required" for c in checks):
         return "fail"
     if any(not c.passed for c in checks):
@@ -68,9 +81,9 @@ def percent(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def summarize(results: list[HostResult], unit_names: dict[str, str]) -> list[UnitSummary]:
+def summarize(results: list[AuditHostResult], unit_names: dict[str, str]) -> list[UnitSummary]:
     """One summary per unit that has selected hosts, in the order of `unit_names` (province order)."""
-    by_unit: dict[str, list[HostResult]] = {}
+    by_unit: dict[str, list[AuditHostResult]] = {}
     for r in results:
         by_unit.setdefault(r.unit, []).append(r)
     out = []
@@ -87,7 +100,7 @@ def summarize(results: list[HostResult], unit_names: dict[str, str]) -> list[Uni
     return out
 
 
-def totals(results: list[HostResult]) -> dict[str, Any]:
+def totals(results: list[AuditHostResult]) -> dict[str, Any]:
     compliant = sum(1 for r in results if r.compliant)
     statuses = Counter(r.status for r in results)
     grades = Counter(r.grade for r in results if r.grade)

@@ -17,18 +17,19 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import paramiko
 
 from ..errors import HostKeyError
 from ..model import Host, Province
+from ..results import OnProgress, ProgressStep
 from ..transport import ssh
 from . import linux, network
 from .baseline import Baseline
 from ..render import i18n
 from .deadline import Deadline, Watchdog
-from .grading import HostResult, UnitSummary, grade, summarize, totals
+from .grading import AuditHostResult, UnitSummary, grade, summarize, totals
 from .messages import HostProblem
 
 SCHEMA = "provision-audit/1"
@@ -58,7 +59,7 @@ class RunInfo:
 class AuditReport:
     run: RunInfo
     units: list[UnitSummary]
-    hosts: list[HostResult]
+    hosts: list[AuditHostResult]
     totals: dict[str, Any] = field(default_factory=dict)
 
 
@@ -106,7 +107,7 @@ def _scrub(params: dict[str, Any], host: Host) -> dict[str, Any]:
 
 
 def audit_host(province: Province, host: Host, baseline: Baseline, timeout: float,
-               watchdog: Watchdog) -> HostResult:
+               watchdog: Watchdog) -> AuditHostResult:
     start = time.monotonic()
     deadline = Deadline(timeout)
     base = dict(host=host.name, unit=host.unit, role=host.role.value, address=host.address)
@@ -124,11 +125,11 @@ def audit_host(province: Province, host: Host, baseline: Baseline, timeout: floa
     except Exception as e:  # noqa: BLE001 - any failure of one host becomes that host's status
         status, code, params = classify(e, deadline, host)
         params = _scrub(params, host)
-        return HostResult(**base, status=status, reason=i18n.t(f"reason.{code}", "en", **params),
+        return AuditHostResult(**base, status=status, reason=i18n.t(f"reason.{code}", "en", **params),
                           reason_code=code, reason_params=params, duration_s=round(time.monotonic() - start, 2))
     checks = baseline.evaluate(host.role.value, facts)
-    return HostResult(**base, status="audited", facts=facts, checks=checks, grade=grade(checks),
-                      duration_s=round(time.monotonic() - start, 2), host_key=host_key)
+    return AuditHostResult(**base, status="audited", facts=facts, checks=checks, grade=grade(checks),
+                           duration_s=round(time.monotonic() - start, 2), host_key=host_key)
 
 
 def interleave_units(hosts: list[Host]) -> list[Host]:
@@ -143,11 +144,11 @@ def interleave_units(hosts: list[Host]) -> list[Host]:
 
 def run_audit(province: Province, hosts: list[Host], baseline: Baseline, *, workers: int = DEFAULT_WORKERS,
               timeout: float = DEFAULT_TIMEOUT, limit: str | None = None, run_id: str | None = None,
-              progress: Callable[[HostResult], None] | None = None) -> AuditReport:
+              progress: OnProgress | None = None) -> AuditReport:
     started = dt.datetime.now().astimezone().replace(microsecond=0)
     t0 = time.monotonic()
     watchdog = Watchdog()
-    results: list[HostResult] = []
+    results: list[AuditHostResult] = []
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="audit") as pool:
             futures = [pool.submit(audit_host, province, h, baseline, timeout, watchdog) for h in interleave_units(hosts)]
@@ -155,7 +156,7 @@ def run_audit(province: Province, hosts: list[Host], baseline: Baseline, *, work
                 r = f.result()
                 results.append(r)
                 if progress:
-                    progress(r)
+                    progress(ProgressStep("audit", done=len(results), total=len(futures), item=r.host, result=r))
     finally:
         watchdog.stop()
     order = {h.name: i for i, h in enumerate(hosts)}

@@ -46,12 +46,14 @@ class Snapshot:
 
 
 @dataclass
-class HostResult:
+class BackupHostResult:
+    """One server's answer to `backup run` (changed: a snapshot was taken) or `backup list`."""
     host: str
     ok: bool
     error: str = ""
     snapshots: list[Snapshot] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    changed: bool = False
 
 
 @dataclass
@@ -63,6 +65,10 @@ class RestoreResult:
     messages: int | None = None       # messages now in the restored mail store / mailbox
     previous_database: str | None = None
     error: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.ok                # a restore that ran replaced data on the server
 
 
 def _hosts(inventory: str | Path, limit: str | None) -> list[str]:
@@ -79,28 +85,30 @@ def _error(reply: remote.Reply) -> str:
     return text[-500:] or f"exit {reply.rc}"
 
 
-def run(inventory: str | Path, limit: str | None = None) -> list[HostResult]:
+def run(inventory: str | Path, limit: str | None = None) -> list[BackupHostResult]:
     """Take a snapshot on every selected server, now."""
     hosts = _hosts(inventory, limit)
     out = []
     for host, reply in remote.run(inventory, hosts, [SCRIPT, "run"], "backup").items():
         if reply.ok:
             m = json.loads(reply.stdout)
-            out.append(HostResult(host, True, snapshots=[Snapshot.from_manifest(m)], removed=m.get("removed", [])))
+            out.append(BackupHostResult(host, True, snapshots=[Snapshot.from_manifest(m)],
+                                        removed=m.get("removed", []), changed=True))
         else:
-            out.append(HostResult(host, False, _error(reply)))
+            out.append(BackupHostResult(host, False, _error(reply)))
     return out
 
 
-def list_snapshots(inventory: str | Path, limit: str | None = None) -> list[HostResult]:
+def list_snapshots(inventory: str | Path, limit: str | None = None) -> list[BackupHostResult]:
     """Snapshots kept on every selected server, oldest first."""
     hosts = _hosts(inventory, limit)
     out = []
     for host, reply in remote.run(inventory, hosts, [SCRIPT, "list"], "backup").items():
         if reply.ok:
-            out.append(HostResult(host, True, snapshots=[Snapshot.from_manifest(m) for m in json.loads(reply.stdout)]))
+            snapshots = [Snapshot.from_manifest(m) for m in json.loads(reply.stdout)]
+            out.append(BackupHostResult(host, True, snapshots=snapshots))
         else:
-            out.append(HostResult(host, False, _error(reply)))
+            out.append(BackupHostResult(host, False, _error(reply)))
     return out
 
 

@@ -14,6 +14,7 @@ from ..roster import RosterError
 from ..model import load_province
 from ..render import i18n
 from ..render.console import console, err_console, print_json, table
+from ..results import ProgressStep
 from .common import InventoryOpt, JsonOpt, LangOpt
 
 app = typer.Typer(help="Keep directory identities and mailboxes in step with the HR roster.", no_args_is_help=True)
@@ -44,6 +45,11 @@ i18n.register({
         "en": "{rows} rows, {eligible} officials need an account; {create} to create, {enable} to re-enable, "
               "{update} to update, {disable} to disable, {mailbox} mailboxes to make, {reissue} passwords to "
               "reissue, {group_changes} unit groups"},
+    "accounts.plan.missing_groups": {
+        "vi": "Chưa có nhóm đơn vị của {units}: chạy `provision deploy --tags directory` (vai trò directory tạo "
+              "nhóm), rồi áp dụng lại để thêm thành viên.",
+        "en": "No unit group yet for {units}: run `provision deploy --tags directory` (the directory role creates "
+              "the groups), then apply again to add their members."},
     "accounts.plan.more": {"vi": "... và {n} thay đổi khác (xem --json hoặc --out)",
                            "en": "... and {n} more changes (see --json or --out)"},
     "accounts.apply.done": {"vi": "Đã áp dụng: {done}", "en": "Applied: {done}"},
@@ -87,6 +93,10 @@ def render_plan(plan: Plan, lang: str) -> None:
         console.print(i18n.t("accounts.plan.more", lang, n=len(plan.changes) - MAX_ROWS))
     console.print(i18n.t("accounts.plan.summary", lang, rows=plan.roster_rows, eligible=plan.eligible, **s),
                   highlight=False)
+    missing = [g.unit for g in plan.groups if g.missing]
+    if missing:
+        console.print(i18n.t("accounts.plan.missing_groups", lang, units=", ".join(missing)), style="yellow",
+                      highlight=False, markup=False)
     if plan.converted_from:
         console.print(f"roster: {plan.converted_from} -> Unicode", highlight=False)
 
@@ -140,10 +150,10 @@ def apply_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv or .xlsx"
                   TimeRemainingColumn(), console=err_console, transient=True, disable=json) as bar:
         tasks: dict[str, int] = {}
 
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done)
+        def progress(step: ProgressStep) -> None:
+            if step.phase not in tasks:
+                tasks[step.phase] = bar.add_task(step.phase, total=step.total)
+            bar.update(tasks[step.phase], completed=step.done)
 
         plan, result, rd = service.apply(ctx, r, yes=yes, max_disable=max_disable, out=out, lang=lang,
                                          progress=progress)

@@ -17,7 +17,7 @@ from ..audit.baseline import load_baseline
 from ..audit.diff import diff_audits
 from ..audit.results import load_json, reason_text, report_data, write_all
 from ..audit.runner import DEFAULT_TIMEOUT, DEFAULT_WORKERS, run_audit
-from ..paths import data_dir, run_stamp
+from ..paths import data_dir, new_run_dir
 from ..render import i18n
 from ..render.console import console, err_console, print_json, table
 from .common import InventoryOpt, JsonOpt, LangOpt, LimitOpt, province
@@ -26,14 +26,7 @@ app = typer.Typer(help="Audit unit LAN hardware (hosts over SSH, switches over n
                   invoke_without_command=True)
 
 def _out_dir(inventory: Path, out: Path | None) -> Path:
-    if out:
-        return out
-    base = data_dir(inventory, "audit") / run_stamp()
-    candidate, n = base, 1
-    while candidate.exists():  # two runs in the same second
-        n += 1
-        candidate = base.with_name(f"{base.name}-{n}")
-    return candidate
+    return out or new_run_dir(inventory, "audit")
 
 
 @app.callback()
@@ -74,7 +67,7 @@ def audit(ctx: typer.Context,
                   console=err_console, transient=True, disable=json or not err_console.is_terminal) as bar:
         task = bar.add_task("audit", total=len(hosts))
         report = run_audit(p, hosts, base, workers=workers, timeout=timeout, limit=limit, run_id=out_dir.name,
-                           progress=lambda r: bar.update(task, advance=1, description=r.host))
+                           progress=lambda step: bar.update(task, completed=step.done, description=step.item))
     files = write_all(report, out_dir, lang)
     data = report_data(report)
     if json:

@@ -14,7 +14,7 @@ app = typer.Typer(help="Back up and restore the servers (directory, mail store, 
                   no_args_is_help=True)
 
 
-def _show(title: str, results: list[ops.HostResult]) -> None:
+def _show(title: str, results: list[ops.BackupHostResult]) -> None:
     rows = []
     for r in results:
         if not r.ok:

@@ -7,21 +7,30 @@ import typer
 from rich.live import Live
 
 from .. import errors
-from ..deploy.runner import DeployResult, Progress, deploy
-from ..render.console import console, print_json, table
+from ..deploy.runner import DeployResult, HostStats, deploy
+from ..results import ProgressStep
+from ..render.console import console, print_json, table, to_plain
 from .common import InventoryOpt, JsonOpt, LimitOpt
 
 COLUMNS = ["host", "ok", "changed", "failed", "unreachable", "skipped", "status"]
 
 
-def _rows(hosts) -> list[list]:
-    return [[h.host, h.ok, h.changed, h.failed, h.unreachable, h.skipped, h.status] for h in hosts]
+def _rows(hosts: list[HostStats]) -> list[list]:
+    """The recap's task counts per host."""
+    return [[h.host, h.tasks_ok, h.tasks_changed, h.failed, h.unreachable, h.skipped, h.status] for h in hosts]
 
 
-def _live_table(p: Progress):
-    t = table(f"deploy: {p.play}", ["host", "ok", "changed", "failed", "unreachable", "task"],
-              [[h.host, h.ok, h.changed, h.failed, h.unreachable, h.task[:60]] for h in p.hosts.values()])
-    return t
+class _LiveTable:
+    """The hosts seen so far with their counts and current task, redrawn at each step."""
+
+    def __init__(self, live: Live):
+        self.live, self.hosts = live, {}
+
+    def __call__(self, step: ProgressStep) -> None:
+        self.hosts[step.item] = step.result
+        self.live.update(table(f"deploy: {step.phase}", ["host", "ok", "changed", "failed", "unreachable", "task"],
+                               [[h.host, h.tasks_ok, h.tasks_changed, h.failed, h.unreachable, h.task[:60]]
+                                for h in self.hosts.values()]))
 
 
 def run(inventory: Path = InventoryOpt, limit: str = LimitOpt,
@@ -42,7 +51,7 @@ def run(inventory: Path = InventoryOpt, limit: str = LimitOpt,
     else:
         with Live(console=console, refresh_per_second=4, transient=True) as live:
             result = deploy(inventory, limit=limit, check=check, diff=diff, tags=tags, mitogen=mitogen,
-                            on_update=lambda p: live.update(_live_table(p)))
+                            on_progress=_LiveTable(live))
         console.print(table(f"deploy {result.inventory}{' (check)' if check else ''}: {result.seconds} s "
                             f"({result.engine})",
                             COLUMNS, _rows(result.hosts)))
@@ -63,4 +72,10 @@ def run(inventory: Path = InventoryOpt, limit: str = LimitOpt,
 def _summary(r: DeployResult) -> dict:
     return {"inventory": r.inventory, "run": r.run, "check": r.check, "ok": r.ok, "status": r.status,
             "rc": r.rc, "seconds": r.seconds, "engine": r.engine, "changed": r.changed, "no_changes": r.ok and r.changed == 0,
-            "artifacts": r.artifacts, "error": r.error, "hosts": r.hosts}
+            "artifacts": r.artifacts, "error": r.error, "hosts": [_host(h) for h in r.hosts]}
+
+
+def _host(h: HostStats) -> dict:
+    """A host as every job's result shows it (host, ok, changed, error), then the recap's task counts."""
+    return {"host": h.host, "ok": h.ok, "changed": h.changed, "error": h.error, "status": h.status,
+            **{k: v for k, v in to_plain(h).items() if k not in ("host", "error")}}

@@ -26,13 +26,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from .. import paths
+from .. import paths, secrets
 from ..errors import BadInput
 from ..model import UNIT_GROUP, Province, load_province
+from ..results import OnProgress, ProgressStep
 from ..transport import ansible
-from . import secrets
 
 REPO = ansible.REPO
 PLAYBOOK = REPO / "playbooks" / "site.yml"
@@ -43,9 +42,11 @@ CENTER_SERVICES = ["ldap", "mail", "smtp", "imap", "www", "portal", "ns1"]
 
 @dataclass
 class HostStats:
+    """One server's part of a run: the recap's task counts (`tasks_ok`, `tasks_changed`, `failed`...) and,
+    as every job's per-host result (results.HostResult), `ok`, `changed` and `error`."""
     host: str
-    ok: int = 0
-    changed: int = 0
+    tasks_ok: int = 0
+    tasks_changed: int = 0
     failed: int = 0
     unreachable: int = 0
     skipped: int = 0
@@ -54,6 +55,14 @@ class HostStats:
     task: str = ""      # last task seen (live progress)
     error: str = ""     # first failure message (no_log results are censored by Ansible)
     note: str = ""      # e.g. a check run on a server that was never deployed
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.unreachable)
+
+    @property
+    def changed(self) -> bool:
+        return self.tasks_changed > 0
 
     @property
     def status(self) -> str:
@@ -83,7 +92,8 @@ class DeployResult:
 
     @property
     def changed(self) -> int:
-        return sum(h.changed for h in self.hosts)
+        """Tasks that changed something, over every host."""
+        return sum(h.tasks_changed for h in self.hosts)
 
 
 def servers(province: Province, limit: str | None) -> list[str]:
@@ -127,7 +137,7 @@ NEVER_DEPLOYED_TASK = "Never deployed, a check run stops here"
 NEVER_DEPLOYED_NOTE = "never deployed: a real run would install and configure every service"
 
 EVENT_COUNTERS = {
-    "runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable",
+    "runner_on_ok": "tasks_ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable",
     "runner_on_skipped": "skipped",
 }
 
@@ -135,9 +145,9 @@ EVENT_COUNTERS = {
 class Progress:
     """Per-host counters built from the runner's event stream (shown live, checked against the recap)."""
 
-    def __init__(self, hosts: list[str], on_update: Callable[["Progress"], None] | None = None):
+    def __init__(self, hosts: list[str], on_progress: OnProgress | None = None):
         self.hosts = {h: HostStats(h) for h in hosts}
-        self.on_update = on_update
+        self.on_progress = on_progress
         self.play = ""
 
     def __call__(self, event: dict) -> bool:
@@ -157,14 +167,15 @@ class Progress:
                 else:
                     setattr(st, EVENT_COUNTERS[kind], getattr(st, EVENT_COUNTERS[kind]) + 1)
                 if kind == "runner_on_ok" and res.get("changed"):
-                    st.changed += 1
+                    st.tasks_changed += 1
                 if kind == "runner_on_ok" and data.get("task") == NEVER_DEPLOYED_TASK:
                     st.note = NEVER_DEPLOYED_NOTE
                 if kind in ("runner_on_failed", "runner_on_unreachable") and not st.error \
                         and not data.get("ignore_errors"):
                     st.error = f"{data.get('task', '')}: {ansible.explain(str(res.get('msg', '')))[:300]}"
-            if self.on_update:
-                self.on_update(self)
+            if self.on_progress:
+                self.on_progress(ProgressStep("deploy", phase=self.play, total=len(self.hosts), item=host,
+                                              result=st))
         return True  # keep every event in the artifacts
 
 
@@ -208,7 +219,7 @@ def check_tags(tags: str | None) -> None:
 
 
 def deploy(inventory: str | Path, limit: str | None = None, check: bool = False, diff: bool = False,
-           tags: str | None = None, on_update: Callable[[Progress], None] | None = None,
+           tags: str | None = None, on_progress: OnProgress | None = None,
            mitogen: bool = True) -> DeployResult:
     """Deploy the baseline services. Raises InventoryError/BadInput on bad input (nothing run)."""
     inventory = Path(inventory)
@@ -216,9 +227,10 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
     hosts = servers(province, limit)
     check_tags(tags)
     # host keys checked, artifacts in var/<inventory>/deploy/<run>/ (transport.ansible)
-    session = ansible.Session(inventory, "deploy", paths.run_stamp() + ("-check" if check else ""), mitogen=mitogen)
+    private = paths.new_run_dir(inventory, "deploy", "-check" if check else "")
+    session = ansible.Session(inventory, "deploy", private.name, mitogen=mitogen)
+    run = private.name
     secrets.ensure_secrets(inventory)
-    run, private = session.ident, session.prepare(exist_ok=False)
 
     cmdline = ["--vault-password-file", str(secrets.vault_password_file(inventory).resolve()),
                "-e", "@" + str(secrets.vault_file(inventory).resolve())]
@@ -228,7 +240,7 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
         cmdline.append("--diff")
     if tags:
         cmdline += ["--tags", tags]
-    progress = Progress(hosts, on_update)
+    progress = Progress(hosts, on_progress)
     started = time.monotonic()
     r = session.run(
         event_handler=progress,
@@ -242,8 +254,9 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
     # The recap (playbook_on_stats) is the authority for the final counts.
     stats = r.stats or {}
     for name, st in progress.hosts.items():
-        for key, attr in (("ok", "ok"), ("changed", "changed"), ("failures", "failed"), ("dark", "unreachable"),
-                          ("skipped", "skipped"), ("rescued", "rescued"), ("ignored", "ignored")):
+        for key, attr in (("ok", "tasks_ok"), ("changed", "tasks_changed"), ("failures", "failed"),
+                          ("dark", "unreachable"), ("skipped", "skipped"), ("rescued", "rescued"),
+                          ("ignored", "ignored")):
             if key in stats:
                 setattr(st, attr, int(stats[key].get(name, 0)))
     rc = r.rc if r.rc is not None else 1

@@ -46,11 +46,10 @@ from typing import Callable, Iterator
 import dkim
 import ldap3
 
-from .. import paths
+from .. import paths, secrets
 from ..errors import BadInput, OperationFailed
 from ..model import Host, HostRole, Province, load_province
 from ..render.console import to_plain
-from . import secrets
 
 CA_PATH = "/usr/local/share/ca-certificates/provision-ca.crt"
 PROBE_UID = "verify-probe"

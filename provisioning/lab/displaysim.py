@@ -139,7 +139,7 @@ class LoopServers:
         self.host_pub = " ".join(key.export_public_key().decode().split()[:2])
         user, password = self.user, self.password
 
-        class Server(asyncssh.SSHServer):
+        class PasswordLoginServer(asyncssh.SSHServer):
             def begin_auth(self, username: str) -> bool:
                 return True
 
@@ -150,7 +150,7 @@ class LoopServers:
                 return (username, pw) == (user, password)
 
         for i, (ip, port) in enumerate(self.addresses):
-            srv = await asyncssh.create_server(Server, ip, port, server_host_keys=[key],
+            srv = await asyncssh.create_server(PasswordLoginServer, ip, port, server_host_keys=[key],
                                                process_factory=self._handler(i), backlog=512)
             self._servers.append(srv)
             self.ports.append(srv.sockets[0].getsockname()[1])

@@ -17,7 +17,7 @@ LAB_PACKAGES = [
     "bind9", "bind9-dnsutils",
     "nginx",
     "chrony", "nftables", "openssl", "rsync", "sudo",
-    # unit services and operations (issue 6): file share, proxy, webmail, package mirror
+    # unit services and operations: file share, proxy, webmail, package mirror
     "samba", "squid", "roundcube-core", "roundcube-sqlite3", "roundcube-plugins", "php-fpm", "php-ldap",
     "apt-utils", "gpg", "gpg-agent",
     # host hardening: audit, file integrity, malware scanning (mail milter, Samba virusfilter), security updates

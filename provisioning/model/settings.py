@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..roster import FIELDS
 
 
-class _Strict(BaseModel):
+class _StrictSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -79,7 +79,7 @@ def _position_key(position: str) -> str:
     return unicodedata.normalize("NFC", position).strip().casefold()
 
 
-class Quota(_Strict):
+class Quota(_StrictSettings):
     default: int = Field(1024, ge=1)
     positions: dict[str, int] = Field(default_factory=dict)
 
@@ -92,14 +92,14 @@ class Quota(_Strict):
         return {_position_key(k): mb for k, mb in v.items()}
 
 
-class MailStoreCfg(_Strict):
+class MailStoreCfg(_StrictSettings):
     host: str | None = None          # None: the integration center's first server; "local": this machine
     root: str = "/var/vmail"
     uid: int = 5000
     gid: int = 5000
 
 
-class LdapCfg(_Strict):
+class LdapCfg(_StrictSettings):
     url: str | None = None           # default ldap://<center server address>
     starttls: bool = True
     ca_file: Path | None = None      # default: the provincial CA read from the center (var/<inventory>/ca.crt)
@@ -107,7 +107,7 @@ class LdapCfg(_Strict):
     password_file: Path | None = None  # default: load_secrets()["ldap_provisioner"]
 
 
-class AccountsSettings(_Strict):
+class AccountsSettings(_StrictSettings):
     headers: dict[str, list[str]] = Field(default_factory=dict)
     username_pattern: str = DEFAULT_PATTERN
     quota_mb: Quota = Field(default_factory=Quota)
@@ -148,7 +148,7 @@ def _positive_number(v: Any) -> Any:
     return v
 
 
-class AuditSettings(_Strict):
+class AuditSettings(_StrictSettings):
     baseline: Path | None = None     # relative to the inventory; None: the shipped baseline
     workers: int | None = Field(None, le=500)
     timeout: float | None = None
@@ -164,7 +164,7 @@ class AuditSettings(_Strict):
 DEFAULT_MAIL_LOGS = ("/var/log/dovecot.log*", "/var/log/mail.log*", "/var/log/roundcube/userlogins.log*")
 
 
-class ReportSettings(_Strict):
+class ReportSettings(_StrictSettings):
     mail_hosts: list[str] = Field(default_factory=list)
     mail_logs: list[str] = Field(default_factory=lambda: list(DEFAULT_MAIL_LOGS))
     webmail_hosts: list[str] = Field(default_factory=list)
@@ -197,14 +197,14 @@ class ReportSettings(_Strict):
 
 # --- services ------------------------------------------------------------------------------------
 
-class ServicesSettings(_Strict):
+class ServicesSettings(_StrictSettings):
     """Reserved for per-province service settings; the roles' defaults are overridden in group_vars.
     Typed (and so far empty) so that a key written here is refused rather than silently ignored."""
 
 
 # --- all of them ---------------------------------------------------------------------------------
 
-class Settings(_Strict):
+class Settings(_StrictSettings):
     accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)

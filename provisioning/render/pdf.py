@@ -9,7 +9,8 @@
     doc.signature_block()
     doc.save(out_dir / "report.pdf")              # atomic
 
-The DejaVu TrueType fonts of Debian's fonts-dejavu-core (installed by scripts/bootstrap.sh) are embedded:
+The DejaVu TrueType fonts of Debian's fonts-dejavu-core and fonts-dejavu-extra (the condensed and italic
+faces; both installed by scripts/bootstrap.sh) are embedded:
 reportlab's built-in PDF fonts have no Vietnamese glyphs, and an embedded font is what makes the file
 print the same on any office PC. Text is normalised to NFC so every diacritic maps to one glyph.
 Margins follow Decree 30/2020/NĐ-CP for administrative documents (left 30 mm, right 15 mm, top and
@@ -50,7 +51,7 @@ _LAYOUT = [("FONT", (0, 0), (-1, -1), "Table", 8.5), ("VALIGN", (0, 0), (-1, -1)
 
 
 class FontsMissing(RuntimeError):
-    """The DejaVu fonts are not installed (Debian package fonts-dejavu-core)."""
+    """The DejaVu fonts are not installed (Debian packages fonts-dejavu-core and fonts-dejavu-extra)."""
 
 
 def register_fonts() -> None:
@@ -59,14 +60,18 @@ def register_fonts() -> None:
 
     if "Body" in pdfmetrics.getRegisteredFontNames():
         return
+    # Every file is checked before any is registered: a half-registered family would make every later
+    # PDF of the process fail with a reportlab mapping error instead of this message.
+    for files in _FAMILIES.values():
+        for f in files:
+            path = FONT_DIR / f"{f}.ttf"
+            if not path.exists():
+                raise FontsMissing(f"font {path} not found: install the Debian packages fonts-dejavu-core and "
+                                   "fonts-dejavu-extra (scripts/bootstrap.sh does) or set PROVISION_FONT_DIR")
     for family, files in _FAMILIES.items():
         names = []
         for variant, f in zip(("", "-Bold", "-Italic", "-BoldItalic"), files):
-            path = FONT_DIR / f"{f}.ttf"
-            if not path.exists():
-                raise FontsMissing(f"font {path} not found: install the Debian package fonts-dejavu-core "
-                                   "(scripts/bootstrap.sh does) or set PROVISION_FONT_DIR")
-            pdfmetrics.registerFont(TTFont(family + variant, str(path)))
+            pdfmetrics.registerFont(TTFont(family + variant, str(FONT_DIR / f"{f}.ttf")))
             names.append(family + variant)
         for (bold, italic), name in zip(((0, 0), (1, 0), (0, 1), (1, 1)), names):
             addMapping(family, bold, italic, name)

@@ -1,4 +1,4 @@
-"""The monthly progress report on the directive (issue 7): per unit and for the province.
+"""The monthly progress report on the directive: per unit and for the province.
 
 Modules, in the order data flows:
   period.py    the month and the 25th-of-the-month deadline

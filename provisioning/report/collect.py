@@ -11,6 +11,7 @@ import fnmatch
 import posixpath
 import re
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
@@ -30,6 +31,22 @@ class CollectError(Exception):
     """The logs could not be fetched (unreachable host, refused key, unreadable file)."""
 
 
+@dataclass
+class Collected:
+    """The logs read from one server (results.HostResult: a failed host is data, not an exception)."""
+    host: str
+    files: list[LogFile] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    @property
+    def changed(self) -> bool:
+        return False        # collecting only reads
+
+
 def _matches(name: str, pattern: str) -> bool:
     base = posixpath.basename(pattern)
     if base.endswith("*"):
@@ -47,7 +64,7 @@ def from_directory(directory: Path, patterns=DEFAULT_PATTERNS) -> list[LogFile]:
     return out
 
 
-def connect(province: Province, host: Host, timeout: float = 10) -> ssh.Session:
+def connect(province: Province, host: Host, timeout: float = 10) -> ssh.SshSession:
     """An SSH session to `host` under the province's host-key policy (provisioning.transport.ssh)."""
     try:
         return ssh.open_session(province, host, timeout=timeout)
@@ -87,3 +104,14 @@ def from_host(province: Province, host: Host, patterns=DEFAULT_PATTERNS, timeout
         session.close()
     return out
 
+
+def from_hosts(province: Province, hosts: list[Host], patterns=DEFAULT_PATTERNS,
+               timeout: float = 10) -> list[Collected]:
+    """The logs of every host, one result per host: a host that cannot be read does not stop the others."""
+    out = []
+    for host in hosts:
+        try:
+            out.append(Collected(host.name, from_host(province, host, patterns, timeout)))
+        except CollectError as e:
+            out.append(Collected(host.name, error=str(e)))
+    return out

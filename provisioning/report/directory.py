@@ -1,7 +1,7 @@
 """Officials as the directory knows them: who has an account and a mailbox, per unit.
 
 Read from `ou=People,<base_dn>` (the DIT of the shared contract) with ldap3, bound as `cn=provisioner`
-(password from the province's secrets, provisioning.deploy.secrets): departmentNumber = unit code,
+(password from the province's secrets, provisioning.secrets): departmentNumber = unit code,
 employeeNumber = HR id, mailEnabled, govAccountState. An official *has an account* unless
 govAccountState is `disabled`, and *has a mailbox* when the account is active and mailEnabled is TRUE
 (Postfix and Dovecot only see those).
@@ -35,7 +35,7 @@ class DirectoryError(Exception):
 
 
 @dataclass(frozen=True)
-class Person:
+class PersonStatus:
     uid: str
     unit: str | None
     hr_id: str | None
@@ -51,7 +51,7 @@ def _first(entry: dict, name: str) -> str | None:
 
 
 def read_people(url: str, base_dn: str, bind_dn: str, password: str, ca_file: Path | None = None,
-                tls_names: list[str] | None = None, timeout: float = 10) -> list[Person]:
+                tls_names: list[str] | None = None, timeout: float = 10) -> list[PersonStatus]:
     """Every person of ou=People; with `ca_file`, over StartTLS (or ldaps://) checking the certificate."""
     tls = ldap3.Tls(ca_certs_file=str(ca_file), validate=ssl.CERT_REQUIRED, valid_names=tls_names or None) \
         if ca_file else None
@@ -81,15 +81,15 @@ def read_people(url: str, base_dn: str, bind_dn: str, password: str, ca_file: Pa
             continue
         active = (_first(a, "govAccountState") or "active").lower() != "disabled"
         enabled = (_first(a, "mailEnabled") or "").upper() == "TRUE"
-        people.append(Person(uid.lower(), _first(a, "departmentNumber"), _first(a, "employeeNumber"),
+        people.append(PersonStatus(uid.lower(), _first(a, "departmentNumber"), _first(a, "employeeNumber"),
                              active, active and enabled))
     return people
 
 
-def for_province(province: Province, cfg: "ReportSettings", timeout: float = 10) -> list[Person]:
+def for_province(province: Province, cfg: "ReportSettings", timeout: float = 10) -> list[PersonStatus]:
     """Read the province's directory with the provisioner account (raises DirectoryError, or
     OperationFailed when the province has no secrets yet)."""
-    from ..deploy.secrets import load_secrets
+    from ..secrets import load_secrets
 
     try:
         target = province.ldap_target(cfg.ldap_url)

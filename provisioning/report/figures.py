@@ -27,7 +27,7 @@ from typing import Any
 from ..model import Province
 from ..render import i18n
 from . import admins, runs
-from .directory import Person
+from .directory import PersonStatus
 from .forms import Form
 from .maillog import MailEvent, Origins
 from .period import Month
@@ -49,7 +49,7 @@ def ratio(part: int | None, whole: int | None) -> float | None:
 class Inputs:
     """What was collected for the month; None = that source was not available."""
     roster: list[RosterEntry] | None = None
-    people: list[Person] | None = None
+    people: list[PersonStatus] | None = None
     mail_events: list[MailEvent] | None = None
     audit: tuple[Path, dict] | None = None
     audit_prev: tuple[Path, dict] | None = None
@@ -139,7 +139,7 @@ class Summary:
 
 
 @dataclass
-class Target:
+class TargetStatus:
     key: str
     value: float | None
     target: float | None
@@ -157,7 +157,7 @@ class Report:
     notices: list[str]
     units: list[UnitFigures]
     summary: Summary
-    targets: list[Target]
+    targets: list[TargetStatus]
     trend: list[dict]
     sources: dict[str, Any]
 
@@ -174,7 +174,7 @@ def _sum(values) -> int | None:
     return sum(values) if values else None
 
 
-def _mail(unit_figs: dict[str, UnitFigures], people: list[Person], events: list[MailEvent], origins: Origins,
+def _mail(unit_figs: dict[str, UnitFigures], people: list[PersonStatus], events: list[MailEvent], origins: Origins,
           month: Month, summary: Summary) -> None:
     holders = {p.uid: p for p in people if p.mailbox and p.unit}
     known = {p.uid for p in people}
@@ -224,7 +224,7 @@ def compute(province: Province, month: Month, inputs: Inputs, lang: str) -> Repo
         notice("no_roster")
     if inputs.people is not None:
         with_mailbox = {p.hr_id for p in inputs.people if p.mailbox and p.hr_id}
-        people_by_unit: dict[str, list[Person]] = defaultdict(list)
+        people_by_unit: dict[str, list[PersonStatus]] = defaultdict(list)
         for p in inputs.people:
             people_by_unit[p.unit].append(p)
         for f in figs.values():
@@ -322,7 +322,7 @@ def compute(province: Province, month: Month, inputs: Inputs, lang: str) -> Repo
     s.mailbox_ratio = ratio(s.eligible_with_mailbox, s.eligible)
     s.mail_use_ratio = ratio(s.mail_users, s.mailboxes)
 
-    targets = [Target(k, getattr(s, k), t, None if getattr(s, k) is None else getattr(s, k) >= t)
+    targets = [TargetStatus(k, getattr(s, k), t, None if getattr(s, k) is None else getattr(s, k) >= t)
                for k, t in TARGETS.items()]
     current = {"month": str(month), **{k: getattr(s, k) for k in TREND_KEYS}}
     trend = [h for h in inputs.history if h["month"] < str(month)][-11:] + [current]

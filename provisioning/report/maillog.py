@@ -1,8 +1,9 @@
 """Who used mail this month, and from where: Dovecot and Postfix logs of the mail server.
 
 A use is one of:
-- a Dovecot login: `imap-login: Login: user=<annv>, method=PLAIN, rip=10.20.2.31, lip=...` (also
-  pop3-login); failed logins ("auth failed", "Disconnected") are not uses;
+- a Dovecot login: `imap-login: Login: user=<annv>, method=PLAIN, rip=10.20.2.31, lip=...` (Dovecot 2.3,
+  Debian 12) or `imap-login: Info: Logged in: user=<annv>, ...` (Dovecot 2.4, Debian 13), also
+  pop3-login; failed logins ("auth failed", "Login aborted", "Disconnected") are not uses;
 - a message sent through authenticated submission: Postfix
   `postfix/submission/smtpd[..]: 4F3A1: client=host[10.20.2.31], sasl_method=PLAIN, sasl_username=annv`;
 - a webmail login, when Roundcube logs them (`log_logins`, /var/log/roundcube/userlogins.log):
@@ -39,7 +40,8 @@ _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Nov", "Dec"), start=1)}
 _SYSLOG_TS = re.compile(r"^(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)\b")
 _ISO_TS = re.compile(r"^(?P<date>\d{4}-\d\d-\d\d)[T ](?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)")
-_DOVECOT_LOGIN = re.compile(r"\b(?:imap|pop3)-login: (?:Info: )?Login: user=<(?P<user>[^>]+)>.*?\brip=(?P<ip>[0-9A-Fa-f:.]+)")
+_DOVECOT_LOGIN = re.compile(r"\b(?:imap|pop3)-login: (?:Info: )?(?:Login|Logged in): user=<(?P<user>[^>]+)>.*?"
+                            r"\brip=(?P<ip>[0-9A-Fa-f:.]+)")
 _ROUNDCUBE_TS = re.compile(r"^\[(?P<day>\d{2})-(?P<mon>[A-Z][a-z]{2})-(?P<year>\d{4}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)")
 _ROUNDCUBE_LOGIN = re.compile(r"\bSuccessful login for (?P<user>\S+) \(ID: \d+\) from (?P<ip>[0-9A-Fa-f:.]+)")
 _POSTFIX_SENT = re.compile(r"\bpostfix/[\w/.-]*smtpd\[\d+\]: \w+: client=[^\[\s]*\[(?P<ip>[^\]]+)\]"
@@ -108,7 +110,7 @@ def _timestamp(line: str, mtime: dt.datetime) -> dt.datetime | None:
 def parse(text: str, mtime: dt.datetime, mail_domain: str) -> Iterator[MailEvent]:
     suffix = "@" + mail_domain.lower()
     for line in text.splitlines():
-        if "Login: user=<" in line:
+        if "Login: user=<" in line or "Logged in: user=<" in line:
             m, kind = _DOVECOT_LOGIN.search(line), "login"
         elif "sasl_username=" in line:
             m, kind = _POSTFIX_SENT.search(line), "sent"

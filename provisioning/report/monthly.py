@@ -75,12 +75,9 @@ def gather(province: Province, month: Month, *, roster: Path | None = None, form
         g.mail_events = events(collect.from_directory(logs_dir, patterns), province.info.mail_domain, g.warnings)
         g.sources["mail_logs"] = str(logs_dir)
     elif not offline:
-        logs = []
-        for host in mail_hosts(province, cfg.mail_hosts):
-            try:
-                logs += collect.from_host(province, host, patterns)
-            except collect.CollectError as e:
-                g.failed.append(f"mail logs: {e}")
+        collected = collect.from_hosts(province, mail_hosts(province, cfg.mail_hosts), patterns)
+        g.failed += [f"mail logs: {c.error}" for c in collected if not c.ok]
+        logs = [f for c in collected for f in c.files]
         if logs:
             g.mail_events = events(logs, province.info.mail_domain, g.warnings)
             g.sources["mail_logs"] = [f.name for f in logs]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..render import i18n
-from .figures import Report, Target, UnitFigures
+from .figures import Report, TargetStatus, UnitFigures
 
 
 @dataclass
@@ -140,7 +140,7 @@ def build_views(r: Report) -> list[View]:
 
 def _extra_targets(r: Report) -> list:
     """Hardware and services have no numeric target in the directive: shown without one."""
-    return [Target(k, getattr(r.summary, k), None, None) for k in ("hardware_ratio", "services_ratio")]
+    return [TargetStatus(k, getattr(r.summary, k), None, None) for k in ("hardware_ratio", "services_ratio")]
 
 
 def _services(f) -> str | None:

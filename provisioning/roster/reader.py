@@ -60,7 +60,7 @@ class Official:
 
     @property
     def eligible(self) -> bool:
-        """Issue 5 point 3: an account exists for each active official who uses a computer."""
+        """The directive: an account exists for each active official who uses a computer."""
         return self.active and self.uses_computer
 
 

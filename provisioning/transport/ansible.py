@@ -72,9 +72,13 @@ class Session:
         self.inventory = Path(inventory)
         self.envvars = envvars(mitogen)
         self.engine = "mitogen" if mitogen else "ansible"
-        self.ident = run or paths.run_stamp()
         self.artifact_dir = paths.data_dir(self.inventory, job)
-        self.private_dir = self.artifact_dir / self.ident
+        if run:
+            self.ident = run
+            self.private_dir = self.artifact_dir / run
+        else:   # claimed now: two runs started in the same second get distinct folders
+            self.private_dir = paths.new_run_dir(self.inventory, job)
+            self.ident = self.private_dir.name
         self._job = job
 
     @property

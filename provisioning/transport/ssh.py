@@ -23,8 +23,8 @@ host and says what to do; callers turn it into that host's failure, the other ho
 API:
     policy(province, host) -> HostKeyPolicy
     open_session(province, host, *, timeout=10.0, sock=None, host_policy=None, operator_keys=True)
-        -> Session (paramiko)
-        Session.client (paramiko.SSHClient), .first_contact (bool: the key was accepted and recorded
+        -> SshSession (paramiko)
+        SshSession.client (paramiko.SSHClient), .first_contact (bool: the key was accepted and recorded
         now), .run(command, stdin=None, timeout=None) -> (rc, stdout bytes, stderr bytes),
         .read_file(path) -> bytes, .sftp(), .close(); a context manager.
     ssh_argv(province, host, *remote_cmd, connect_timeout=10) -> list[str]
@@ -130,7 +130,7 @@ def policy(province: Province, host: Host) -> HostKeyPolicy:
     files = tuple(Path(p).expanduser() for p in shlex.split(opts.get("userknownhostsfile", ""))) \
         or tuple(p.expanduser() for p in DEFAULT_KNOWN_HOSTS)
     strict_opt = opts.get("stricthostkeychecking", "").lower()
-    unit = province.units.get(host.unit)
+    unit = province.units.get(host.unit) if province is not None else None
     mode, why = STRICT, ""
     if unit is not None and unit.ssh_first_contact == ACCEPT_NEW:
         mode, why = ACCEPT_NEW, f"province.yml: unit {unit.code}: ssh_first_contact: accept-new"
@@ -227,7 +227,7 @@ class _Policy(paramiko.MissingHostKeyPolicy):
 
 
 @dataclass
-class Session:
+class SshSession:
     """An open SSH session to an inventory host (paramiko)."""
 
     host: Host
@@ -260,7 +260,7 @@ class Session:
             self.client.close()
             self._closed = True
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> "SshSession":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -269,7 +269,7 @@ class Session:
 
 def open_session(province: Province | None, host: Host, *, timeout: float = 10.0, sock: socket.socket | None = None,
                  host_policy: HostKeyPolicy | None = None, auth_timeout: float | None = None,
-                 operator_keys: bool = True) -> Session:
+                 operator_keys: bool = True) -> SshSession:
     """Connect and log in with the inventory's credentials: its key or password; only when it names
     neither and `operator_keys`, the operator's ~/.ssh keys, as Ansible would (never the agent; the audit
     passes operator_keys=False so that its runs depend on the inventory alone).
@@ -295,7 +295,7 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
     except BaseException:
         client.close()
         raise
-    return Session(host, client, p, first_contact=guard.accepted)
+    return SshSession(host, client, p, first_contact=guard.accepted)
 
 
 def host_key_problem(province: Province, host: Host, timeout: float = 5.0) -> HostKeyError | None:

@@ -1,5 +1,6 @@
 """One real slapd + Dovecot + Postfix for the accounts tests (started once, on loopback), and a
-fresh province per test: empty ou=People/ou=Groups, empty mail store, empty data directory."""
+fresh province per test: empty ou=People, the unit groups as the directory role makes them, empty mail
+store, empty data directory."""
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.mailstack import MailStack, start_dovecot, start_postfix, start_slapd
+from fixtures.mailstack import MailStack, start_dovecot, start_postfix, start_slapd, unit_groups_ldif
 
 BASE = "dc=bentre,dc=gov,dc=vn"
 DOMAIN = "bentre.gov.vn"
@@ -23,6 +24,7 @@ UNITS = {  # code: (name, kind)
     "000.20.01.H09": ("Ủy ban nhân dân phường An Hội", "commune"),
 }
 VP, TT, SNV, STC, PAH = UNITS
+NAMES = {code: name for code, (name, _) in UNITS.items()}
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +36,7 @@ def stack():
     mail_root = work / "vmail"
     mail_root.mkdir()
     os.chmod(mail_root, 0o755)
-    slapd = start_slapd(work / "ldap", BASE, list(UNITS))
+    slapd = start_slapd(work / "ldap", BASE, NAMES)
     dovecot = postfix = None
     try:
         dovecot = start_dovecot(work / "dovecot", slapd, mail_root)
@@ -85,7 +87,7 @@ class Env:
 
 
 def wipe(stack: MailStack) -> None:
-    """Empty ou=People and ou=Groups (as the directory admin) and the mail store."""
+    """Empty ou=People, ou=Groups back to the unit groups the directory role makes, an empty mail store."""
     s = stack.slapd
     for ou in ("People", "Groups"):
         out = subprocess.run(["ldapsearch", "-LLL", "-x", "-H", s.url, "-D", s.admin_dn, "-w", s.admin_password,
@@ -95,6 +97,7 @@ def wipe(stack: MailStack) -> None:
         if dns:
             subprocess.run(["ldapdelete", "-x", "-c", "-H", s.url, "-D", s.admin_dn, "-w", s.admin_password],
                            input="\n".join(dns) + "\n", capture_output=True, text=True)
+    s.ldapadd(unit_groups_ldif(BASE, NAMES))
     for child in stack.mail_root.iterdir():
         shutil.rmtree(child)
 

@@ -80,7 +80,7 @@ def test_create_then_second_apply_changes_nothing(env):
     assert mailbox_complete(env, "annv") and mailbox_complete(env, "hattt")
     userdb = subprocess.run(["doveadm", "-c", str(env.stack.dovecot.config), "user", "annv"],
                             capture_output=True, text=True, check=True).stdout
-    assert "quota_rule\t*:storage=4096M" in userdb and f"home\t{env.stack.mail_root}/{DOMAIN}/annv" in userdb
+    assert env.stack.dovecot.quota_field(4096) in userdb and f"home\t{env.stack.mail_root}/{DOMAIN}/annv" in userdb
     st = os.stat(env.stack.mail_root / DOMAIN / "annv" / "Maildir")
     assert (st.st_uid, st.st_gid) == (5000, 5000)
 
@@ -218,11 +218,11 @@ cn: Quản trị Sở Nội vụ
 sn: Quản trị
 userPassword: unit-admin-pw
 
-dn: cn=admins-{SNV},ou=Groups,{BASE}
-objectClass: groupOfNames
-cn: admins-{SNV}
-member: uid=admin-snv,ou=People,{BASE}
 """)
+    # cn=admins-<unit> is the directory role's (the fixture makes it as the role does): add the admin to it
+    admin = ldap3.Connection(s.url, s.admin_dn, s.admin_password, auto_bind=True)
+    assert admin.modify(f"cn=admins-{SNV},ou=Groups,{BASE}",
+                        {"member": [(ldap3.MODIFY_ADD, [f"uid=admin-snv,ou=People,{BASE}"])]})
     c = ldap3.Connection(s.url, f"uid=admin-snv,ou=People,{BASE}", "unit-admin-pw", auto_bind=True)
     assert c.modify(f"uid=hattt,ou=People,{BASE}", {"title": [(ldap3.MODIFY_REPLACE, ["Chuyên viên chính"])]})
     assert not c.modify(f"uid=annv,ou=People,{BASE}", {"title": [(ldap3.MODIFY_REPLACE, ["Bị sửa"])]})
@@ -399,8 +399,9 @@ def test_show_lists_entry_and_history_without_secrets(env):
 
 
 def test_groups_made_by_the_directory_role_keep_their_placeholder(env):
-    env.stack.slapd.ldapadd(f"dn: cn=unit-{SNV},ou=Groups,{BASE}\nobjectClass: groupOfNames\ncn: unit-{SNV}\n"
-                            f"member: cn=admin,{BASE}\n")
+    # the fixture made every unit's group as the directory role does: only the placeholder member
+    before = env.stack.slapd.search(f"ou=Groups,{BASE}", f"(cn=unit-{SNV})", "member")
+    assert f"member: cn=admin,{BASE}" in before and group_members(env, SNV) == set()
     apply(env, BASIC)
     assert group_members(env, SNV) == {"hattt"}
     assert service.make_plan(service.load(env.inventory), service.read(service.load(env.inventory),
@@ -422,3 +423,26 @@ def test_plan_changes_nothing_and_saves_the_plan(env):
     assert [(c["action"], c["uid"]) for c in saved["changes"]] == [("create", "annv"), ("create", "hattt")]
     assert people(env) == {} and not any(env.stack.mail_root.iterdir())
     assert not (env.data / env.inventory.name / "accounts" / "journal.jsonl").exists()
+
+
+def test_accounts_never_create_a_unit_group_the_directory_role_owns_them(env):
+    """A unit whose group is missing (added to province.yml after the last deploy): its officials get their
+    accounts, the group failure says what to do, nothing creates the group; once the role has made it, the
+    next apply adds the members."""
+    admin = ldap3.Connection(env.stack.slapd.url, env.stack.slapd.admin_dn, env.stack.slapd.admin_password,
+                             auto_bind=True)
+    group_dn = f"cn=unit-{SNV},ou=Groups,{BASE}"
+    role_made = env.stack.slapd.search(group_dn, "(objectClass=*)", "*", scope="base")
+    assert admin.delete(group_dn)
+    ctx = service.load(env.inventory)
+    plan, result, _ = service.apply(ctx, service.read(ctx, write_roster(env.tmp / "roster.csv", BASIC)))
+    assert [g.unit for g in plan.groups if g.missing] == [SNV]
+    assert not result.ok and [(f.action, f.uid) for f in result.failed] == [("group", f"unit-{SNV}")]
+    assert "provision deploy --tags directory" in result.failed[0].error and result.error
+    assert "hattt" in people(env) and "annv" in group_members(env, VP)
+    assert not admin.search(group_dn, "(objectClass=*)", search_scope=ldap3.BASE) and admin.result["result"] == 32
+
+    env.stack.slapd.ldapadd("\n".join(line for line in role_made.splitlines() if line) + "\n")
+    plan, result = apply(env, BASIC, "again.csv")
+    assert result and result.ok and [(g.unit, g.missing) for g in plan.groups] == [(SNV, False)]
+    assert group_members(env, SNV) == {"hattt"}

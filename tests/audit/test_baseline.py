@@ -125,3 +125,34 @@ def test_ram_classes_follow_installed_size_not_memtotal():
 def test_every_checkable_fact_has_a_vietnamese_and_english_label():
     assert set(linux.CHECKABLE_FACTS) | set(network.CHECKABLE_FACTS) <= set(FACT_LABELS)
 
+
+
+def _server_facts(os_id: str, version: str, pretty: str) -> dict:
+    """A server's facts as the audit parses them from its facts script, /etc/os-release included."""
+    from tests.audit.audit_fakes import profile, render_output
+
+    p = {**profile(7), "cpu_cores": 4, "ram_mb": 8192, "disk_gb": 500, "root_free_gb": 120,
+         "os_id": os_id, "os_version": version, "os_name": pretty}
+    return linux.parse_facts(render_output(p))
+
+
+@pytest.mark.parametrize("os_id,version,pretty,expected", [
+    ("debian", "13", "Debian GNU/Linux 13 (trixie)", "pass"),
+    ("debian", "12", "Debian GNU/Linux 12 (bookworm)", "warn"),
+    ("debian", "11", "Debian GNU/Linux 11 (bullseye)", "fail"),
+    ("debian", "10", "Debian GNU/Linux 10 (buster)", "fail"),
+])
+def test_default_baseline_grades_debian_releases_of_a_server(os_id, version, pretty, expected):
+    b = load_baseline()
+    checks = b.evaluate("server", _server_facts(os_id, version, pretty))
+    assert grade(checks) == expected
+    failed = {c.name: c for c in checks if not c.passed}
+    if expected == "warn":  # oldstable: compliant, with the end of its support as the reason
+        assert list(failed) == ["os_version"] and failed["os_version"].severity == "recommended"
+        assert "June 2028" in failed["os_version"].why
+    if expected == "fail":  # no security updates: the reason says so
+        assert failed["os_version_major"].severity == "required"
+        assert failed["os_version_major"].actual == int(version)
+        assert "no longer get security updates" in failed["os_version_major"].why
+    if expected == "pass":
+        assert not failed

@@ -177,9 +177,9 @@ def test_fail_under_and_bad_input_exit_codes(setup, tmp_path, capsys, monkeypatc
 def test_diff_shows_added_removed_grade_and_fact_changes(setup, tmp_path):
     fleet, inv = setup["fleet"], setup["inv"]
     saved = dict(fleet.profiles[0])
-    # h000 (the center's server) is fine except for its 2 GB of RAM
+    # h000 (the center's server, on Debian 13) is fine except for its 2 GB of RAM
     fleet.profiles[0].update(cpu_cores=2, ram_mb=2048, root_free_gb=40, disk_gb=250, os_id="debian",
-                             os_version="12", os_name="Debian GNU/Linux 12 (bookworm)", arch="x86_64")
+                             os_version="13", os_name="Debian GNU/Linux 13 (trixie)", arch="x86_64")
     old, new = tmp_path / "old", tmp_path / "new"
     new_inv = tmp_path / "tinh"
     try:

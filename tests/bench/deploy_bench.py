@@ -46,7 +46,7 @@ def main() -> int:
                                     ("check_s", True, True), ("no_change_plain_ssh_s", False, False)):
             r = deploy(inv, check=check, tags=args.tags, mitogen=mitogen)
             runs[key] = r.seconds
-            changed = sum(h.changed for h in r.hosts)
+            changed = sum(h.tasks_changed for h in r.hosts)
             print(f"{key:12} {r.seconds:7.1f} s   ok={r.ok} changed={changed} hosts={len(r.hosts)}", flush=True)
             if not r.ok:
                 print("deploy failed:", r.error, [(h.host, h.error) for h in r.hosts if h.error])

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from ldap3 import BASE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
 
-from provisioning.deploy import secrets
+from provisioning import secrets
 from provisioning.deploy.runner import deploy
 from provisioning.lab import Lab
 from provisioning.model import load_province
@@ -104,7 +104,7 @@ def test_full_deploy_converges_every_server(first, hosts, lab):
     assert first.ok, (first.error, [(h.host, h.error) for h in first.hosts])
     center, units = hosts
     assert {h.host for h in first.hosts} == {center.name, *(u.name for u in units)}
-    assert all(h.changed > 0 for h in first.hosts)
+    assert all(h.changed and h.tasks_changed > 0 for h in first.hosts)
     assert Path(first.artifacts, "job_events").is_dir()
     for h in first.hosts:   # what a later --check relies on
         assert lab.ssh(h.host, "test -f /etc/provision/deployed").returncode == 0, h.host
@@ -120,7 +120,7 @@ def test_second_deploy_changes_nothing(lab, first, engine):
     out = json.loads(r.stdout)
     assert out["engine"] == engine.removeprefix("--").replace("no-mitogen", "ansible")
     assert out["ok"] and out["no_changes"], [(h["host"], h["changed"]) for h in out["hosts"]]
-    assert all(h["changed"] == 0 and h["failed"] == 0 for h in out["hosts"])
+    assert all(h["changed"] is False and h["tasks_changed"] == 0 and h["failed"] == 0 for h in out["hosts"])
 
 
 def test_check_mode_on_converged_province_reports_no_change(lab, first):
@@ -325,7 +325,7 @@ def test_unreachable_unit_server_fails_only_itself(lab, hosts):
     assert by_host[down.name]["unreachable"] > 0
     for h in (center, *units[:-1]):
         assert by_host[h.name]["failed"] == 0 and by_host[h.name]["unreachable"] == 0, by_host[h.name]
-        assert by_host[h.name]["ok"] > 0
+        assert by_host[h.name]["ok"] is True and by_host[h.name]["tasks_ok"] > 0
 
 
 @pytest.mark.parametrize("engine", ["--mitogen", "--no-mitogen"])
@@ -348,7 +348,8 @@ def test_changed_host_key_stops_that_host_only(lab, hosts, engine, tmp_path):
         known.write_text(original)
     assert r.returncode == 1, r.stdout + r.stderr
     by_host = {h["host"]: h for h in json.loads(r.stdout)["hosts"]}
-    assert by_host[victim.name]["unreachable"] > 0 and by_host[victim.name]["ok"] == 0
+    assert by_host[victim.name]["unreachable"] > 0 and by_host[victim.name]["ok"] is False
+    assert by_host[victim.name]["tasks_ok"] == 0
     assert "host key is not the one in known_hosts" in by_host[victim.name]["error"]
     for h in (center, *units[1:]):
         assert by_host[h.name]["unreachable"] == 0 and by_host[h.name]["failed"] == 0, by_host[h.name]

@@ -1,4 +1,4 @@
-"""Unit services and operations on the deployed lab province (issue 6), used from this machine with real
+"""Unit services and operations on the deployed lab province, used from this machine with real
 clients: smbclient on the unit file shares, curl through the unit proxies, a Roundcube login over
 HTTPS, apt on a unit server fed only by the center's mirror, and a backup/restore round trip that
 destroys the center's directory database and a mailbox and finds every entry and message again.
@@ -25,7 +25,7 @@ import pytest
 from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
 
 from provisioning import smb
-from provisioning.deploy import secrets
+from provisioning import secrets
 from provisioning.deploy.verify_ops import _Browser, smbclient
 from provisioning.transport import ca as transport_ca
 from tests.conftest import run_cli

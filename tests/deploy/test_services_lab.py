@@ -20,7 +20,8 @@ import pytest
 import yaml
 from ldap3 import MODIFY_REPLACE, Connection, Server, Tls
 
-from provisioning.deploy import secrets, verify
+from provisioning import secrets
+from provisioning.deploy import verify
 from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]

@@ -4,9 +4,11 @@ from __future__ import annotations
 import csv as csv_module
 import datetime as dt
 import io
+import os
 import re
 import shutil
 import subprocess
+import sys
 import unicodedata
 import zipfile
 
@@ -137,3 +139,21 @@ def test_xlsx_text_cells_are_text_not_formulas(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "x.xlsx").active
     assert [ws.cell(row=r, column=1).value for r in range(2, 2 + len(FORMULAS))] == FORMULAS
     assert ws.cell(row=2, column=2).value == -5
+
+
+def test_a_missing_font_face_is_named_every_time_and_registers_nothing(tmp_path):
+    # fonts-dejavu-core without fonts-dejavu-extra (Debian 12 and 13 alike): no serif italics
+    from provisioning.render.pdf import FONT_DIR
+    for f in FONT_DIR.glob("*.ttf"):
+        if f.name != "DejaVuSerif-Italic.ttf":
+            (tmp_path / f.name).symlink_to(f)
+    code = ("import sys\nfrom reportlab.pdfbase import pdfmetrics\n"
+            "from provisioning.render.pdf import FontsMissing, register_fonts\n"
+            "for _ in range(2):\n    try:\n        register_fonts()\n    except FontsMissing as e:\n"
+            "        print(e)\nprint(sorted(n for n in pdfmetrics.getRegisteredFontNames() if n.startswith(('Body', 'Table'))))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PROVISION_FONT_DIR": str(tmp_path)})
+    lines = r.stdout.splitlines()
+    assert len(lines) == 3 and lines[2] == "[]"
+    for line in lines[:2]:
+        assert "DejaVuSerif-Italic.ttf not found" in line and "fonts-dejavu-extra" in line

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from provisioning.deploy.secrets import load_secrets
+from provisioning.secrets import load_secrets
 from provisioning.lab import Lab
 
 from reportdata import run_cli

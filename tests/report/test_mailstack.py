@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.mailstack import MailStack, start_dovecot, start_postfix, start_slapd
-from provisioning.deploy.secrets import sha512_crypt
+from provisioning.secrets import sha512_crypt
 from provisioning.report import collect, maillog
 from provisioning.report.directory import read_people
 

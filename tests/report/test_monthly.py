@@ -34,7 +34,7 @@ import pytest
 
 from provisioning.model import load_province
 from provisioning.report import figures, monthly, outputs
-from provisioning.report.directory import Person
+from provisioning.report.directory import PersonStatus as Person
 from provisioning.report.period import Month
 
 from reportdata import (A, B, C, D, MONTH, NAMES, ROSTER, run_cli, sshd, write_forms, write_logs,  # noqa: F401

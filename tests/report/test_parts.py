@@ -50,6 +50,18 @@ def test_iso_timestamps_ipv6_and_pop3_are_understood():
     assert o.origin("not-an-ip") == "internet"
 
 
+def test_dovecot_24_logins_count_and_its_aborted_logins_do_not():
+    # Dovecot 2.4 (Debian 13) says "Logged in:" where 2.3 said "Login:"; an aborted login is no use
+    evs, _ = _events("Nov 20 08:00:00 imap-login: Info: Logged in: user=<annv>, method=PLAIN, rip=10.31.1.9, "
+                     "lip=10.31.0.10, mpid=8414, secured, session=<cQRxo9lhsud/AAAB>\n"
+                     "Nov 20 08:01:00 imap-login: Info: Login aborted: Connection closed (auth failed, 1 attempts "
+                     "in 2 secs) (auth_failed): user=<binhtt>, method=PLAIN, rip=10.31.1.9, lip=10.31.0.10\n"
+                     "Nov 20 08:02:00 pop3-login: Info: Logged in: user=<giangvt@bentre.gov.vn>, method=PLAIN, "
+                     "rip=10.31.1.7, lip=10.31.0.10\n")
+    assert [(e.kind, e.user, e.address) for e in evs] == [("login", "annv", "10.31.1.9"),
+                                                         ("login", "giangvt", "10.31.1.7")]
+
+
 def test_damaged_gzip_keeps_the_lines_before_the_damage():
     lines = "".join(f"Nov {d:2d} 08:00:00 imap-login: Info: Login: user=<u{d}>, rip=10.0.0.1, lip=x\n"
                     for d in range(1, 29))
@@ -198,7 +210,7 @@ def test_bad_report_settings_name_the_key(tmp_path):
 
 def test_roundcube_login_lines_give_the_officials_own_place(tmp_path):
     from provisioning.report import figures
-    from provisioning.report.directory import Person
+    from provisioning.report.directory import PersonStatus
 
     evs, _ = _events(
         "[20-Nov-2026 10:00:00 +0700]: <a1b2c3> Successful login for annv (ID: 3) from 10.31.1.7 in session a1b2c3\n"
@@ -208,7 +220,7 @@ def test_roundcube_login_lines_give_the_officials_own_place(tmp_path):
                                                          ("login", "binhtt", "127.0.0.1")]
     inv = tmp_path / "rep"
     write_province(inv)
-    people = [Person("annv", A, "A1", True, True), Person("binhtt", A, "A2", True, True)]
+    people = [PersonStatus("annv", A, "A1", True, True), PersonStatus("binhtt", A, "A2", True, True)]
     r = figures.compute(load_province(inv), Month.parse("2026-11"), figures.Inputs(people=people, mail_events=evs), "en")
     a = next(u for u in r.units if u.code == A)
     # annv: webmail, from A's WAN; binhtt: webmail seen only by Dovecot, place unknown

@@ -6,27 +6,39 @@ first deploy, and never printed. Ansible reads them as `vault_<key>` variables (
 file with `-e @vault.yml --vault-password-file`), together with a SHA-512-crypt hash of each LDAP
 password (`vault_<key>_hash`), computed once so that the directory role can compare stored hashes and
 stay idempotent. Other code (verify, accounts) reads passwords only through `load_secrets`.
+
+The province's one SHA-512-crypt implementation lives here too (`sha512_crypt`, `verify_crypt`): the
+vault's service hashes and the officials' first passwords (accounts) are made by the same code.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import secrets as _random
-import warnings
+import threading
 from pathlib import Path
 
 import yaml
 
-from ..errors import OperationFailed
-from ..paths import data_dir
+from .errors import OperationFailed
+from .paths import data_dir
 
 KEYS = ("ldap_admin", "ldap_mail_reader", "ldap_provisioner", "ldap_replicator", "ca_passphrase")
 HASHED = ("ldap_admin", "ldap_mail_reader", "ldap_provisioner", "ldap_replicator")
 
-with warnings.catch_warnings():
-    # Deprecated in Python 3.13; the project runs on 3.11. It gives the SHA-512-crypt that slapd and
-    # Dovecot both verify, without a new dependency.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import crypt
+# SHA-512-crypt (`$6$`) through the system's libcrypt (libxcrypt). `{CRYPT}$6$` is the one hash that
+# both slapd (crypt(3)) and Dovecot verify out of the box, and libxcrypt is the very code they link
+# against: maintained by the distribution, present on every Debian (libcrypt1 is Priority: required),
+# on every Python release (the stdlib `crypt` module is gone from 3.13). One ctypes binding, no build
+# step; ctypes releases the GIL during the call, so plain threads hash on every core (accounts).
+_CRYPT_DATA_SIZE = 32768  # sizeof(struct crypt_data) in libxcrypt
+_lib = ctypes.CDLL(ctypes.util.find_library("crypt") or "libcrypt.so.1", use_errno=True)
+_crypt_rn = _lib.crypt_rn
+_crypt_rn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
+_crypt_rn.restype = ctypes.c_char_p
+_local = threading.local()
+SALT_CHARS = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def secrets_dir(inventory_dir: str | Path) -> Path:
@@ -41,9 +53,35 @@ def vault_password_file(inventory_dir: str | Path) -> Path:
     return secrets_dir(inventory_dir) / ".vault-pass"
 
 
-def sha512_crypt(password: str) -> str:
-    """`{CRYPT}$6$...`: verified by slapd (crypt(3)) and by Dovecot alike."""
-    return "{CRYPT}" + crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
+def _crypt(phrase: bytes, setting: bytes) -> str:
+    if b"\0" in phrase or b"\0" in setting:  # C strings: everything after a NUL would be ignored
+        raise ValueError("crypt_rn cannot take a NUL character")
+    buf = getattr(_local, "buf", None)
+    if buf is None:  # one struct crypt_data per thread: crypt_rn is reentrant with its own buffer
+        buf = _local.buf = ctypes.create_string_buffer(_CRYPT_DATA_SIZE)
+    out = _crypt_rn(phrase, setting, buf, _CRYPT_DATA_SIZE)
+    if not out or out.startswith(b"*"):  # libxcrypt's failure token ("*0"/"*1") when errno is not set
+        raise ValueError("crypt_rn refused the salt or the password")
+    return out.decode("ascii")
+
+
+def sha512_crypt(password: str, salt: str | None = None) -> str:
+    """`{CRYPT}$6$<salt>$...` with the default 5000 rounds: verified by slapd (crypt(3)) and by
+    Dovecot alike. `salt` (16 characters of [./0-9A-Za-z]) only for reproducible tests."""
+    if salt is None:
+        salt = "".join(_random.choice(SALT_CHARS) for _ in range(16))
+    elif not 1 <= len(salt) <= 16 or any(c not in SALT_CHARS for c in salt):
+        raise ValueError("a SHA-512-crypt salt is 1-16 characters of [./0-9A-Za-z]")
+    return "{CRYPT}" + _crypt(password.encode("utf-8"), f"$6${salt}".encode("ascii"))
+
+
+def verify_crypt(password: str, hashed: str) -> bool:
+    """True when `password` gives `hashed` (`{CRYPT}$6$...` or a bare crypt(3) string)."""
+    h = hashed.removeprefix("{CRYPT}")
+    try:
+        return _random.compare_digest(_crypt(password.encode("utf-8"), h.encode("ascii")), h)
+    except (ValueError, UnicodeError):
+        return False
 
 
 def _vault(password: bytes):
