@@ -23,7 +23,7 @@ import pytest
 from ldap3 import MODIFY_ADD, MODIFY_DELETE, Connection, Server, Tls
 
 from provisioning import paths, smb
-from provisioning.deploy import secrets
+from provisioning import secrets
 from provisioning.deploy.verify_ops import smbclient
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
