@@ -23,7 +23,7 @@ LAB_PACKAGES = [
     # host hardening: audit, file integrity, malware scanning (mail milter, Samba virusfilter), security updates
     "auditd", "aide", "clamav", "clamav-daemon", "clamav-freshclam", "clamav-milter",
     "unattended-upgrades", "apt-listchanges", "apparmor", "apparmor-utils", "apparmor-profiles", "acct",
-    "debsums", "libpam-tmpdir",
+    "debsums", "libpam-tmpdir", "apt-show-versions", "sysstat",
     # not deployed by any role: a test installs it to prove the mail roles coexist with it
     "rsyslog",
 ]
