@@ -21,7 +21,7 @@ LAB_PACKAGES = [
     "samba", "squid", "roundcube-core", "roundcube-sqlite3", "roundcube-plugins", "php-fpm", "php-ldap",
     "apt-utils", "gpg", "gpg-agent",
     # host hardening: audit, file integrity, malware scanning (mail milter, Samba virusfilter), security updates
-    "auditd", "aide", "clamav", "clamav-daemon", "clamav-freshclam", "clamav-milter",
+    "auditd", "aide", "clamav", "clamav-daemon", "clamav-freshclam", "clamav-milter", "samba-vfs-modules",
     "unattended-upgrades", "apt-listchanges", "apparmor", "apparmor-utils", "apparmor-profiles", "acct",
     "debsums", "libpam-tmpdir", "apt-show-versions", "sysstat",
     # not deployed by any role: a test installs it to prove the mail roles coexist with it
