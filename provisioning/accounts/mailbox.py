@@ -1,7 +1,8 @@
 """Mailboxes on the mail store, over one small interface with two transports.
 
 `LocalStore` runs maildir_ops in this process (the mail store is on this machine, or a test's
-directory); `SshStore` sends the same file to `python3 -` on the mail server over one paramiko SSH
+directory); `CommandStore` runs it through a local command, as another user (the console's service
+user reaches the store as its owner through one sudo rule, see roles/console); `SshStore` sends the same file to `python3 -` on the mail server over one paramiko SSH
 connection per call, with the request as JSON on stdin. Either way all mailboxes of an apply are
 made in one process, which is what makes it fast: one `doveadm` process per user costs about 13-20 ms
 of start-up, configuration and auth lookups each.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import subprocess
 from pathlib import Path
 from typing import Protocol
 
@@ -74,6 +76,24 @@ class LocalStore(_Base):
         return maildir_ops.remove(req["homes"])
 
 
+class CommandStore(_Base):
+    """The store on this machine behind a command that runs maildir_ops (request as JSON on stdin)."""
+
+    def __init__(self, root: str, domain: str, uid: int, gid: int, command: list[str]):
+        super().__init__(root, domain, uid, gid)
+        self.command = command
+
+    def _call(self, req: dict):
+        try:
+            r = subprocess.run(self.command, input=json.dumps(req), capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise OperationFailed(f"mail store: {self.command[0]}: {getattr(e, 'strerror', None) or e}") from None
+        if r.returncode != 0:
+            raise OperationFailed(f"mail store: {req['op']} through {' '.join(self.command)} failed: "
+                                  f"{r.stderr.strip()[-500:]}")
+        return json.loads(r.stdout)["result"]
+
+
 class SshStore(_Base):
     def __init__(self, root: str, domain: str, uid: int, gid: int, host: Host, province: Province):
         super().__init__(root, domain, uid, gid)
@@ -112,6 +132,8 @@ def open_store(province: Province, settings: AccountsSettings) -> MailStore:
     cfg = settings.mail_store
     domain = province.info.mail_domain
     if cfg.host == "local":
+        if cfg.command:
+            return CommandStore(cfg.root, domain, cfg.uid, cfg.gid, cfg.command)
         return LocalStore(cfg.root, domain, cfg.uid, cfg.gid)
     if cfg.host:
         host = province.hosts[cfg.host]

@@ -96,8 +96,25 @@ def remove(homes):
     return n
 
 
-def main():
+def _check_under(req, only):
+    """--only-under DIR: every path of the request is DIR itself or a mailbox directly in it (how the
+    console's sudo rule confines the command to the province's mail domain)."""
+    only = os.path.normpath(only)
+    paths = req.get("homes", []) + ([req["domain_dir"]] if "domain_dir" in req else [])
+    for p in paths:
+        p = os.path.normpath(p)
+        name = os.path.basename(p)
+        if p != only and (os.path.dirname(p) != only or not name or name.startswith(".")):
+            raise SystemExit(f"refused: {p} is not a mailbox under {only}")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and (len(argv) != 2 or argv[0] != "--only-under"):
+        raise SystemExit("usage: maildir_ops [--only-under DOMAIN_DIR] < request.json")
     req = json.load(sys.stdin)
+    if argv:
+        _check_under(req, argv[1])
     op = req["op"]
     if op == "create":
         out = create(req["homes"], req["uid"], req["gid"])

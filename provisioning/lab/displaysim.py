@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import asyncssh
 
-VENDORS = ("cisco", "huawei", "h3c")     # `provision lab up --switch-vendors`
+from .province import VENDORS  # noqa: F401  (the vendors simulated here)
 
 
 @dataclass

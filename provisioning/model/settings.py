@@ -10,6 +10,7 @@ checked and with relative paths resolved against the inventory directory.
       quota_mb: {default: 1024, positions: {"Giám đốc": 4096}}
       retention_days: 365                    # purge deletes accounts disabled longer than this
       mail_store: {host: tthdl-srv01, root: /var/vmail}   # host: an inventory host, or "local"
+                                             # (+ command: [sudo, -n, -u, vmail, HELPER, ...])
       ldap: {url: ldap://..., starttls: true, ca_file: ..., bind_dn: ..., password_file: ...}
     audit:
       baseline: baseline.yml                 # relative to the inventory; default: the shipped baseline
@@ -97,6 +98,10 @@ class MailStoreCfg(_StrictSettings):
     root: str = "/var/vmail"
     uid: int = 5000
     gid: int = 5000
+    # "local" only: reach the store through this command (maildir_ops's JSON on stdin and stdout)
+    # instead of in-process, e.g. `sudo -n -u vmail HELPER --only-under DIR`: the console's service
+    # user works on mailboxes as the store's owner through one sudo rule (roles/console)
+    command: list[str] = Field(default_factory=list)
 
 
 class LdapCfg(_StrictSettings):
