@@ -250,7 +250,8 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
         event_handler=progress,
         playbook=str(PLAYBOOK),
         limit=",".join(hosts),
-        extravars=province_vars(province),
+        # the province's data directory on this machine (var/<province>/): roles keep copies there
+        extravars={**province_vars(province), "provision_data_dir": str(paths.data_dir(inventory))},
         cmdline=" ".join(_quote(a) for a in cmdline),
     )
     seconds = time.monotonic() - started

@@ -529,7 +529,9 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
     def ssh_args(self, host: str) -> list[str]:
         h = self.host(host)
         return ["ssh", "-i", str(self.dir / "id_ed25519"), "-o", f"UserKnownHostsFile={self.dir / 'known_hosts'}",
-                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", f"root@{h.ip}"]
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+                # errors only: the servers' legal banner is not part of a command's output
+                "-o", "LogLevel=ERROR", f"root@{h.ip}"]
 
     def ssh(self, host: str, command: str, check: bool = False, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
         """Run a shell command on a lab host over real SSH."""

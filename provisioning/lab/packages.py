@@ -24,6 +24,10 @@ LAB_PACKAGES = [
     # unit services and operations: file share, proxy, webmail, package mirror
     "samba", "squid", "roundcube-core", "roundcube-sqlite3", "roundcube-plugins", "php-fpm", "php-ldap",
     "apt-utils", "gpg", "gpg-agent",
+    # host hardening: audit, file integrity, malware scanning (mail milter, Samba virusfilter), security updates
+    "auditd", "aide", "clamav", "clamav-daemon", "clamav-freshclam", "clamav-milter", "samba-vfs-modules",
+    "unattended-upgrades", "apt-listchanges", "apparmor", "apparmor-utils", "apparmor-profiles", "acct",
+    "debsums", "libpam-tmpdir", "apt-show-versions", "sysstat",
     # not deployed by any role: a test installs it to prove the mail roles coexist with it
     "rsyslog",
 ]

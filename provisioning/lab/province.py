@@ -154,6 +154,8 @@ def write_province(lab: "Lab", st: dict, inv: Path) -> None:
         "ansible_python_interpreter": "/usr/bin/python3",
         # lab hosts share the machine's kernel clock: chronyd runs with -x (never sets it)
         "common_chrony_set_clock": False,
+        # lab hosts reach no ClamAV mirror: the province's signature file only
+        "hardening_clamav_freshclam": False,
         # the center's mirror fills each release's suite from that release's offline repository (every
         # release's repository is mounted read-only in every lab host)
         "package_mirror_sources": [f"deb [trusted=yes] file:{repo('{codename}')} ./"],
