@@ -12,7 +12,7 @@ import typer
 from .. import errors
 from ..model import InventoryError
 from ..render.console import err_console, error
-from . import accounts, audit, backup, deploy, inventory, lab, report, verify
+from . import accounts, audit, backup, compliance, deploy, inventory, lab, report, verify
 
 app = typer.Typer(
     help="Provincial e-government infrastructure: audit unit LANs, deploy baseline services, "
@@ -28,6 +28,7 @@ app.add_typer(backup.app, name="backup")
 app.add_typer(accounts.app, name="accounts")
 app.command("deploy")(deploy.run)
 app.command("verify")(verify.run)
+app.command("compliance")(compliance.run)
 
 
 # typer >= 0.2x raises its own copies of click's exceptions; older typer raises click's.

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ..errors import BadInput
-from .settings import AccountsSettings, AuditSettings, ReportSettings, ServicesSettings, Settings
+from .settings import AccountsSettings, AuditSettings, ComplianceSettings, ReportSettings, ServicesSettings, Settings
 
 # Agency identifier of QĐ 20/2020/QĐ-TTg: V1V2V3.Z1Z2.Y1Y2.Hxx (e.g. 000.00.00.H56 = provincial committee).
 AGENCY_CODE = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9A-Z]{2}$")
@@ -166,8 +166,9 @@ class ProvinceFile(_Strict):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
 
-    @field_validator("accounts", "audit", "services", "report", mode="before")
+    @field_validator("accounts", "audit", "services", "report", "compliance", mode="before")
     @classmethod
     def _empty_section(cls, v: Any) -> Any:
         return {} if v is None else v  # `audit:` with nothing under it

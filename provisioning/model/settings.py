@@ -25,6 +25,9 @@ checked and with relative paths resolved against the inventory directory.
       ldap_starttls: true                    # default; false only for a test directory on loopback
       ldap_ca_file: ca.crt                   # provincial CA (relative to the inventory)
     services: {}                             # reserved: no key is defined yet, so any key is refused
+    compliance:                              # the level's technical values (`provision compliance`)
+      standard: tcvn14423                    # tcvn14423 (Decree 331/2026) or tcvn11930 (Decree 85/2016)
+      log_retention_days: 90                 # minimum the level asks for; see ComplianceSettings
 """
 from __future__ import annotations
 
@@ -202,6 +205,37 @@ class ServicesSettings(_StrictSettings):
     Typed (and so far empty) so that a key written here is refused rather than silently ignored."""
 
 
+# --- compliance ----------------------------------------------------------------------------------
+
+STANDARDS = {
+    "tcvn14423": "TCVN 14423:2026 / Nghị định 331/2026/NĐ-CP",
+    "tcvn11930": "TCVN 11930:2017 / Nghị định 85/2016/NĐ-CP",
+}
+
+
+class ComplianceSettings(_StrictSettings):
+    """The values of the level-3 technical controls the compliance report holds the servers to.
+
+    Defaults are the level-3 values of TCVN 14423:2026 as summarised in secondary sources (medium-low
+    confidence): a province whose assessor reads the standard differently sets them here, and the report
+    names the value and its source on every row."""
+    standard: Literal["tcvn14423", "tcvn11930"] = "tcvn14423"
+    log_retention_days: int = Field(90, ge=1)          # central logs kept at least this long
+    admin_password_max_age_days: int = Field(60, ge=1)  # changed every 2 months
+    admin_password_history: int = Field(10, ge=0)       # last 10 not reused
+    admin_password_min_length: int = Field(14, ge=8)    # 14+ with four classes (8+ only with 2FA)
+    lockout_failures: int = Field(5, ge=1)              # locked after 5 failures
+    admin_idle_minutes: int = Field(5, ge=1)            # session idle timeout for administrators
+    app_idle_minutes: int = Field(15, ge=1)             # session idle timeout for applications (webmail)
+    inactive_account_days: int = Field(45, ge=1)        # inactive accounts disabled after
+    tls_min_version: Literal["1.2", "1.3"] = "1.2"
+    root_login: Literal["no", "prohibit-password"] = "no"   # sshd PermitRootLogin the level accepts
+
+    @property
+    def source(self) -> str:
+        return STANDARDS[self.standard]
+
+
 # --- all of them ---------------------------------------------------------------------------------
 
 class Settings(_StrictSettings):
@@ -209,8 +243,9 @@ class Settings(_StrictSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
+    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
 
-    @field_validator("accounts", "audit", "report", "services", mode="before")
+    @field_validator("accounts", "audit", "report", "services", "compliance", mode="before")
     @classmethod
     def _empty_section(cls, v: Any) -> Any:
         return {} if v is None else v  # `audit:` with nothing under it

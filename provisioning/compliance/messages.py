@@ -1,0 +1,31 @@
+"""Texts of the compliance report (Vietnamese first, English with --lang en)."""
+from ..render.i18n import register
+
+register({
+    "compliance.title": {"vi": "Báo cáo tuân thủ yêu cầu an toàn cấp độ 3: {province}",
+                         "en": "Level-3 security compliance: {province}"},
+    "compliance.sheet": {"vi": "Tuân thủ", "en": "Compliance"},
+    "compliance.summary": {"vi": "Đạt {pass}, không đạt {fail}, không áp dụng {na}, cần minh chứng thủ công {manual}.",
+                           "en": "Pass {pass}, fail {fail}, not applicable {na}, manual evidence {manual}."},
+    "compliance.source": {"vi": "Căn cứ: {source}", "en": "Source: {source}"},
+    "compliance.verify": {"vi": "Kết quả kiểm tra dịch vụ: {file}", "en": "Service checks: {file}"},
+    "compliance.evidence_files": {"vi": "{n} tệp minh chứng: {files}", "en": "{n} evidence file(s): {files}"},
+    "compliance.evidence_none": {"vi": "Chưa có minh chứng; đặt tệp vào thư mục",
+                                 "en": "No evidence yet; put the files in the folder"},
+    "compliance.col.group": {"vi": "Nhóm", "en": "Group"},
+    "compliance.col.control": {"vi": "Yêu cầu", "en": "Control"},
+    "compliance.col.requirement": {"vi": "Mức yêu cầu", "en": "Requirement"},
+    "compliance.col.source": {"vi": "Căn cứ", "en": "Source"},
+    "compliance.col.host": {"vi": "Máy chủ", "en": "Server"},
+    "compliance.col.status": {"vi": "Kết quả", "en": "Status"},
+    "compliance.col.evidence": {"vi": "Minh chứng", "en": "Evidence"},
+    "compliance.group.network": {"vi": "Bảo đảm an toàn mạng", "en": "Network security"},
+    "compliance.group.host": {"vi": "Bảo đảm an toàn máy chủ", "en": "Host security"},
+    "compliance.group.application": {"vi": "Bảo đảm an toàn ứng dụng", "en": "Application security"},
+    "compliance.group.data": {"vi": "Bảo đảm an toàn dữ liệu", "en": "Data security"},
+    "compliance.status.pass": {"vi": "đạt", "en": "pass"},
+    "compliance.status.fail": {"vi": "KHÔNG ĐẠT", "en": "FAIL"},
+    "compliance.status.na": {"vi": "không áp dụng", "en": "not applicable"},
+    "compliance.status.manual": {"vi": "thủ công", "en": "manual"},
+    "compliance.saved": {"vi": "Đã lưu: {path}", "en": "Saved: {path}"},
+})
