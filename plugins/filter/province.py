@@ -117,6 +117,19 @@ def unit_group_entries(codes: list[str], names: dict[str, str], base_dn: str, pl
             for kind, label in UNIT_GROUP_KINDS for code in codes]
 
 
+PROVINCE_ROLE_GROUPS = (("province-hr", "Tổ chức cán bộ tỉnh (province HR)"),
+                        ("province-office", "Văn phòng tỉnh (provincial office)"))
+
+
+def province_role_group_entries(base_dn: str, placeholder_dn: str) -> list[dict]:
+    """The province-wide groups of the web console's roles (cn=province-hr, cn=province-office), as the
+    directory role creates them; `provision accounts grant|revoke` changes their members only."""
+    return [{"dn": f"cn={cn},ou=Groups,{base_dn}",
+             "attributes": {"objectClass": ["top", "groupOfNames"], "cn": cn, "description": label,
+                            "member": placeholder_dn}}
+            for cn, label in PROVINCE_ROLE_GROUPS]
+
+
 def ldap_starttls_flag(uri: str) -> str:
     """`-ZZ ` (StartTLS required) for an ldap:// URI, nothing for ldapi:// and ldaps:// (Squid's helpers)."""
     return "-ZZ " if uri.startswith("ldap://") else ""
@@ -126,4 +139,5 @@ class FilterModule:
     def filters(self):
         return {f.__name__: f for f in (province_unit, unit_names, unit_codes, wan_ranges, server_addresses,
                                         ntp_clients, resolvers, in_zone, zone_serial, next_zone_serial,
-                                        dkim_txt_strings, unit_group_entries, ldap_starttls_flag)}
+                                        dkim_txt_strings, unit_group_entries, province_role_group_entries,
+                                        ldap_starttls_flag)}

@@ -231,24 +231,66 @@ def group_ops(plan: Plan, t: Target, failed_dns: set[str]) -> list[tuple[str, Op
     return ops
 
 
-@contextmanager
-def apply_lock(inventory_dir: Path):
+class LockHeld(OperationFailed):
+    """Another run holds the province's accounts lock; `holder` says who, when known."""
+
+    def __init__(self, holder: str | None):
+        self.holder = holder
+        who = f" ({holder})" if holder else ""
+        super().__init__(f"another `provision accounts` run holds the lock for this province{who}")
+
+
+def lock_holder(inventory_dir: Path) -> str | None:
+    """Who holds the accounts lock (as they described themselves), or None when it is free."""
     path = journal.accounts_dir(inventory_dir) / ".lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise OperationFailed("another `provision accounts` run holds the lock for this province") from None
-        yield
+            return _read_holder(inventory_dir) or "?"
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_holder(inventory_dir: Path) -> str | None:
+    try:
+        return (journal.accounts_dir(inventory_dir) / ".lock.holder").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+@contextmanager
+def apply_lock(inventory_dir: Path, holder: str | None = None):
+    """One accounts run at a time per province (CLI and console alike). `holder` (e.g. "annv, console")
+    is written next to the lock so that whoever is refused learns who holds it."""
+    path = journal.accounts_dir(inventory_dir) / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockHeld(_read_holder(inventory_dir)) from None
+        hp = journal.accounts_dir(inventory_dir) / ".lock.holder"
+        hp.write_text(holder or f"{journal.operator()}, pid {os.getpid()}", encoding="utf-8")
+        try:
+            yield
+        finally:
+            try:
+                hp.unlink()
+            except OSError:
+                pass
     finally:
         os.close(fd)
 
 
 def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, target: Target, store: MailStore, *,
                sheets_dir: Path, lang: str = "vi", workers: int | None = None,
-               progress: OnProgress | None = None) -> ApplyResult:
-    """Carry out `plan`. Raises nothing for per-official failures: they are in the result."""
+               progress: OnProgress | None = None, operator: str | None = None,
+               source: str | None = None) -> ApplyResult:
+    """Carry out `plan`. Raises nothing for per-official failures: they are in the result.
+    `operator`/`source`: who asked and from where, for the journal (default: this machine's user)."""
     timings: dict[str, float] = {}
     now = dt.datetime.now(ZoneInfo(province.info.timezone))  # the journal reads in the province's time
     inv = province.inventory_dir
@@ -337,7 +379,8 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
             changes["govDisabledAt"] = [None, _gt(now)]
         if i in hashes:
             changes["userPassword"] = "issued"
-        records.append(journal.record(c.action, c.hr_id, c.uid, c.unit, changes, now=now))
+        records.append(journal.record(c.action, c.hr_id, c.uid, c.unit, changes, now=now, who=operator,
+                                      source=source))
         if i in secrets_:
             unit = province.units.get(c.unit or "")
             slips.append(Slip(unit=c.unit or "", unit_name=unit.name if unit else (c.unit or ""), hr_id=c.hr_id,
@@ -347,7 +390,8 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
         if not any(f.uid == f"unit-{g.unit}" or f.uid == "*" for f in failed if f.action == "group"):
             groups_updated += 1
             records.append(journal.record("group", None, f"unit-{g.unit}", g.unit,
-                                          {"member_added": len(g.add), "member_removed": len(g.remove)}, now=now))
+                                          {"member_added": len(g.add), "member_removed": len(g.remove)}, now=now,
+                                          who=operator, source=source))
     sheets = write_sheets(sheets_dir, slips, f"imap.{province.dns_zone} / smtp.{province.dns_zone}", lang=lang)
     journal.append(inv, records)
     timings["journal_sheets"] = time.perf_counter() - t0

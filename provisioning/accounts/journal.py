@@ -1,8 +1,8 @@
 """The accounts journal and the issued-usernames registry, both append-only JSON lines.
 
 `var/<inventory>/accounts/journal.jsonl`: one object per change
-{"time", "operator", "action", "hr_id", "uid", "unit", "changes"}; `changes` maps an attribute to
-[old, new]. Passwords and hashes never enter it: a password change is recorded as "password": "issued".
+{"time", "operator", "action", "hr_id", "uid", "unit", "changes"}, plus "source" (the operator's
+network address) for actions taken through the web console; `changes` maps an attribute to [old, new]. Passwords and hashes never enter it: a password change is recorded as "password": "issued".
 
 `issued.jsonl`: every username ever issued, with its hr_id, written *before* the directory entry is
 created. The directory itself remembers issued names too (disabled entries, tombstones of purged ones);
@@ -44,13 +44,18 @@ def _append(path: Path, records: Iterable[dict]) -> int:
 
 
 def record(action: str, hr_id: str | None, uid: str, unit: str | None, changes: dict, *,
-           now: dt.datetime | None = None, who: str | None = None) -> dict:
+           now: dt.datetime | None = None, who: str | None = None, source: str | None = None) -> dict:
+    """`who`: the operator (default: the login user of this machine); `source`: where they acted from
+    (the web console's client address), recorded only when given."""
     clean = {k: v for k, v in changes.items() if k not in SECRET_ATTRS}
     if any(k in SECRET_ATTRS for k in changes):
         clean["password"] = "issued"
-    return {"time": (now or dt.datetime.now().astimezone()).isoformat(timespec="seconds"),
-            "operator": who or operator(), "action": action, "hr_id": hr_id, "uid": uid, "unit": unit,
-            "changes": clean}
+    rec = {"time": (now or dt.datetime.now().astimezone()).isoformat(timespec="seconds"),
+           "operator": who or operator(), "action": action, "hr_id": hr_id, "uid": uid, "unit": unit,
+           "changes": clean}
+    if source:
+        rec["source"] = source
+    return rec
 
 
 def append(inventory_dir: str | Path, records: Iterable[dict]) -> int:

@@ -55,6 +55,25 @@ class Observed:
     mailboxes: set[str]
     seconds: dict[str, float] = field(default_factory=dict)
 
+    def fingerprint(self) -> str:
+        """A digest of what the plan was computed from (people, unit groups, mailboxes): an apply
+        that was shown a plan refuses to run when the directory has changed since."""
+        import hashlib
+        from dataclasses import astuple
+
+        h = hashlib.sha256()
+        for uid in sorted(self.state.people):
+            h.update(repr(astuple(self.state.people[uid])).encode())
+        for unit in sorted(self.state.groups):
+            h.update(repr((unit, sorted(m.lower() for m in self.state.groups[unit]))).encode())
+        h.update(repr(sorted(self.state.foreign_uids)).encode())
+        h.update(repr(sorted(self.mailboxes)).encode())
+        return h.hexdigest()
+
+
+class DirectoryChanged(BadInput):
+    """The directory changed between the plan the operator accepted and the apply: plan again."""
+
 
 def observe(ctx: AccountsContext) -> Observed:
     import time
@@ -114,9 +133,17 @@ def write_json(path: Path, obj) -> Path:
 
 def apply(ctx: AccountsContext, roster: Roster, *, yes: bool = False, max_disable: str | None = None,
           out: Path | None = None, lang: str = "vi", workers: int | None = None,
-          progress: OnProgress | None = None) -> tuple[Plan, ApplyResult | None, Path | None]:
-    with apply_lock(ctx.inventory_dir):
+          progress: OnProgress | None = None, expect: str | None = None,
+          operator: str | None = None, source: str | None = None,
+          holder: str | None = None) -> tuple[Plan, ApplyResult | None, Path | None]:
+    """`expect`: the `Observed.fingerprint()` of the plan that was shown (DirectoryChanged if the
+    directory moved since); `operator`/`source`: for the journal; `holder`: shown to whoever finds
+    the lock taken."""
+    with apply_lock(ctx.inventory_dir, holder):
         observed = observe(ctx)
+        if expect is not None and observed.fingerprint() != expect:
+            raise DirectoryChanged("the directory changed since this plan was made; nothing was changed: "
+                                   "upload the roster again for a new plan")
         plan = make_plan(ctx, roster, observed)
         check_guard(plan, yes, max_disable)
         if plan.empty:
@@ -124,7 +151,7 @@ def apply(ctx: AccountsContext, roster: Roster, *, yes: bool = False, max_disabl
         rd = run_dir(ctx, out)
         write_json(rd / "plan.json", plan)
         result = apply_plan(plan, ctx.province, ctx.settings, ctx.target, ctx.store, sheets_dir=rd / "sheets",
-                            lang=lang, workers=workers, progress=progress)
+                            lang=lang, workers=workers, progress=progress, operator=operator, source=source)
         result.timings = {**observed.seconds, **result.timings}
         write_json(rd / "result.json", result)
         return plan, result, rd
@@ -147,8 +174,10 @@ def show(ctx: AccountsContext, key: str) -> dict:
     return {"entry": entry, "history": history}
 
 
-def reset_password(ctx: AccountsContext, uid: str, out: Path | None = None, lang: str = "vi") -> Path:
-    """A new first password (pwdReset) for an enabled account; returns the sheet written."""
+def reset_password(ctx: AccountsContext, uid: str, out: Path | None = None, lang: str = "vi", *,
+                   operator: str | None = None, source: str | None = None) -> Path:
+    """A new first password (pwdReset) for an enabled account; returns the sheet written.
+    `operator`/`source`: who asked and from where, for the journal."""
     conn = connect(ctx.target)
     try:
         entry = find(conn, ctx.target, uid)
@@ -176,8 +205,110 @@ def reset_password(ctx: AccountsContext, uid: str, out: Path | None = None, lang
                          f"imap.{ctx.province.dns_zone} / smtp.{ctx.province.dns_zone}", lang=lang)
     journal.append(ctx.inventory_dir, [journal.record("reset-password", _one(entry, "employeeNumber"), uid, unit,
                                                       {"userPassword": "new", "pwdReset": [None, True]},
-                                                      now=_now(ctx))])
+                                                      now=_now(ctx), who=operator, source=source)])
     return files[0]
+
+
+# --- what the web console asks (the same directory and journal as the CLI) ----------------------
+
+def note(ctx: AccountsContext, action: str, uid: str, changes: dict | None = None, *, operator: str,
+         source: str | None, unit: str | None = None, hr_id: str | None = None) -> None:
+    """Journal an action that changed no account attribute (a login, a sheet downloaded, a second
+    factor reset) with who did it and from where. Never pass a password: secret attributes are dropped."""
+    journal.append(ctx.inventory_dir, [journal.record(action, hr_id, uid, unit, changes or {}, now=_now(ctx),
+                                                      who=operator, source=source)])
+
+
+@dataclass
+class Hit:
+    uid: str
+    hr_id: str
+    name: str
+    unit: str
+    state: str           # active | disabled
+    mail: str
+
+
+def fold(text: str) -> str:
+    """Search form: lower-case, no diacritics ("Nguyễn Văn An" -> "nguyen van an"); đ has no decomposition."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).lower().split())
+
+
+def search(ctx: AccountsContext, query: str, unit: str | None = None, limit: int = 50) -> list[Hit]:
+    """Officials whose name (with or without diacritics), username or HR id contains `query`;
+    `unit` limits the search to one unit (a unit administrator's view). Tombstones are left out."""
+    from .directory import _paged
+
+    q = fold(query)
+    if not q:
+        return []
+    filt = "(&(objectClass=govMailAccount)(employeeNumber=*)"
+    filt += f"(departmentNumber={escape(unit)}))" if unit else ")"
+    conn = connect(ctx.target)
+    hits = []
+    try:
+        for e in _paged(conn, ctx.target.people, filt, ["uid", "employeeNumber", "cn", "departmentNumber",
+                                                          "govAccountState", "mailEnabled", "mail"]):
+            a = e["attributes"]
+            uid, hr, cn = _first(a, "uid") or "", _first(a, "employeeNumber") or "", _first(a, "cn") or ""
+            if q in fold(cn) or q in uid.lower() or q in hr.lower():
+                active = str(_first(a, "mailEnabled")).upper() == "TRUE" and _first(a, "govAccountState") != DISABLED
+                hits.append(Hit(uid, hr, cn, _first(a, "departmentNumber") or "", "active" if active else DISABLED,
+                                _first(a, "mail") or ""))
+    finally:
+        conn.unbind()
+    hits.sort(key=lambda h: (not fold(h.name).startswith(q) and h.uid != q, h.name.split(" ")[-1:], h.name, h.uid))
+    return hits[:limit]
+
+
+def official(ctx: AccountsContext, uid: str) -> dict | None:
+    """One official for the console's page: unit, status, mailbox, last password change, history.
+    None when there is no such person (tombstones and service entries included)."""
+    conn = connect(ctx.target)
+    try:
+        entry = find(conn, ctx.target, uid)
+        if entry is not None:
+            conn.search(entry["dn"], "(objectClass=*)", search_scope=ldap3.BASE,
+                        attributes=["pwdChangedTime", "pwdAccountLockedTime", "pwdReset"])
+            ops = conn.response[0]["attributes"] if conn.response else {}
+    finally:
+        conn.unbind()
+    if entry is None or _one(entry, "uid") != uid or not _one(entry, "employeeNumber"):
+        return None
+    active = str(_one(entry, "mailEnabled")).upper() == "TRUE" and _one(entry, "govAccountState") != DISABLED
+    try:
+        mailbox = uid in ctx.store.existing()
+    except Exception:  # the mail store unreachable: the page says "unknown", not "missing"
+        mailbox = None
+    changed = ops.get("pwdChangedTime")
+    changed = changed[0] if isinstance(changed, list) and changed else changed
+    if changed and not hasattr(changed, "isoformat"):
+        changed = _parse_gt(str(changed))
+    if changed is not None and getattr(changed, "tzinfo", None) is not None:
+        changed = changed.astimezone(_now(ctx).tzinfo).replace(microsecond=0)
+    return {"uid": uid, "hr_id": _one(entry, "employeeNumber"), "name": _one(entry, "cn") or "",
+            "unit": _one(entry, "departmentNumber") or "", "title": _one(entry, "title") or "",
+            "mail": _one(entry, "mail") or "", "state": "active" if active else DISABLED,
+            "mailbox": mailbox, "quota_mb": _one(entry, "mailQuotaMB"),
+            "password_changed": changed.isoformat() if hasattr(changed, "isoformat") else changed,
+            "must_change": str(_one(ops, "pwdReset") if ops.get("pwdReset") else "").upper() == "TRUE",
+            "history": [r for r in journal.read(ctx.inventory_dir) if r.get("uid") == uid]}
+
+
+def escape(text: str) -> str:
+    from ldap3.utils.conv import escape_filter_chars
+
+    return escape_filter_chars(text)
+
+
+def _first(attrs: dict, name: str):
+    v = attrs.get(name)
+    if isinstance(v, list):
+        return v[0] if v else None
+    return v
 
 
 def _now(ctx: AccountsContext) -> dt.datetime:
@@ -269,3 +400,50 @@ def purge(ctx: AccountsContext, older_than_days: int | None = None, now: dt.date
                                            for i, p in enumerate(victims) if not results.get(i)])
     return PurgeResult(cutoff=cutoff.isoformat(timespec="seconds"), purged=purged, failed=failed, kept_recent=recent,
                        host=ctx.target.host)
+
+
+# --- roles (`provision accounts grant|revoke`) ---------------------------------------------------
+
+def grant(ctx: AccountsContext, role: str, uid: str, unit: str | None = None, *, revoke: bool = False,
+          operator: str | None = None, source: str | None = None):
+    """Give (or take back) a console role: province-hr, province-office, or unit-admin of `unit`."""
+    from . import access
+
+    if role != "unit-admin" and unit:
+        raise BadInput(f"--unit is only for unit-admin, not {role}")
+    if role == "unit-admin" and unit not in ctx.province.units:
+        raise BadInput(f"--unit {unit!r}: not a unit code of province.yml" if unit else "unit-admin needs --unit CODE")
+    conn = connect(ctx.target)
+    try:
+        res = (access.revoke(conn, ctx.target, role, uid, unit) if revoke
+               else access.grant(conn, ctx.target, role, uid, unit))
+    finally:
+        conn.unbind()
+    if res.changed:
+        journal.append(ctx.inventory_dir, [journal.record("revoke" if revoke else "grant", None, uid, unit,
+                                                          {"group": res.group}, now=_now(ctx), who=operator,
+                                                          source=source)])
+    return res
+
+
+def login_lookup(ctx: AccountsContext, uid: str) -> tuple[str | None, dict]:
+    """The DN and a few attributes (cn, unit, state) of the person `uid`, read as the provisioner,
+    before binding as them (the console's login)."""
+    from . import access
+
+    conn = connect(ctx.target)
+    try:
+        return access.find_dn(conn, ctx.target, uid)
+    finally:
+        conn.unbind()
+
+
+def roles(ctx: AccountsContext, dn: str):
+    """The console roles (access.Roles) of the entry `dn`, from its group memberships."""
+    from . import access
+
+    conn = connect(ctx.target)
+    try:
+        return access.roles_of(conn, ctx.target, dn)
+    finally:
+        conn.unbind()

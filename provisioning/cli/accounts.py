@@ -204,6 +204,35 @@ def reset_cmd(uid: str = typer.Argument(..., help="Username"), inventory: Path =
     return errors.OK
 
 
+RoleArg = typer.Argument(..., help="province-hr, province-office or unit-admin")
+
+
+def _grant(role: str, uid: str, unit: str | None, inventory: Path, json: bool, revoke: bool) -> int:
+    res = service.grant(service.load(inventory), role, uid, unit, revoke=revoke)
+    if json:
+        print_json(res)
+    else:
+        verb = ("revoked" if revoke else "granted") if res.changed else "unchanged"
+        console.print(f"{res.uid}: {res.role} {verb} ({res.group})", highlight=False)
+    return 0
+
+
+@app.command("grant")
+def grant_cmd(role: str = RoleArg, uid: str = typer.Argument(..., help="Username"),
+              unit: str = typer.Option(None, "--unit", help="Unit code (unit-admin only)"),
+              inventory: Path = InventoryOpt, json: bool = JsonOpt) -> int:
+    """Give an official a console role (membership of cn=province-hr, cn=province-office or cn=admins-UNIT)."""
+    return _grant(role, uid, unit, inventory, json, revoke=False)
+
+
+@app.command("revoke")
+def revoke_cmd(role: str = RoleArg, uid: str = typer.Argument(..., help="Username"),
+               unit: str = typer.Option(None, "--unit", help="Unit code (unit-admin only)"),
+               inventory: Path = InventoryOpt, json: bool = JsonOpt) -> int:
+    """Take a console role back."""
+    return _grant(role, uid, unit, inventory, json, revoke=True)
+
+
 @app.command("purge")
 def purge_cmd(inventory: Path = InventoryOpt,
               older_than: int = typer.Option(None, "--older-than", help="Days since disabled (default: "

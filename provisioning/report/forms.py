@@ -258,3 +258,103 @@ def read_forms(directory: Path, province: Province, month: Month) -> dict[str, F
     if problems:
         raise BadInput("\n".join(problems))
     return out
+
+
+# --- forms filled online (the web console) ----------------------------------------------------------
+#
+# A draft is kept in `report/<YYYY-MM>/drafts/<unit>.yml` (not read by the report); submitting writes
+# `report/<YYYY-MM>/forms/<unit>.yml` with `submitted` set to the day, in the province's timezone, so
+# the next `report monthly` counts it like a form that came by mail, on time or late by the same rule.
+
+@dataclass
+class UnitFormState:
+    unit: str
+    unit_name: str
+    status: str                  # missing | draft | on_time | late
+    values: dict[str, Any]
+    arrived: dt.date | None = None
+
+
+def _today(province: Province) -> dt.date:
+    return dt.datetime.now(zoneinfo.ZoneInfo(province.info.timezone)).date()
+
+
+def month_dir(province: Province, month: Month) -> Path:
+    from .. import paths
+
+    return paths.data_dir(province.inventory_dir, "report") / str(month)
+
+
+def clean_values(raw: dict[str, Any], unit: Unit, month: Month) -> tuple[dict[str, Any], dict[str, str]]:
+    """The unit's fields from a web form: (values, problems by field). Unit, name and month are fixed;
+    `submitted` is set when the form is submitted, never taken from the user."""
+    values = blank_values(unit, month)
+    problems: dict[str, str] = {}
+    for key, kind, editable in FIELDS:
+        if not editable or key == "submitted":
+            continue
+        v = raw.get(key)
+        if kind == "bool" and v in (None, ""):
+            values[key] = None
+            continue
+        conv, ok = _convert(kind, v)
+        if not ok:
+            problems[key] = kind
+        values[key] = conv
+    return values, problems
+
+
+def _dump(path: Path, values: dict[str, Any]) -> Path:
+    plain = {k: (v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else v) for k, v in values.items()}
+    return write_text(path, yaml.safe_dump(plain, allow_unicode=True, sort_keys=False))
+
+
+def save_draft(province: Province, month: Month, unit: Unit, raw: dict[str, Any]) -> dict[str, str]:
+    """Keep the unit's unfinished form; returns the problems (nothing saved when there are some)."""
+    values, problems = clean_values(raw, unit, month)
+    if not problems:
+        _dump(month_dir(province, month) / "drafts" / f"{unit.code}.yml", values)
+    return problems
+
+
+def submit(province: Province, month: Month, unit: Unit, raw: dict[str, Any],
+           today: dt.date | None = None) -> tuple[Form | None, dict[str, str]]:
+    """Write the unit's form where `report monthly` reads forms, dated today; a resubmission replaces
+    the earlier one (and its date). Returns (the form as the report will read it, problems)."""
+    values, problems = clean_values(raw, unit, month)
+    if problems:
+        return None, problems
+    values["submitted"] = today or _today(province)
+    path = _dump(month_dir(province, month) / "forms" / f"{unit.code}.yml", values)
+    for stale in (month_dir(province, month) / "forms").glob(f"{unit.code}.*"):
+        if stale != path and stale.suffix.lower() in (".yml", ".yaml", ".xlsx"):
+            stale.unlink()
+    draft = month_dir(province, month) / "drafts" / f"{unit.code}.yml"
+    if draft.exists():
+        draft.unlink()
+    return read_form(path, province, month), {}
+
+
+def unit_state(province: Province, month: Month, unit: Unit) -> UnitFormState:
+    """The unit's form for the month: the submitted one (on time or late), else the draft, else blank."""
+    forms_dir = month_dir(province, month) / "forms"
+    for p in sorted(forms_dir.glob("*")) if forms_dir.is_dir() else []:
+        if p.suffix.lower() not in (".yml", ".yaml", ".xlsx") or p.name.startswith(("~$", ".")):
+            continue
+        try:
+            f = read_form(p, province, month)
+        except BadInput:
+            continue
+        if f.unit == unit.code:
+            return UnitFormState(unit.code, unit.name, "late" if f.late else "on_time", f.values, f.arrived)
+    draft = month_dir(province, month) / "drafts" / f"{unit.code}.yml"
+    if draft.is_file():
+        raw = yaml.safe_load(draft.read_text(encoding="utf-8")) or {}
+        values, _ = clean_values(raw, unit, month)
+        return UnitFormState(unit.code, unit.name, "draft", values)
+    return UnitFormState(unit.code, unit.name, "missing", blank_values(unit, month))
+
+
+def states(province: Province, month: Month) -> list[UnitFormState]:
+    """Every unit's form state for the month (the provincial office's list of who is late)."""
+    return [unit_state(province, month, u) for u in province.units.values()]

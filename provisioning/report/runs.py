@@ -124,3 +124,42 @@ def services_by_unit(path: Path, data: dict) -> dict[str, Services]:
             failing.setdefault(unit, []).append(f"{c.get('host', '?')}: {svc}/{c.get('check', '?')}")
     return {u: Services(sorted(s), sorted(k for k, v in s.items() if v), failing.get(u, []))
             for u, s in state.items()}
+
+
+@dataclass
+class UnitRuns:
+    """One unit's latest audit and verify results (the web console's unit page)."""
+    audit_run: str | None = None
+    hosts: list[dict] = field(default_factory=list)        # {host, role, status, grade}
+    to_fix: list[dict] = field(default_factory=list)       # hosts not meeting the baseline
+    verify_run: str | None = None
+    checks: int = 0
+    failing: list[str] = field(default_factory=list)       # "host: service/check"
+
+
+def unit_results(data_dir: Path, unit: str) -> UnitRuns:
+    """The latest audit run and the latest verify run (of any month) as far as they concern `unit`."""
+    out = UnitRuns()
+    audits = sorted(audit_files(data_dir / "audit"))
+    if audits:
+        name, path = audits[-1]
+        data = _load(path)
+        out.audit_run = name
+        for h in data.get("hosts") or []:
+            if isinstance(h, dict) and str(h.get("unit")) == unit:
+                row = {k: h.get(k) for k in ("host", "role", "status", "grade")}
+                out.hosts.append(row)
+                if str(h.get("status", "")).lower() not in AUDITED_STATUS or \
+                        str(h.get("grade", "")).lower() not in MEETS_BASELINE:
+                    out.to_fix.append(row)
+    verifies = sorted(verify_files(data_dir / "verify"))
+    if verifies:
+        name, path = verifies[-1]
+        data = _load(path)
+        out.verify_run = name
+        for c in data.get("checks") or []:
+            if isinstance(c, dict) and str(c.get("unit")) == unit:
+                out.checks += 1
+                if c.get("ok") is not True:
+                    out.failing.append(f"{c.get('host', '?')}: {c.get('service', '?')}/{c.get('check', '?')}")
+    return out

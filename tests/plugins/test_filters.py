@@ -119,3 +119,10 @@ def test_unit_group_entries_two_groups_per_unit_with_the_placeholder():
     assert entries[3]["attributes"]["description"] == "Quản trị: Sở Nội vụ"
     with pytest.raises(AnsibleFilterError, match="000.00.09.H01"):
         f.unit_group_entries(["000.00.09.H01"], names, "dc=x,dc=vn", "cn=admin,dc=x,dc=vn")
+
+
+def test_province_role_group_entries_are_the_consoles_two_groups():
+    entries = f.province_role_group_entries("dc=x,dc=vn", "cn=admin,dc=x,dc=vn")
+    assert [e["dn"] for e in entries] == ["cn=province-hr,ou=Groups,dc=x,dc=vn",
+                                          "cn=province-office,ou=Groups,dc=x,dc=vn"]
+    assert all(e["attributes"]["member"] == "cn=admin,dc=x,dc=vn" for e in entries)
