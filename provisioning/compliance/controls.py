@@ -127,8 +127,8 @@ def file_integrity(f: Facts, s: ComplianceSettings) -> Outcome:
 
 
 def patching(f: Facts, s: ComplianceSettings) -> Outcome:
-    sources = [line.split()[1] if line.startswith("deb ") and len(line.split()) > 1 else line.split(None, 1)[-1]
-               for line in f.probes.get("apt_sources", "").splitlines() if line.strip()]
+    # `deb [signed-by=...] URL suite...` or deb822 `URIs: URL...`: the URLs are what matter
+    sources = re.findall(r"\b(?:https?|file|ftp)://\S+", f.probes.get("apt_sources", ""))
     unattended = f.probes.get("unattended", "").strip().endswith("installed")
     evidence = f"apt sources: {', '.join(sorted(set(sources))) or 'none'}; unattended-upgrades " + \
         ("installed" if unattended else "not installed")
@@ -152,9 +152,9 @@ def central_logs(f: Facts, s: ComplianceSettings) -> Outcome:
 def backups(f: Facts, s: ComplianceSettings) -> Outcome:
     if not f.center:
         return Outcome(NA, "backups run on the integration center")
-    cron = f.probes.get("backup", "").strip()
+    cron = [line for line in f.probes.get("backup", "").splitlines() if "provision-backup" in line]
     return Outcome(PASS if cron else FAIL,
-                   f"/usr/local/sbin/provision-backup scheduled: {cron.splitlines()[0]}" if cron
+                   f"scheduled in /etc/cron.d/provision-backup: {cron[0].strip()}" if cron
                    else "no scheduled provision-backup")
 
 

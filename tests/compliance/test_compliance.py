@@ -22,11 +22,12 @@ GOOD = {
     "auditd": "running\n",
     "aide": "database\n",
     "clamav": "running\n",
-    "apt_sources": "deb https://mirror.bentre.gov.vn/debian bookworm main\n",
+    "apt_sources": "deb [signed-by=/usr/share/keyrings/provision-mirror.asc] https://10.20.0.10/debian bookworm main\n"
+                   "URIs: https://10.20.0.10/debian-security\n",
     "unattended": "install ok installed",
     "log_forward": "/etc/rsyslog.d/60-forward.conf\n",
     "log_store": '{"retention_days": 180}\n',
-    "backup": "30 1 * * * root /usr/local/sbin/provision-backup\n",
+    "backup": "SHELL=/bin/sh\n30 1 * * * root /usr/local/sbin/provision-backup\n",
     "ppolicy": ("dn: cn=officials,ou=Policies,dc=bentre,dc=gov,dc=vn\npwdMaxAge: 7776000\npwdInHistory: 5\n"
                 "pwdMinLength: 10\npwdMaxFailure: 10\n\ndn: cn=admins,ou=Policies,dc=bentre,dc=gov,dc=vn\n"
                 "pwdMaxAge: 5184000\npwdInHistory: 10\npwdMinLength: 14\npwdMaxFailure: 5\n"),
@@ -69,6 +70,9 @@ def test_a_hardened_center_and_unit_pass_every_technical_control(province):
     assert "central logs kept 180 days (required 90)" == evidence(r, "data-logs", CENTER)
     assert "max age 60 d, history 10, min length 14, lockout after 5" in evidence(r, "app-password", CENTER)
     assert "/etc/rsyslog.d/60-forward.conf" in evidence(r, "data-logs", UNIT)
+    assert evidence(r, "host-patching", UNIT) == ("apt sources: https://10.20.0.10/debian, "
+                                                  "https://10.20.0.10/debian-security; unattended-upgrades installed")
+    assert evidence(r, "data-backup", CENTER).endswith("30 1 * * * root /usr/local/sbin/provision-backup")
     assert all(f.source.startswith("TCVN 14423:2026") for f in r.findings)
     assert r.ok
 
