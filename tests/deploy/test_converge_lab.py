@@ -23,8 +23,12 @@ STALE = "stale configuration"
 
 
 def banners(address: str) -> tuple[str, str]:
-    with smtplib.SMTP(address, 25, timeout=20) as smtp:
-        greeting = smtp.getwelcome().decode()
+    smtp = smtplib.SMTP(timeout=20)
+    try:
+        _, greeting_bytes = smtp.connect(address, 25)
+        greeting = greeting_bytes.decode()
+    finally:
+        smtp.close()
     imap = imaplib.IMAP4(address, 143, timeout=20)
     try:
         welcome = imap.welcome.decode()
