@@ -57,9 +57,10 @@ def own_ansible_playbook() -> int:
 def test_the_deploy_after_an_interrupted_one_restarts_what_runs_an_old_configuration(deployed_lab):
     lab, center = deployed_lab.lab, deployed_lab.center
     assert STALE not in " ".join(banners(center.address))
+    # daemons started over SSH must not keep the session's output open
     lab.ssh(center.name, f"echo 'smtpd_banner = $myhostname ESMTP {STALE}' >> /etc/postfix/main.cf && "
                          f"echo 'login_greeting = {STALE}' >> /etc/dovecot/dovecot.conf && "
-                         "service postfix restart && service dovecot restart >/dev/null 2>&1 </dev/null", check=True)
+                         "(service postfix restart && service dovecot restart) >/dev/null 2>&1 </dev/null", check=True)
     smtp_greeting, imap_welcome = banners(center.address)
     assert STALE in smtp_greeting and STALE in imap_welcome
 
