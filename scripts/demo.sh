@@ -10,8 +10,12 @@ DATA=var/lab
 MONTH=$(date +%Y-%m)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "1. Build the lab province: integration center, 2 unit servers, workstations, simulated switches (Cisco, Huawei, H3C)"
-provision lab up --units 2 --workstations 2 --switches 1 --switch-vendors cisco,huawei,h3c
+# Debian release of the lab's servers: mixed = integration center on Debian 13, unit servers on 12 and 13
+# (a province mid-way through upgrading its servers); DEMO_DEBIAN=12 or 13 for one release everywhere.
+DEBIAN=${DEMO_DEBIAN:-mixed}
+
+step "1. Build the lab province ($DEBIAN): integration center, 2 unit servers, workstations, simulated switches (Cisco, Huawei, H3C)"
+provision lab up --units 2 --workstations 2 --switches 1 --switch-vendors cisco,huawei,h3c --debian "$DEBIAN"
 provision lab status
 
 step "2. Validate the province model"

@@ -24,3 +24,9 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "lab" in item.keywords:
                 item.add_marker(skip)
+    # Long scenarios (an in-place release upgrade) run only when asked for by name: `-m upgrade`.
+    if "upgrade" not in (config.getoption("markexpr", "") or ""):
+        skip = pytest.mark.skip(reason="long scenario: run it with `-m upgrade`")
+        for item in items:
+            if "upgrade" in item.keywords:
+                item.add_marker(skip)

@@ -1,17 +1,23 @@
 """Make the directory and the mail store match an accepted plan.
 
-Order, chosen so that an interruption at any point (slapd killed, network cut, operator's machine
-rebooted) leaves a state the next apply converges from, with no duplicate and no account without a
-mailbox:
-  1. first passwords are generated and hashed (all cores), with the NT hash of each (file shares);
-  2. new usernames are written to the local issued-usernames registry;
-  3. mailboxes are created (idempotent, "complete" marker written last);
-  4. person entries are added/modified over a few parallel ldap3 connections (ldap3's per-request
-     Python cost is the bottleneck, about 0.85 ms an add; several processes overlap it with slapd's
-     work and fsyncs). Each official's operations run in order on one connection;
+Order per official, chosen so that an interruption at any point (slapd killed, network cut, operator's
+machine rebooted) leaves a state the next apply converges from, with no duplicate and no account
+without a mailbox:
+  1. new usernames are written to the local issued-usernames registry, before anything else;
+  2. the official's first password is generated and hashed, with its NT hash (file shares);
+  3. the official's mailbox is created (idempotent, "complete" marker written last);
+  4. the official's person entry is added/modified, only after 2 and 3 are done for them;
   5. unit groups are updated for the officials whose entry is now in place;
-  6. the journal gets one record per change that succeeded, and the password sheets are written
-     for exactly the passwords that are now in the directory, even when some operations failed.
+  6. the journal gets one record per change that succeeded (group records count the members really
+     added and removed), and the password sheets are written for exactly the passwords that are now
+     in the directory, even when some operations failed.
+The phases overlap across officials: the plan is cut into steps (`_chunk_size`); threads hash the
+passwords of a step (libcrypt releases the GIL) and create its mailboxes (one store call per step)
+while the directory writes the steps before it over a few parallel ldap3 connections in worker
+processes (ldap3's per-request Python cost is the bottleneck, about 0.85 ms an add; several processes
+overlap it with slapd's work and fsyncs). Each official's operations run in order on one connection.
+When the directory connection is lost, no further step is sent; when a mailbox step fails, nobody of
+that step or after it who needed a mailbox gets an entry.
 A created entry whose response was lost still gets a password on a sheet: the next plan sees an
 entry whose password never reached the journal and re-issues it ("reissue").
 """
@@ -22,10 +28,12 @@ import fcntl
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import ldap3
@@ -172,14 +180,30 @@ def _run_one(conn: ldap3.Connection, op: Op) -> str | None:
     return f"{r.get('description')} ({r.get('result')}): {r.get('message', '')}".strip()
 
 
-def run_batches(t: Target, batches: list[tuple[int, list[Op]]]) -> list[tuple[int, str | None]]:
+LOST = "connection to the directory lost"
+
+
+def is_lost(err: str | None) -> bool:
+    """An error that says the directory is gone (not a refusal of one operation)."""
+    return bool(err) and (LOST in err or "cannot reach the directory" in err)
+
+
+def run_batches(t: Target, batches: list[tuple[int, list[Op]]],
+                on_done: Callable[[int, str | None], None] | None = None) -> list[tuple[int, str | None]]:
     """Run each batch's operations in order on one connection; stop at the first lost connection
-    and report every batch not done."""
+    and report every batch not done. `on_done(index, error)` is called as each batch ends."""
     out: list[tuple[int, str | None]] = []
+
+    def put(idx: int, err: str | None) -> None:
+        out.append((idx, err))
+        if on_done:
+            on_done(idx, err)
     try:
         conn = connect(t)
     except OperationFailed as e:
-        return [(i, str(e)) for i, _ in batches]
+        for i, _ in batches:
+            put(i, str(e))
+        return out
     try:
         for n, (idx, ops) in enumerate(batches):
             err = None
@@ -187,30 +211,20 @@ def run_batches(t: Target, batches: list[tuple[int, list[Op]]]) -> list[tuple[in
                 try:
                     err = _run_one(conn, op)
                 except ldap3.core.exceptions.LDAPException as e:
-                    lost = f"connection to the directory lost: {type(e).__name__}"
-                    out.append((idx, lost))
-                    out.extend((i, lost) for i, _ in batches[n + 1:])
+                    lost = f"{LOST}: {type(e).__name__}"
+                    put(idx, lost)
+                    for i, _ in batches[n + 1:]:
+                        put(i, lost)
                     return out
                 if err:
                     break
-            out.append((idx, err))
+            put(idx, err)
     finally:
         try:
             conn.unbind()
         except Exception:
             pass
     return out
-
-
-def run_parallel(t: Target, batches: list[tuple[int, list[Op]]], workers: int) -> dict[int, str | None]:
-    if len(batches) < PARALLEL_MIN or workers <= 1:
-        return dict(run_batches(t, batches))
-    slices = [batches[i::workers] for i in range(workers)]
-    results: dict[int, str | None] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as ex:
-        for part in ex.map(run_batches, [t] * workers, slices):
-            results.update(part)
-    return results
 
 
 def group_ops(plan: Plan, t: Target, failed_dns: set[str]) -> list[tuple[str, Op]]:
@@ -285,12 +299,89 @@ def apply_lock(inventory_dir: Path, holder: str | None = None):
         os.close(fd)
 
 
+def _member_counts(op: Op, placeholder: str) -> tuple[int, int]:
+    """(members added, members removed) by one group operation, the placeholder not counted."""
+    kind, _, payload = op
+    if kind == "add":
+        return len([m for m in payload["member"] if m != placeholder]), 0
+    (how, values), = payload["member"]
+    n = len([m for m in values if m != placeholder])
+    return (n, 0) if how == ldap3.MODIFY_ADD else (0, n)
+
+
+def _chunk_size(n: int) -> int:
+    """Officials per pipeline step: small enough that the directory starts early and the workers
+    finish together, large enough that a remote mail store gets few SSH sessions (one per step)."""
+    return max(100, -(-n // 16))
+
+
+class _Pipeline:
+    """Where each official's work stands, for the directory step: the password hashes and the
+    mailboxes of one step are made by threads while the directory writes the steps before it."""
+
+    def __init__(self, plan: Plan, target: Target, store: MailStore, secrets_: dict[int, SecretStr],
+                 hash_workers: int, overlap: bool):
+        self.plan, self.target, self.store, self.secrets = plan, target, store, secrets_
+        n = len(plan.changes)
+        size = _chunk_size(n)
+        self.chunks = [list(range(k, min(n, k + size))) for k in range(0, n, size)]
+        self.finished: dict[str, float] = {}
+        self.hash_pool = ThreadPoolExecutor(max_workers=hash_workers, thread_name_prefix="hash")
+        self.box_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailbox")
+        self.t0 = time.perf_counter()
+        self.hashes = [self.hash_pool.submit(self._hash, ch) for ch in self.chunks]
+        self._stamp_when_all_done("hash", self.hashes)
+        if not overlap:  # one phase after another (the reference the benchmark compares with)
+            wait(self.hashes)
+        self.boxes = [self.box_pool.submit(self._boxes, ch) for ch in self.chunks]
+        self._stamp_when_all_done("mailbox", self.boxes)
+        if not overlap:
+            wait(self.boxes)
+
+    def _stamp_when_all_done(self, name: str, futs: list) -> None:
+        left = [len(futs)]
+        lock = threading.Lock()
+
+        def one(_f) -> None:
+            with lock:
+                left[0] -= 1
+                if left[0] == 0:
+                    self.finished[name] = time.perf_counter() - self.t0
+        if not futs:
+            self.finished[name] = 0.0
+        for f in futs:
+            f.add_done_callback(one)
+
+    def _hash(self, chunk: list[int]) -> dict[int, tuple[str, dict]]:
+        # SHA-512-crypt in libcrypt releases the GIL; the NT hash (pure-Python MD4) is about 20 us
+        out = {}
+        for i in chunk:
+            if i in self.secrets:
+                pw = self.secrets[i]
+                out[i] = (passwords.sha512_crypt(pw),
+                          smb.samba_attributes(self.target.base_dn, self.plan.changes[i].uid, pw.get_secret_value()))
+        return out
+
+    def _boxes(self, chunk: list[int]) -> int:
+        return self.store.create([self.plan.changes[i].uid for i in chunk if "mailbox" in self.plan.changes[i].kinds])
+
+    def close(self) -> None:
+        self.hash_pool.shutdown(wait=True, cancel_futures=True)
+        self.box_pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _split(batches: list, parts: int) -> list[list]:
+    return [p for p in (batches[k::parts] for k in range(parts)) if p]
+
+
 def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, target: Target, store: MailStore, *,
                sheets_dir: Path, lang: str = "vi", workers: int | None = None,
                progress: OnProgress | None = None, operator: str | None = None,
-               source: str | None = None) -> ApplyResult:
+               source: str | None = None, overlap: bool = True) -> ApplyResult:
     """Carry out `plan`. Raises nothing for per-official failures: they are in the result.
-    `operator`/`source`: who asked and from where, for the journal (default: this machine's user)."""
+    `operator`/`source`: who asked and from where, for the journal (default: this machine's user).
+    `overlap=False` runs the phases one after another (a reference for the benchmark)."""
+    t_start = time.perf_counter()
     timings: dict[str, float] = {}
     now = dt.datetime.now(ZoneInfo(province.info.timezone))  # the journal reads in the province's time
     inv = province.inventory_dir
@@ -300,66 +391,131 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
         if progress:
             progress(ProgressStep("accounts", phase=phase, done=done, total=total))
 
-    # 1. passwords for joiners, returning officials and interrupted first passwords
-    t0 = time.perf_counter()
-    need_pw = [i for i, c in enumerate(plan.changes) if c.action in ("create", "enable", "reissue")]
+    changes = plan.changes
+
+    # usernames are reserved before any entry exists
+    journal.register_issued(inv, [(c.uid, c.hr_id) for c in changes if c.action == "create"])
+
+    need_pw = [i for i, c in enumerate(changes) if c.action in ("create", "enable", "reissue")]
     secrets_: dict[int, SecretStr] = {i: passwords.generate() for i in need_pw}
-    done_pw = 0
+    n_boxes = sum(1 for c in changes if "mailbox" in c.kinds)
+    parallel = len(changes) >= PARALLEL_MIN and workers > 1
+    # The directory's worker processes are forked before this apply's threads start (a fork copies
+    # only the calling thread: no lock of a hashing or mailbox thread can be left held in a child).
+    pool = (ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            if parallel else None)
+    if pool:
+        pool.submit(int).result()
+    pipe = _Pipeline(plan, target, store, secrets_, os.cpu_count() or 1, overlap)
 
-    def pw_progress(n: int) -> None:
-        nonlocal done_pw
-        done_pw += n
-        tick("hash", done_pw, len(need_pw))
+    hashes: dict[int, str] = {}
+    samba: dict[int, dict] = {}
+    results: dict[int, str | None] = {}
+    box_error: str | None = None
+    hash_error: str | None = None
+    lost: str | None = None
+    hashed = boxed = written = 0
+    t_dir = None
+    in_flight: list[tuple[Future, list[int]]] = []
+    batches_total = len(changes)
 
-    hashes = dict(zip(need_pw, passwords.hash_many([secrets_[i] for i in need_pw], progress=pw_progress)))
-    # NT hashes: pure-Python MD4, about 20 us each (0.2 s for 10,000 officials; SHA-512-crypt: 1.4 ms each)
-    samba = {i: smb.samba_attributes(target.base_dn, plan.changes[i].uid, secrets_[i].get_secret_value())
-             for i in need_pw}
-    timings["hash"] = time.perf_counter() - t0
+    def collect(block: bool) -> None:
+        nonlocal lost, written
+        while in_flight and (block or in_flight[0][0].done()):
+            fut, idxs = in_flight.pop(0)
+            try:
+                part = fut.result()
+            except Exception as e:  # a worker process died: none of its officials is confirmed
+                part = [(i, f"directory worker failed: {type(e).__name__}") for i in idxs]
+            for i, err in part:
+                results[i] = err
+                if is_lost(err) and lost is None:
+                    lost = err
+            written += len(part)
+            tick("directory", written, batches_total)
 
-    # 2. usernames are reserved before any entry exists
-    journal.register_issued(inv, [(c.uid, c.hr_id) for c in plan.changes if c.action == "create"])
-
-    # 3. mailboxes before identities: an account never exists without its mailbox
-    t0 = time.perf_counter()
-    boxes = [c.uid for c in plan.changes if "mailbox" in c.kinds]
-    store.create(boxes)
-    tick("mailbox", len(boxes), len(boxes))
-    timings["mailbox"] = time.perf_counter() - t0
-
-    # 4. person entries
-    t0 = time.perf_counter()
-    batches = []
-    for i, c in enumerate(plan.changes):
-        ops = person_ops(c, target, store, domain, hashes.get(i), now, samba.get(i))
-        if ops:
-            batches.append((i, ops))
-    results = run_parallel(target, batches, workers)
-    tick("directory", len(batches), len(batches))
-    timings["directory"] = time.perf_counter() - t0
+    try:
+        for chunk, hf, bf in zip(pipe.chunks, pipe.hashes, pipe.boxes):
+            if hash_error is None:
+                try:
+                    for i, (h, sa) in hf.result().items():
+                        hashes[i], samba[i] = h, sa
+                    hashed += sum(1 for i in chunk if i in secrets_)
+                    tick("hash", hashed, len(need_pw))
+                except Exception as e:  # the steps already written are still journaled below
+                    hash_error = f"password not hashed: {type(e).__name__}: {e}"
+            if box_error is None:
+                try:
+                    boxed += bf.result()
+                    tick("mailbox", boxed, n_boxes)
+                except Exception as e:  # no entry for anyone whose mailbox may be missing
+                    box_error = f"mailbox not created: {e}"
+            collect(block=False)
+            batches = []
+            for i in chunk:
+                c = changes[i]
+                if box_error and "mailbox" in c.kinds:
+                    results[i] = box_error
+                elif hash_error and i in secrets_:
+                    results[i] = hash_error
+                elif lost:
+                    results[i] = f"not attempted: {lost}"
+                else:
+                    ops = person_ops(c, target, store, domain, hashes.get(i), now, samba.get(i))
+                    if ops:
+                        batches.append((i, ops))
+                    else:
+                        results[i] = None
+            if not batches:
+                continue
+            if t_dir is None:
+                t_dir = time.perf_counter()
+            if pool:
+                for part in _split(batches, workers):
+                    in_flight.append((pool.submit(run_batches, target, part), [i for i, _ in part]))
+            else:
+                in_flight.append((_done(run_batches(target, batches)), [i for i, _ in batches]))
+        collect(block=True)
+    finally:
+        pipe.close()
+        if pool:
+            pool.shutdown(wait=True)
+    timings.update(pipe.finished)
+    timings["directory"] = time.perf_counter() - (t_dir or time.perf_counter())
+    timings["directory_end"] = time.perf_counter() - t_start
 
     failed: list[Failure] = []
     ok_idx: set[int] = set()
-    for i, c in enumerate(plan.changes):
+    for i, c in enumerate(changes):
         if err := results.get(i):
             failed.append(Failure(c.action, c.hr_id, c.uid, err))
-        else:
+        elif i in results:
             ok_idx.add(i)
-    failed_dns = {target.person_dn(plan.changes[i].uid) for i in range(len(plan.changes))
-                  if i not in ok_idx and plan.changes[i].action == "create"}
+    failed_dns = {target.person_dn(changes[i].uid) for i in range(len(changes))
+                  if i not in ok_idx and changes[i].action == "create"}
 
-    # 5. groups
+    # unit groups, for the officials whose entry is now in place; what each operation really added
+    # or removed is counted for the journal
     t0 = time.perf_counter()
     gops = group_ops(plan, target, failed_dns)
-    if gops and not (failed and any("connection" in f.error for f in failed)):
-        by_unit: dict[str, list[Op]] = {}
-        for unit, op in gops:
-            by_unit.setdefault(unit, []).append(op)
-        units = sorted(by_unit)
-        gres = run_batches(target, [(n, by_unit[u]) for n, u in enumerate(units)])
-        for n, err in gres:
+    group_done: dict[str, list[int]] = {}
+    group_failed: set[str] = set()
+    if gops and not lost:
+        tick("groups", 0, len(gops))
+
+        def group_tick(n: int, err: str | None) -> None:
+            unit, op = gops[n]
             if err:
-                failed.append(Failure("group", "", f"unit-{units[n]}", err))
+                if unit not in group_failed:
+                    failed.append(Failure("group", "", f"unit-{unit}", err))
+                group_failed.add(unit)
+            else:
+                a, r = _member_counts(op, target.placeholder_member)
+                d = group_done.setdefault(unit, [0, 0])
+                d[0] += a
+                d[1] += r
+            tick("groups", n + 1, len(gops))
+        run_batches(target, [(n, [op]) for n, (_, op) in enumerate(gops)], on_done=group_tick)
     elif gops:
         failed.append(Failure("group", "", "*", "unit groups not updated: the directory connection was lost"))
     for g in plan.groups:
@@ -369,35 +525,41 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
                                   "(provision deploy --tags directory), then apply again"))
     timings["groups"] = time.perf_counter() - t0
 
-    # 6. journal and sheets for what is now true in the directory
+    # journal and sheets for what is now true in the directory
     t0 = time.perf_counter()
     records, slips = [], []
     for i in sorted(ok_idx):
-        c = plan.changes[i]
-        changes = dict(c.changes)
+        c = changes[i]
+        diff = dict(c.changes)
         if c.action == "disable":
-            changes["govDisabledAt"] = [None, _gt(now)]
+            diff["govDisabledAt"] = [None, _gt(now)]
         if i in hashes:
-            changes["userPassword"] = "issued"
-        records.append(journal.record(c.action, c.hr_id, c.uid, c.unit, changes, now=now, who=operator,
+            diff["userPassword"] = "issued"
+        records.append(journal.record(c.action, c.hr_id, c.uid, c.unit, diff, now=now, who=operator,
                                       source=source))
         if i in secrets_:
             unit = province.units.get(c.unit or "")
             slips.append(Slip(unit=c.unit or "", unit_name=unit.name if unit else (c.unit or ""), hr_id=c.hr_id,
                               name=c.name, uid=c.uid, mail=f"{c.uid}@{domain}", password=secrets_[i]))
-    groups_updated = 0
-    for g in plan.groups:
-        if not any(f.uid == f"unit-{g.unit}" or f.uid == "*" for f in failed if f.action == "group"):
-            groups_updated += 1
-            records.append(journal.record("group", None, f"unit-{g.unit}", g.unit,
-                                          {"member_added": len(g.add), "member_removed": len(g.remove)}, now=now,
-                                          who=operator, source=source))
+    groups_updated = len(group_done)   # only the groups whose operations really happened
+    for unit in sorted(group_done):
+        added, removed = group_done[unit]
+        records.append(journal.record("group", None, f"unit-{unit}", unit,
+                                      {"member_added": added, "member_removed": removed}, now=now,
+                                      who=operator, source=source))
     sheets = write_sheets(sheets_dir, slips, f"imap.{province.dns_zone} / smtp.{province.dns_zone}", lang=lang)
     journal.append(inv, records)
     timings["journal_sheets"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_start
 
     done: dict[str, int] = {}
     for i in ok_idx:
-        done[plan.changes[i].action] = done.get(plan.changes[i].action, 0) + 1
+        done[changes[i].action] = done.get(changes[i].action, 0) + 1
     return ApplyResult(summary=plan.summary, done=done, failed=failed, sheets=sheets, timings=timings,
                        host=target.host, groups_updated=groups_updated)
+
+
+def _done(value) -> Future:
+    f: Future = Future()
+    f.set_result(value)
+    return f

@@ -31,8 +31,9 @@ def _show(status, json: bool) -> int:
         console.print(f"lab {status.name}: not up")
     else:
         console.print(table(f"lab {status.name}  {status.network}  inventory {status.inventory}",
-                            ["host", "kind", "unit", "address", "running", "ssh"],
-                            [(h.name, f"{h.kind} ({h.vendor})" if h.vendor else h.kind, h.unit, h.ip,
+                            ["host", "kind", "unit", "debian", "address", "running", "ssh"],
+                            [(h.name, f"{h.kind} ({h.vendor})" if h.vendor else h.kind, h.unit,
+                              f"{h.debian} ({h.release})" if h.release else "", h.ip,
                               "yes" if h.running else "no", "[green]answers[/]" if h.ssh else f"[red]{h.detail}[/]")
                              for h in status.hosts]))
     return errors.OK if status.healthy or not status.exists else errors.FAILED
@@ -46,13 +47,17 @@ def up(name: str = NameOpt,
        switch_vendors: str = typer.Option("cisco", "--switch-vendors",
                                           help="Vendors the switches take in turn: cisco, huawei, h3c "
                                                "(comma-separated, e.g. cisco,huawei,h3c)."),
+       debian: str = typer.Option("13", "--debian",
+                                  help="Debian release of the hosts: 12, 13, or mixed (integration center on 13, "
+                                       "unit servers alternating 12 and 13 from the first unit on, workstations "
+                                       "like their unit's server)."),
        inventory_out: Optional[Path] = typer.Option(None, "--inventory-out",
                                                     help="Where to write the lab province (default inventory/NAME)."),
        json: bool = typer.Option(False, "--json")) -> int:
     """Build the lab (safe to run again: repairs stopped hosts)."""
     vendors = [v.strip().lower() for v in switch_vendors.split(",") if v.strip()]
     status = _lab(name).up(units=units, workstations=workstations, switches=switches, inventory_dir=inventory_out,
-                           switch_vendors=vendors)
+                           switch_vendors=vendors, debian=debian.strip().lower())
     rc = _show(status, json)
     if not json and status.healthy:
         console.print(f"[green]lab {name} is up[/]: try `provision inventory check -i {status.inventory}`")

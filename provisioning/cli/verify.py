@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 
 from .. import errors
-from ..deploy.verify import VerifyRun, verify
+from ..verify import VerifyRun, verify
 from ..render.console import console, print_json, table
 from ..render.i18n import register, t
 from .common import InventoryOpt, JsonOpt, LangOpt, LimitOpt

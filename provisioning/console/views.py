@@ -499,7 +499,11 @@ def _job(token: str):
 @need("hr")
 @require_GET
 def progress(request, token: str):
-    _load_plan(token)
+    # polled every second during an apply: check the plan exists without parsing it (a 10,000-row
+    # plan takes over a second to load, taken from the apply running in this same process)
+    d = state().plan_dir(token)
+    if d is None or not (d / "plan.json").is_file():
+        raise Http404()
     job = _job(token)
     if job is None:
         raise Http404()

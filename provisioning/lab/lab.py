@@ -51,6 +51,8 @@ class HostStatus:
     ssh: bool
     detail: str = ""
     vendor: str = ""       # switches: cisco | huawei | h3c
+    release: str = ""      # Linux hosts: Debian codename (bookworm, trixie)
+    debian: str = ""       # Linux hosts: Debian major version (12, 13)
 
 
 @dataclass
@@ -173,23 +175,21 @@ class Lab:
 
     # ---- up ----------------------------------------------------------------------------
     def up(self, units: int = 2, workstations: int = 1, switches: int = 1, inventory_dir: str | Path | None = None,
-           switch_vendors: list[str] | None = None) -> LabStatus:
+           switch_vendors: list[str] | None = None, debian: str = "13") -> LabStatus:
         check_machine()
         shape = LabShape(units=units, workstations=workstations, switches=switches,
-                         switch_vendors=list(switch_vendors or ["cisco"]))
+                         switch_vendors=list(switch_vendors or ["cisco"]), debian=str(debian))
         shape.validate()
         st = self.state()
         if st:
-            if {"switch_vendors": ["cisco"], **st["shape"]} != asdict(shape):   # labs made before vendors: Cisco
+            # labs made before vendors: Cisco; before per-release images: Debian 12
+            if {"switch_vendors": ["cisco"], "debian": "12", **st["shape"]} != asdict(shape):
                 raise BadInput(f"lab {self.name} is up with another shape ({st['shape']}); "
                                f"run `provision lab down --name {self.name}` first")
             self.log(f"lab {self.name} exists: checking its hosts")
             self._repair(st)
             return self.status()
-        with image.image_lock():
-            labs_running = any(LABS.glob("*/lab.json"))
-            image.ensure_rootfs(self.log, labs_running)
-            image.ensure_repo(self.log)
+        image.ensure_all(self.log, self._release_in_use)
         self.dir.mkdir(parents=True, exist_ok=True)
         index = self._pick_index()
         net = ipaddress.IPv4Network((int(NET_BASE.network_address) + index * 4096, 20))
@@ -214,6 +214,17 @@ class Lab:
             self.log("lab up failed: run `provision lab down` to clean up, or `lab up` again to repair")
             raise
         return self.status()
+
+    @staticmethod
+    def _release_in_use(release: str) -> bool:
+        """True when a lab on this machine has hosts on `release`'s image."""
+        for f in LABS.glob("*/lab.json"):
+            try:
+                if any(h.get("release") == release for h in json.loads(f.read_text())["hosts"]):
+                    return True
+            except (OSError, ValueError, KeyError):
+                return True   # unreadable: assume it does
+        return False
 
     def _keys(self) -> None:
         key = self.dir / "id_ed25519"
@@ -263,14 +274,19 @@ class Lab:
             _sh(["mount", "-t", "tmpfs", "-o", f"size={h.disk_gb}g,mode=755", f"plab-{h.name}", str(rw)])
             (rw / "upper").mkdir()
             (rw / "work").mkdir()
+        lower = image.rootfs(h.release) if h.release else image.LEGACY_ROOTFS
         if not os.path.ismount(root):
             _sh(["mount", "-t", "overlay", f"plab-{h.name}", "-o",
-                 f"lowerdir={image.ROOTFS},upperdir={rw}/upper,workdir={rw}/work", str(root)])
+                 f"lowerdir={lower},upperdir={rw}/upper,workdir={rw}/work", str(root)])
             self._configure(st, h, root)
-        repo_mnt = root / str(image.REPO).lstrip("/")
-        if not os.path.ismount(repo_mnt):
-            _sh(["mount", "--bind", "-o", "ro", str(image.REPO), str(repo_mnt)])
-            _sh(["mount", "-o", "remount,bind,ro", str(repo_mnt)])
+        # Every release's repository, read-only; the host's apt uses its own release's only.
+        repos = [image.repo(c) for c in image.RELEASES.values()] if h.release else [image.LEGACY_REPO]
+        for repo in repos:
+            repo_mnt = root / str(repo).lstrip("/")
+            if not os.path.ismount(repo_mnt):
+                repo_mnt.mkdir(parents=True, exist_ok=True)
+                _sh(["mount", "--bind", "-o", "ro", str(repo), str(repo_mnt)])
+                _sh(["mount", "-o", "remount,bind,ro", str(repo_mnt)])
         self._netns_link(st, i, self._netns(h.name), [h.ip])
         self._boot(h)
         st["hosts"][i]["pid"] = h.pid
@@ -503,9 +519,11 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
         for h in self.hosts():
             running = sw_alive if h.kind == "switch" else self._alive(h.pid)
             ok = running and ssh_banner(h.ip)
+            release = "" if h.kind == "switch" else (h.release or "bookworm")
             out.hosts.append(HostStatus(h.name, h.kind, h.unit, h.ip, running, ok,
                                         "" if ok else ("stopped" if not running else "no SSH answer"),
-                                        vendor=(h.vendor or "cisco") if h.kind == "switch" else ""))
+                                        vendor=(h.vendor or "cisco") if h.kind == "switch" else "",
+                                        release=release, debian=image.VERSIONS.get(release, "")))
         return out
 
     def ssh_args(self, host: str) -> list[str]:

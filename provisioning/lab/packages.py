@@ -1,15 +1,19 @@
 """What lab hosts are made of.
 
 ROOTFS_INCLUDE: the base image every lab host starts from (debootstrap --variant=minbase + these).
-LAB_PACKAGES: what roles may `apt install` inside lab hosts. They are downloaded once into the lab's
+LAB_PACKAGES: what roles may `apt install` inside lab hosts. They are downloaded once into each release's
 offline repository; lab hosts have no other package source. Add a role's packages here: the next
-`provision lab up` rebuilds the repository when this list changed.
+`provision lab up` rebuilds the repositories when this list changed. A name that differs between Debian
+releases is written "name@codename" (used for that release only); plain names are used for every release.
 """
 
 ROOTFS_INCLUDE = [
     "openssh-server", "python3", "python3-apt", "iproute2", "iputils-ping", "procps", "ca-certificates",
-    "ssl-cert", "dmidecode", "pciutils", "util-linux", "lsb-release", "less", "cron", "logrotate",
+    "ssl-cert", "dmidecode", "pciutils", "util-linux", "lsb-release", "less", "cron@bookworm", "logrotate@bookworm",
 ]
+# Installed by apt inside the fresh image, after debootstrap: trixie's cron needs one of systemd or
+# systemd-standalone-sysusers, and debootstrap (always taking the first alternative) fails to install systemd.
+ROOTFS_LATER = ["cron@trixie", "logrotate@trixie", "systemd-standalone-sysusers@trixie"]
 
 LAB_PACKAGES = [
     "slapd", "ldap-utils",
@@ -23,3 +27,13 @@ LAB_PACKAGES = [
     # not deployed by any role: a test installs it to prove the mail roles coexist with it
     "rsyslog",
 ]
+
+
+def for_release(names: list[str], codename: str) -> list[str]:
+    """The names of a list that apply to one release ("name@codename" entries only to that release)."""
+    out = []
+    for n in names:
+        name, _, only = n.partition("@")
+        if not only or only == codename:
+            out.append(name)
+    return out

@@ -18,6 +18,9 @@ import yaml
 from ..errors import BadInput
 from ..model import UnitKind, load_province
 from .displaysim import VENDORS
+from .image import RELEASES, repo
+
+DEBIAN_CHOICES = (*RELEASES, "mixed")
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -37,6 +40,7 @@ class LabHost:
     disk_gb: int = 4   # size limit of the host's tmpfs layer (RAM is used only for what is written)
     pid: int | None = None
     vendor: str = ""   # switches: cisco | huawei | h3c
+    release: str = ""  # Linux hosts: Debian codename of its image ("" = a lab made before per-release images)
 
 
 @dataclass
@@ -46,6 +50,9 @@ class LabShape:
     switches: int = 1
     # the lab's switches take these vendors in turn (a unit LAN is rarely one brand)
     switch_vendors: list[str] = field(default_factory=lambda: ["cisco"])
+    # Debian release of the hosts: "12", "13", or "mixed" (center on the newest, unit servers alternating
+    # oldest/newest from the first unit on, workstations like their unit's server)
+    debian: str = "13"
 
     def validate(self) -> None:
         for name, value, top in (("--units", self.units, MAX_UNITS), ("--workstations", self.workstations, MAX_WS),
@@ -56,6 +63,15 @@ class LabShape:
         if bad or not self.switch_vendors:
             raise BadInput(f"--switch-vendors {','.join(self.switch_vendors)!r}: use one or more of "
                            f"{', '.join(VENDORS)}, separated by commas")
+        if self.debian not in DEBIAN_CHOICES:
+            raise BadInput(f"--debian {self.debian}: use one of {', '.join(DEBIAN_CHOICES)}")
+
+    def release_of_unit(self, unit_index: int) -> str:
+        """Codename of unit `unit_index`'s hosts (0 = the integration center)."""
+        if self.debian != "mixed":
+            return RELEASES[self.debian]
+        newest, oldest = RELEASES[max(RELEASES, key=int)], RELEASES[min(RELEASES, key=int)]
+        return newest if unit_index == 0 or unit_index % 2 == 0 else oldest
 
 
 # netmiko device type of each simulated vendor
@@ -97,12 +113,14 @@ def plan_hosts(shape: LabShape, net: ipaddress.IPv4Network) -> list[LabHost]:
     for i, u in enumerate(lab_units(shape.units)):
         base = _block(net, i).network_address
         center = u["kind"] == UnitKind.integration_center.value
+        release = shape.release_of_unit(i)
         hosts.append(LabHost(f"{u['prefix']}-srv01", str(base + 10), "server", u["code"],
-                             "center_servers" if center else "unit_servers", disk_gb=40))
+                             "center_servers" if center else "unit_servers", disk_gb=40, release=release))
         for w in range(shape.workstations):
             # Unit PCs are "weak and not uniform": disk sizes vary, so audits see mixed grades.
             hosts.append(LabHost(f"{u['prefix']}-ws{w + 1:02d}", str(base + 20 + w), "workstation", u["code"],
-                                 "workstations", disk_gb=WORKSTATION_DISKS_GB[(i + w) % len(WORKSTATION_DISKS_GB)]))
+                                 "workstations", disk_gb=WORKSTATION_DISKS_GB[(i + w) % len(WORKSTATION_DISKS_GB)],
+                                 release=release))
         for s in range(shape.switches):
             vendor = shape.switch_vendors[sum(1 for h in hosts if h.kind == "switch") % len(shape.switch_vendors)]
             hosts.append(LabHost(f"{u['prefix']}-sw{s + 1:02d}", str(base + 50 + s), "switch", u["code"], "switches",
@@ -133,6 +151,9 @@ def write_province(lab: "Lab", st: dict, inv: Path) -> None:
         "ansible_python_interpreter": "/usr/bin/python3",
         # lab hosts share the machine's kernel clock: chronyd runs with -x (never sets it)
         "common_chrony_set_clock": False,
+        # the center's mirror fills each release's suite from that release's offline repository (every
+        # release's repository is mounted read-only in every lab host)
+        "package_mirror_sources": [f"deb [trusted=yes] file:{repo('{codename}')} ./"],
     }
     hosts_yml = {"all": {"children": {
         "linux": {"vars": linux_vars, "children": {

@@ -10,6 +10,8 @@ kept in ONE place, `var/<province>/ca.crt` (`cache_path`), and used when the cen
 API:
     provincial_ca(province, timeout=10.0) -> str        the PEM (OperationFailed when neither the center
                                                          nor the kept copy has it)
+    (`read_from_center` and `fetch` take `path=`: where the center's pki role published the CA, for a
+    caller that reads the role's facts, as verify does; default `CA_ON_SERVERS`)
     ca_file(province, timeout=10.0) -> Path              the same, as the kept file (for ldap3/ssl)
     fetch(province, timeout=10.0) -> CaCertificate       pem, path, and `problem` ("" when read from the center)
     cache_path(inventory_dir) -> Path
@@ -49,41 +51,48 @@ def _check(pem: str, where: str) -> str:
     return pem
 
 
-def read_from_center(province: Province, timeout: float = 10.0) -> str:
+def read_from_center(province: Province, timeout: float = 10.0, path: str | None = None) -> str:
     """The CA certificate on the center server, read now (OperationFailed, HostKeyError)."""
+    path = path or CA_ON_SERVERS
     try:
         center = province.center_server
     except LookupError as e:
         raise OperationFailed(str(e)) from None
     try:
         with ssh.open_session(province, center, timeout=timeout) as session:
-            data = session.read_file(CA_ON_SERVERS)
+            data = session.read_file(path)
     except OperationFailed:
         raise
     except FileNotFoundError:
-        raise OperationFailed(f"{center.name}: no {CA_ON_SERVERS} (not deployed yet? provision deploy)") from None
+        raise OperationFailed(f"{center.name}: no {path} (not deployed yet? provision deploy)") from None
     except Exception as e:  # noqa: BLE001 - paramiko, socket: the host's failure, said in one line
         first = str(e).splitlines()[0] if str(e) else ""
-        raise OperationFailed(f"{center.name} ({center.address}:{center.port}): cannot read {CA_ON_SERVERS} "
+        raise OperationFailed(f"{center.name} ({center.address}:{center.port}): cannot read {path} "
                               f"over SSH: {type(e).__name__}: {first}".rstrip(": ")) from None
-    return _check(data.decode("utf-8", errors="replace"), f"{center.name}:{CA_ON_SERVERS}")
+    return _check(data.decode("utf-8", errors="replace"), f"{center.name}:{path}")
 
 
-def fetch(province: Province, timeout: float = 10.0) -> CaCertificate:
+def fetch(province: Province, timeout: float = 10.0, path: str | None = None) -> CaCertificate:
     """Read the CA from the center and keep it; when the center cannot be read, the kept copy (with the
     reason in `problem`); OperationFailed when there is neither."""
     kept = cache_path(province.inventory_dir)
     try:
-        pem = read_from_center(province, timeout)
+        pem = read_from_center(province, timeout, path)
     except OperationFailed as e:
-        if not kept.is_file():
-            raise
-        return CaCertificate(kept.read_text(encoding="utf-8"), kept, f"{e}; using the copy kept at {kept}")
+        return kept_copy(province, e)
     if not kept.is_file() or kept.read_text(encoding="utf-8") != pem:
         tmp = kept.with_suffix(".tmp")
         tmp.write_text(pem, encoding="utf-8")
         tmp.replace(kept)
     return CaCertificate(pem, kept)
+
+
+def kept_copy(province: Province, why: OperationFailed) -> CaCertificate:
+    """The copy kept from the last read, with `why` the center could not be read (raised when none)."""
+    kept = cache_path(province.inventory_dir)
+    if not kept.is_file():
+        raise why
+    return CaCertificate(kept.read_text(encoding="utf-8"), kept, f"{why}; using the copy kept at {kept}")
 
 
 def provincial_ca(province: Province, timeout: float = 10.0) -> str:

@@ -14,6 +14,7 @@ import pytest
 from acct_helpers import cli, imap_can_login, imap_login, person, send_mail, sheet_passwords, write_roster
 from conftest import BASE, DOMAIN, PAH, SNV, STC, TT, VP
 
+from provisioning.accounts import journal as acct_journal
 from provisioning.accounts import service
 from provisioning.roster import RosterError
 from provisioning.errors import BadInput
@@ -446,3 +447,43 @@ def test_accounts_never_create_a_unit_group_the_directory_role_owns_them(env):
     plan, result = apply(env, BASIC, "again.csv")
     assert result and result.ok and [(g.unit, g.missing) for g in plan.groups] == [(SNV, False)]
     assert group_members(env, SNV) == {"hattt"}
+
+
+def test_slapd_killed_during_groups_journals_only_the_groups_really_changed(env):
+    """The directory dies after the first unit group was changed: the journal has that group, with
+    the members really added, and no other; the next apply converges and journals the rest."""
+    units = (VP, SNV, STC, PAH)
+    rows = [person(f"CB{i:04d}", "Nguyễn", m, g, units[i % 4]) for i, (m, g) in enumerate(
+        (m, g) for m in ("Văn", "Thị", "Minh", "Thu Hồng", "Quốc")
+        for g in ("An", "Bình", "Hà", "Lan", "Tâm", "Vy", "Sơn", "Đức", "Hùng", "Ngọc", "Khoa", "Yến"))]
+    ctx = service.load(env.inventory)
+    roster = service.read(ctx, write_roster(env.tmp / "groups.csv", rows))
+    s = env.stack.slapd
+    phases = []
+
+    def progress(step):
+        phases.append(step.phase)
+        if step.phase == "groups" and step.done == 1:
+            s.kill()  # the first unit's group is in place, the others not yet
+    try:
+        plan, result, _ = service.apply(ctx, roster, progress=progress)
+    finally:
+        s.start()
+    assert "groups" in phases and not result.ok
+    assert result.done == {"create": 60} and len(plan.groups) == 4
+    journal = acct_journal.read(env.inventory)
+    groups = {r["unit"]: r["changes"] for r in journal if r["action"] == "group"}
+    first = plan.groups[0].unit
+    assert set(groups) == {first}, groups                        # nothing journaled that was not done
+    assert groups[first]["member_added"] == len(group_members(env, first)) == 15
+    assert {f.uid for f in result.failed} == {f"unit-{u}" for u in units if u != first}
+    assert sum(len(group_members(env, u)) for u in units) == 15
+    # the next apply adds the missing members and journals exactly those
+    plan2, result2, _ = service.apply(ctx, roster)
+    assert result2.ok and plan2.count("create") == 0
+    added: dict[str, int] = {}
+    for r in acct_journal.read(env.inventory):
+        if r["action"] == "group":
+            added[r["unit"]] = added.get(r["unit"], 0) + r["changes"]["member_added"]
+    assert added == {u: len(group_members(env, u)) for u in units} == {u: 15 for u in units}
+    assert service.make_plan(ctx, roster).empty

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from provisioning.deploy.verify import verify  # noqa: E402
+from provisioning.verify import verify  # noqa: E402
 
 REFERENCE = Path(__file__).with_name("verify_reference.json")
 
@@ -36,14 +36,15 @@ def main() -> int:
         spent: list[tuple[float, str]] = []
         last = time.monotonic()
 
-        def timed(check, spent=spent):
+        def timed(step, spent=spent):
             nonlocal last
+            check = step.result
             now = time.monotonic()
             spent.append((now - last, f"{check.host} {check.service}/{check.check}{'' if check.ok else ' FAILED'}"))
             last = now
 
         start = last
-        run = verify(args.inventory, on_check=timed)
+        run = verify(args.inventory, on_progress=timed)
         total = time.monotonic() - start
         totals.append(total)
         slowest = ", ".join(f"{name} {s:.2f} s" for s, name in sorted(spent, reverse=True)[:3])

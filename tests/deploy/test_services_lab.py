@@ -21,7 +21,7 @@ import yaml
 from ldap3 import MODIFY_REPLACE, Connection, Server, Tls
 
 from provisioning import secrets
-from provisioning.deploy import verify
+from provisioning.verify import probes
 from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -338,11 +338,11 @@ def test_official_mail_is_dkim_signed_and_verifies_with_the_published_key(deploy
     secondary copy of the zone. A message altered after signing fails; mail from outside is not
     signed by the province."""
     center, unit = deployed_lab.center, deployed_lab.units[0]
-    lookup = lambda name, timeout=5: verify.txt_record(unit.address, name.decode().rstrip("."), 5)  # noqa: E731
+    lookup = lambda name, timeout=5: probes.txt_record(unit.address, name.decode().rstrip("."), 5)  # noqa: E731
     token = f"dkim{time.monotonic_ns()}"
     _submit(center, tls, mailbox, token)
     raw = _read_back(center, tls, mailbox, token)
-    tags = verify.dkim_tags(raw)
+    tags = probes.dkim_tags(raw)
     assert tags["d"] == DOMAIN and tags["s"] == "mail" and tags["a"] == "rsa-sha256", tags
     assert "from" in tags["h"].lower().split(":")
     assert dkim.verify(raw, dnsfunc=lookup)
@@ -354,7 +354,7 @@ def test_official_mail_is_dkim_signed_and_verifies_with_the_published_key(deploy
     msg["From"], msg["To"], msg["Subject"] = "someone@example.com", f"{mailbox['uid']}@{DOMAIN}", token
     msg.set_content(BODY)
     _deliver_on_25(center, tls, msg)
-    assert verify.dkim_tags(_read_back(center, tls, mailbox, token)) == {}
+    assert probes.dkim_tags(_read_back(center, tls, mailbox, token)) == {}
 
 
 def test_mail_flows_unsigned_while_opendkim_is_down_and_deploy_repairs_it(deployed_lab, tls, mailbox):
@@ -365,7 +365,7 @@ def test_mail_flows_unsigned_while_opendkim_is_down_and_deploy_repairs_it(deploy
     lab.ssh(center.name, "service opendkim stop" + quiet, check=True)
     token = f"nodkim{time.monotonic_ns()}"
     _submit(center, tls, mailbox, token)
-    assert verify.dkim_tags(_read_back(center, tls, mailbox, token)) == {}
+    assert probes.dkim_tags(_read_back(center, tls, mailbox, token)) == {}
     r = run_cli("verify", "-i", inv, "--limit", center.name, "--json")
     failed = [(c["service"], c["check"]) for c in json.loads(r.stdout)["checks"] if not c["ok"]]
     assert r.returncode == 1 and failed == [("submission", "587-dkim-signed")], failed
@@ -392,7 +392,7 @@ def test_a_new_dkim_selector_rotates_the_key(deployed_lab, tls, mailbox):
     assert all(not c["ok"] and f"s2026._domainkey.{DOMAIN} TXT" in c["detail"] for c in records), records
     r = run_cli("deploy", "-i", str(inv), "--limit", center.name, "--tags", "pki,dns,mail", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["no_changes"] is False, r.stdout + r.stderr
-    lookup = lambda name, timeout=5: verify.txt_record(unit.address, name.decode().rstrip("."), 5)  # noqa: E731
+    lookup = lambda name, timeout=5: probes.txt_record(unit.address, name.decode().rstrip("."), 5)  # noqa: E731
     deadline = time.monotonic() + 30
     while lookup(f"s2026._domainkey.{DOMAIN}".encode()) is None:
         assert time.monotonic() < deadline, "the unit's secondary zone did not get the new key"
@@ -401,7 +401,7 @@ def test_a_new_dkim_selector_rotates_the_key(deployed_lab, tls, mailbox):
     token = f"rot{time.monotonic_ns()}"
     _submit(center, tls, mailbox, token)
     raw = _read_back(center, tls, mailbox, token)
-    assert verify.dkim_tags(raw)["s"] == "s2026" and dkim.verify(raw, dnsfunc=lookup)
+    assert probes.dkim_tags(raw)["s"] == "s2026" and dkim.verify(raw, dnsfunc=lookup)
     r = run_cli("verify", "-i", str(inv), "--limit", f"{center.name},{unit.name}", "--json")
     assert r.returncode == 0, [c for c in json.loads(r.stdout)["checks"] if not c["ok"]]
 
@@ -425,5 +425,5 @@ def test_signed_mail_from_outside_is_delivered_not_deferred(deployed_lab, tls, m
         s.starttls(context=tls)
         s.ehlo()
         assert s.sendmail("vanthu@example.com", [f"{mailbox['uid']}@{DOMAIN}"], signed) == {}
-    tags = verify.dkim_tags(_read_back(center, tls, mailbox, token))
+    tags = probes.dkim_tags(_read_back(center, tls, mailbox, token))
     assert tags["d"] == "example.com" and tags["s"] == "s1"

@@ -1,5 +1,6 @@
 """The lab province: real isolated hosts with their own sshd, simulated switches reachable by netmiko,
 and a clean teardown."""
+import json
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ import yaml
 from netmiko import ConnectHandler
 
 from provisioning.lab import Lab
+from provisioning.lab import image
 from provisioning.model import load_province
 from tests.conftest import run_cli
 
@@ -22,7 +24,7 @@ def lab(tmp_path_factory):
     inv = tmp_path_factory.mktemp("inv") / NAME
     lab = Lab(NAME)
     lab.down()
-    lab.up(units=2, workstations=1, switches=1, inventory_dir=inv)
+    lab.up(units=2, workstations=1, switches=1, inventory_dir=inv, debian="mixed")
     yield lab
     lab.down()
 
@@ -112,7 +114,7 @@ def test_up_twice_is_safe_and_repairs_a_stopped_host(lab):
     assert not st[victim.name].ssh and not st[victim.name].running
     assert lab.ssh(victim.name, "true").returncode != 0
     before = {h.name: h.ip for h in lab.hosts()}
-    lab.up(units=2, workstations=1, switches=1)
+    lab.up(units=2, workstations=1, switches=1, debian="mixed")
     assert {h.name: h.ip for h in lab.hosts()} == before
     assert lab.status().healthy
     assert lab.ssh(victim.name, "hostname").stdout.strip() == victim.name
@@ -121,6 +123,67 @@ def test_up_twice_is_safe_and_repairs_a_stopped_host(lab):
 def test_up_with_another_shape_is_refused(lab):
     r = run_cli("lab", "up", "--name", NAME, "--units", "3")
     assert r.returncode == 2 and "another shape" in r.stderr
+
+
+def test_up_with_another_debian_release_is_refused(lab):
+    r = run_cli("lab", "up", "--name", NAME, "--units", "2", "--workstations", "1", "--switches", "1",
+                "--debian", "13")
+    assert r.returncode == 2 and "another shape" in r.stderr
+    assert {h.release for h in lab.hosts() if h.kind != "switch"} == {"bookworm", "trixie"}
+
+
+def _debian_version(lab, host) -> str:
+    r = lab.ssh(host, "cat /etc/debian_version")
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip().split(".")[0]
+
+
+def test_mixed_lab_runs_each_host_on_its_release(lab):
+    """Center on 13; unit servers 12, 13 from the first unit on; workstations like their unit's server."""
+    hosts = linux_hosts(lab)
+    center = next(h for h in hosts if h.group == "center_servers")
+    units = [h for h in hosts if h.group == "unit_servers"]
+    assert _debian_version(lab, center.name) == "13"
+    assert [_debian_version(lab, h.name) for h in units] == ["12", "13"]
+    for ws in (h for h in hosts if h.kind == "workstation"):
+        server = next(h for h in hosts if h.kind == "server" and h.unit == ws.unit)
+        assert _debian_version(lab, ws.name) == _debian_version(lab, server.name), ws.name
+    # status says the same as the hosts themselves, in the table and in --json
+    r = run_cli("lab", "status", "--name", NAME, "--json")
+    assert r.returncode == 0, r.stderr
+    by_name = {h["name"]: h for h in json.loads(r.stdout)["hosts"]}
+    for h in hosts:
+        assert by_name[h.name]["debian"] == _debian_version(lab, h.name)
+    assert by_name[center.name]["release"] == "trixie" and by_name[units[0].name]["release"] == "bookworm"
+    table = run_cli("lab", "status", "--name", NAME).stdout
+    assert "13 (trixie)" in table and "12 (bookworm)" in table
+    # the inventory does not tell roles a host's release: they read it from the host's facts
+    assert "bookworm" not in (lab.inventory_dir / "hosts.yml").read_text().replace("provision-repo-bookworm", "")
+
+
+def _repo_version(codename, package) -> str:
+    text = (image.repo(codename) / "Packages").read_text()
+    versions = re.findall(rf"^Package: {re.escape(package)}\nVersion: (\S+)", text, re.M)
+    assert versions, f"{package} not in the {codename} repository"
+    return versions[-1]
+
+
+@pytest.mark.parametrize("debian,codename,other", [("13", "trixie", "bookworm"), ("12", "bookworm", "trixie")])
+def test_apt_installs_from_its_own_release_repository_only(lab, debian, codename, other):
+    host = next(h.name for h in linux_hosts(lab) if h.kind == "workstation" and h.release == codename)
+    r = lab.ssh(host, "apt-get update -qq && apt-cache policy rsync && apt-get install -y -qq rsync >/dev/null "
+                      "&& dpkg-query -W -f '${Version}\\n' rsync")
+    assert r.returncode == 0, r.stderr
+    assert f"provision-repo-{codename}" in r.stdout and f"provision-repo-{other}" not in r.stdout, r.stdout
+    assert r.stdout.strip().splitlines()[-1] == _repo_version(codename, "rsync")
+    assert _repo_version("trixie", "rsync") != _repo_version("bookworm", "rsync")
+    assert _debian_version(lab, host) == debian
+
+
+def test_bad_debian_release_is_bad_input_and_builds_nothing():
+    r = run_cli("lab", "up", "--name", "tdeb", "--debian", "11")
+    assert r.returncode == 2 and "--debian 11" in r.stderr and "12, 13, mixed" in r.stderr
+    assert not Lab("tdeb").state() and not Lab("tdeb").dir.exists()
 
 
 def test_unknown_switch_vendor_is_bad_input_and_builds_nothing():
