@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from provisioning.compliance import MANUAL, TECHNICAL, compliance
-from provisioning.deploy.verify import verify
+from provisioning.verify import verify
 from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
