@@ -26,7 +26,8 @@ GOOD = {
                    "URIs: https://10.20.0.10/debian-security\n",
     "unattended": "install ok installed",
     "log_forward": "/etc/rsyslog.d/60-forward.conf\n",
-    "log_store": '{"retention_days": 180}\n',
+    "log_store": '{"store": "/var/log/central", "retention_days": 180, "disk_warn_percent": 80}\n',
+    "log_disk": "/dev/sda3  100000000  42000000  58000000  42% /var/log\n",
     "backup": "SHELL=/bin/sh\n30 1 * * * root /usr/local/sbin/provision-backup\n",
     "ppolicy": ("dn: cn=officials,ou=Policies,dc=bentre,dc=gov,dc=vn\npwdMaxAge: 7776000\npwdInHistory: 5\n"
                 "pwdMinLength: 10\npwdMaxFailure: 10\n\ndn: cn=admins,ou=Policies,dc=bentre,dc=gov,dc=vn\n"
@@ -67,7 +68,7 @@ def test_a_hardened_center_and_unit_pass_every_technical_control(province):
     assert statuses(r, CENTER) == {c.id: "pass" for c in TECHNICAL}
     assert statuses(r, UNIT) == {**{c.id: "pass" for c in TECHNICAL}, "net-transport": "na", "app-password": "na",
                                  "app-session": "na", "app-mail": "na", "data-backup": "na"}
-    assert "central logs kept 180 days (required 90)" == evidence(r, "data-logs", CENTER)
+    assert evidence(r, "data-logs", CENTER) == "central logs kept 180 days (required 90); store 42% full (warning at 80%)"
     assert "max age 60 d, history 10, min length 14, lockout after 5" in evidence(r, "app-password", CENTER)
     assert "/etc/rsyslog.d/60-forward.conf" in evidence(r, "data-logs", UNIT)
     assert evidence(r, "host-patching", UNIT) == ("apt sources: https://10.20.0.10/debian, "
@@ -109,11 +110,18 @@ def test_values_come_from_province_yml(province):
     bare_root = {**GOOD, "sshd": "permitrootlogin prohibit-password\npasswordauthentication no\n"}
     r = report(p, [Facts(CENTER, True, bare_root, VERIFY_CENTER)], "", "vi")
     assert statuses(r, CENTER)["data-logs"] == "fail"
-    assert evidence(r, "data-logs", CENTER) == "central logs kept 180 days (required 365)"
+    assert evidence(r, "data-logs", CENTER).startswith("central logs kept 180 days (required 365)")
     assert statuses(r, CENTER)["net-admin"] == "pass"
     assert {f.source for f in r.findings} == {"TCVN 11930:2017 / Nghị định 85/2016/NĐ-CP"}
     req = next(f.requirement for f in r.findings if f.control == "data-logs")
     assert "365 ngày" in req
+
+
+def test_a_log_store_past_its_threshold_fails(province):
+    full = {**GOOD, "log_disk": "/dev/sda3  100000000  91000000  9000000  91% /var/log\n"}
+    r = report(province, [Facts(CENTER, True, full, VERIFY_CENTER)], "", "en")
+    assert statuses(r, CENTER)["data-logs"] == "fail"
+    assert evidence(r, "data-logs", CENTER).endswith("store 91% full (warning at 80%)")
 
 
 def test_a_bad_compliance_value_is_refused_with_its_field(province, tmp_path):
