@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import io
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile

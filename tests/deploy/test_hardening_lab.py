@@ -24,7 +24,7 @@ from ldap3 import MODIFY_ADD, MODIFY_DELETE, Connection, Server, Tls
 
 from provisioning import paths, smb
 from provisioning import secrets
-from provisioning.deploy.verify_ops import smbclient
+from provisioning.verify.probes import smbclient
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -32,6 +32,7 @@ ZONE = DOMAIN = "bentre.gov.vn"
 BASE_DN = "dc=bentre,dc=gov,dc=vn"
 PEOPLE = f"ou=People,{BASE_DN}"
 GROUPS = f"ou=Groups,{BASE_DN}"
+SHARE = "tailieu"          # the fileshare role's default share, as deployed on the lab
 SHARE_DIR = "/srv/samba/tailieu"
 # The EICAR anti-virus test file (harmless, detected by every scanner); kept split so that no scanner
 # on this machine flags the test module itself.
@@ -173,12 +174,12 @@ def test_eicar_file_never_stays_on_a_file_share(deployed_lab, official):
             fh.write(EICAR)
         with open(good, "w") as fh:
             fh.write("Báo cáo tháng 12\n")
-        r = smbclient(official.server.address, official.uid, official.password, f'put "{bad}" virus.com', 5)
-        g = smbclient(official.server.address, official.uid, official.password, f'get virus.com "{back}"', 5)
+        r = smbclient(official.server.address, SHARE, official.uid, official.password, f'put "{bad}" virus.com', 5)
+        g = smbclient(official.server.address, SHARE, official.uid, official.password, f'get virus.com "{back}"', 5)
         assert g.returncode != 0 and not os.path.exists(back), (r.stdout + r.stderr, g.stdout + g.stderr)
         assert lab.ssh(official.server.name, f"test -e {SHARE_DIR}/virus.com").returncode == 1
         # a clean file is stored and read back through the same scanner
-        r = smbclient(official.server.address, official.uid, official.password,
+        r = smbclient(official.server.address, SHARE, official.uid, official.password,
                       f'put "{good}" sach.txt; get sach.txt "{back}"; del sach.txt', 5)
         assert r.returncode == 0 and open(back).read() == "Báo cáo tháng 12\n", r.stdout + r.stderr
     # clamd found it (its log names the province's signature)
