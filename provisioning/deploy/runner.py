@@ -231,9 +231,8 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
     hosts = servers(province, limit)
     check_tags(tags)
     # host keys checked, artifacts in var/<inventory>/deploy/<run>/ (transport.ansible)
-    private = paths.new_run_dir(inventory, "deploy", "-check" if check else "")
-    session = ansible.Session(inventory, "deploy", private.name, mitogen=mitogen)
-    run = private.name
+    session = ansible.Session(inventory, "deploy", mitogen=mitogen, suffix="-check" if check else "")
+    private, run = session.private_dir, session.ident
     secrets.ensure_secrets(inventory)
 
     cmdline = ["--vault-password-file", str(secrets.vault_password_file(inventory).resolve()),
