@@ -29,6 +29,7 @@ from typing import Callable
 
 from ..errors import BadInput, OperationFailed
 from . import image
+from .hostkey import make_host_key
 from .province import LabHost, LabShape, lab_domain, plan_hosts, write_province
 
 LABS = image.BASE / "labs"
@@ -345,7 +346,7 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
         cfg.write_text(json.dumps({"switches": [{"name": h["name"], "ip": h["ip"], "vendor": h.get("vendor") or "cisco"}
                                                 for _, h in sw],
                                    "user": "netadmin", "password": sec["switch_password"],
-                                   "enable_secret": sec["enable_secret"]}))
+                                   "enable_secret": sec["enable_secret"], "host_key": str(self._switch_key())}))
         os.chmod(cfg, 0o600)
         log = open(self.dir / "switches.log", "ab")
         p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-m", SWITCHSIM, str(cfg)],
@@ -353,13 +354,20 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
         log.close()
         st["switch_pid"] = p.pid
 
+    def _switch_key(self) -> Path:
+        """The lab's switch host key (one for all its simulated switches), made once."""
+        path = self.dir / "switch_host_key"
+        make_host_key(path)
+        return path
+
     def _write_known_hosts(self, st: dict) -> None:
         lines = []
         domain = st.get("domain") or "lab.test"
         for h in st["hosts"]:
             if h["kind"] == "switch":
-                continue
-            pub = (self.dir / "hosts" / h["name"] / "ssh_host_ed25519_key.pub").read_text().split()[:2]
+                pub = make_host_key(self._switch_key()).split()[:2]
+            else:
+                pub = (self.dir / "hosts" / h["name"] / "ssh_host_ed25519_key.pub").read_text().split()[:2]
             lines.append(f"{h['ip']},{h['name']},{h['name']}.{domain} {' '.join(pub)}")
         (self.dir / "known_hosts").write_text("\n".join(lines) + "\n")
 
