@@ -295,37 +295,6 @@ def accounts_home(request):
     return _render(request, "upload.html", {"holder": holder, "max_mb": state().cfg.upload_max_mb})
 
 
-ROSTER_REASONS = [  # the roster reader's reasons, in Vietnamese for the page
-    (r"^missing hr_id", "thiếu mã cán bộ"),
-    (r"^duplicate hr_id \(also on row (\d+)\)", r"trùng mã cán bộ (đã có ở dòng \1)"),
-    (r"^empty (.+)$", r"bỏ trống \1"),
-    (r"^missing unit code", "thiếu mã đơn vị"),
-    (r"^unknown unit code", "mã đơn vị không có trong danh sách đơn vị của tỉnh"),
-    (r"^longer than (\d+) characters", r"dài quá \1 ký tự"),
-    (r"^missing column", "thiếu cột bắt buộc"),
-    (r"^the file is empty", "tệp rỗng"),
-    (r"^file not found", "không tìm thấy tệp"),
-    (r"^cannot read the file", "không đọc được tệp"),
-    (r"^second column for", "cột bị lặp"),
-    (r"^expected Có or Không", "cần ghi Có hoặc Không"),
-    (r"^unknown status", "trạng thái không hợp lệ; ghi Đang công tác, Nghỉ việc, Nghỉ hưu hoặc Chuyển công tác"),
-    (r"^impossible character\(s\) in a name: (.*)$", r"ký tự không hợp lệ trong họ tên: \1"),
-    (r"^a position is text", "chức vụ phải là chữ, không được bắt đầu bằng =, +, - hoặc @ (công thức bảng tính)"),
-    (r"^a space, apostrophe or hyphen", "dấu cách, dấu nháy hoặc gạch nối chỉ được đứng giữa các chữ của tên"),
-]
-
-
-def _reason(text: str, lang: str) -> str:
-    if lang != "vi":
-        return text
-    for pat, vi in ROSTER_REASONS:
-        if re.search(pat, text):
-            return re.sub(pat + ".*", vi, text, count=1, flags=re.S) if "\\" in vi else vi
-    if "not a valid" in text or "invalid" in text or "expected" in text:
-        return f"giá trị không hợp lệ ({text})"
-    return text
-
-
 @need("hr")
 @require_POST
 def plan(request):
@@ -354,7 +323,7 @@ def plan(request):
         if not hasattr(e, "problems"):   # the roster reader's RosterError lists every problem
             return _render(request, "upload.html", {"error": str(e).replace(str(path), f.name)}, status=400)
         lang = lang_of(request)
-        problems = [{"row": p.row or "", "column": p.column, "value": p.value, "reason": _reason(p.reason, lang)}
+        problems = [{"row": p.row or "", "column": p.column, "value": p.value, "reason": p.text(lang)}
                     for p in e.problems]
         _note(request, "console-roster-refused", "-", {"file": f.name[:100], "problems": len(problems)})
         return _render(request, "upload.html", {"problems": problems, "filename": f.name}, status=400)
