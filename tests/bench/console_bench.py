@@ -16,7 +16,7 @@ Prints a table with the load average; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import io
 import os
 import re
@@ -36,12 +36,10 @@ from provisioning.accounts import sample, service  # noqa: E402
 
 
 def console_helpers():
-    """The console tests' own set-up (inventory, staff with roles, login with the second factor)."""
-    spec = importlib.util.spec_from_file_location("console_conftest", ROOT / "tests" / "console" / "conftest.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["console_conftest"] = mod   # its dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    """The console tests' own set-up (inventory, staff with roles, login with the second factor): the
+    fixtures module tests/console/console_env.py, which the console tests' conftest re-exports."""
+    sys.path.insert(0, str(ROOT / "tests" / "console"))
+    return importlib.import_module("console_env")
 
 
 def province(h, work: Path, name: str):
