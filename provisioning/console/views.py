@@ -22,7 +22,7 @@ from ..errors import BadInput, OperationFailed
 from ..render import i18n
 from ..report import forms as report_forms
 from ..report.period import Month
-from . import texts  # noqa: F401  (registers the console's messages)
+from . import security, texts  # noqa: F401  (texts registers the console's messages)
 from .app import HERE, state
 from .state import Job
 from .security import (CSP_DOCUMENT, allowed, clear_attempts, client_ip, failed_attempt, forbidden, lang_of,
@@ -154,7 +154,7 @@ def _complete(request):
     pending.pop("must_change", None)
     request.session.cycle_key()
     request.session["official"] = pending
-    request.session["seen"] = int(time.time())
+    request.session["seen"] = int(security.clock())
     _note(request, "console-login", pending["uid"], {"roles": access.Roles(pending["hr"], pending["office"],
                                                                            pending["admin_units"]).names()},
           unit=pending.get("unit"), operator=pending["uid"])
