@@ -155,7 +155,10 @@ class State:
         d = self.dir / "plans" / token
         return d if d.is_dir() else None
 
-    def write_json(self, path: Path, obj) -> None:
+    def write_json(self, path: Path, obj):
+        """Write `obj` as JSON (owner-only); returns it as plain data (what reading the file gives)."""
         from ..render.console import to_plain
 
-        _write_private(path, json.dumps(to_plain(obj), ensure_ascii=False))
+        plain = to_plain(obj)
+        _write_private(path, json.dumps(plain, ensure_ascii=False))
+        return plain
