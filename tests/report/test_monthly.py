@@ -233,7 +233,7 @@ def test_english_report_goes_beside_the_vietnamese_one_not_over_it(tmp_path):
     assert "Báo cáo" in (month_dir / "report.html").read_text(encoding="utf-8")
 
 
-def test_forms_submitted_on_the_console_are_copied_from_the_center(tmp_path, monkeypatch, sshd):
+def test_forms_submitted_on_the_console_are_copied_from_the_center(tmp_path, monkeypatch, sshd):  # noqa: F811
     """The console keeps a submitted form in its own data folder on the center; `report monthly` on the
     control machine copies it over SSH (real sshd, where the console's published fact says) and counts
     it; the next run copies nothing; a form submitted again replaces the copy."""
