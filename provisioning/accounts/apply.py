@@ -13,9 +13,9 @@ without a mailbox:
      in the directory, even when some operations failed.
 The phases overlap across officials: the plan is cut into steps (`_chunk_size`); threads hash the
 passwords of a step (libcrypt releases the GIL) and create its mailboxes (one store call per step)
-while the directory writes the steps before it over a few parallel ldap3 connections in worker
-processes (ldap3's per-request Python cost is the bottleneck, about 0.85 ms an add; several processes
-overlap it with slapd's work and fsyncs). Each official's operations run in order on one connection.
+while the directory writes the steps before it over a few connections in worker processes, each
+pipelining its requests (ldapwire: BER encoded by hand, up to WINDOW in flight, so that slapd's work and
+fsyncs overlap ours). Each official's operations run in order on one connection.
 When the directory connection is lost, no further step is sent; when a mailbox step fails, nobody of
 that step or after it who needed a mailbox gets an entry.
 A created entry whose response was lost still gets a password on a sheet: the next plan sees an
