@@ -369,7 +369,7 @@ def plan(request):
             "fingerprint": observed.fingerprint(), "created": int(time.time())}
     plain = st.write_json(d / "plan.json", p)
     st.write_json(d / "meta.json", meta)
-    _keep_plan(token, PlanView.of(plain, meta))     # its pages need not read plan.json back
+    _keep_plan(token, PlanView.of(plain, meta, roster))   # its pages need not read plan.json back
     _note(request, "console-plan", "-", {"file": f.name[:100], **p.summary})
     return _plan_page(request, token, d)
 
@@ -383,9 +383,10 @@ class PlanView:
     by_category: dict[str, list[int]]
     summary: dict[str, int]
     disables: int
+    roster: object = None     # the roster read at the upload (accounts.Roster), for the apply
 
     @classmethod
-    def of(cls, plan: dict, meta: dict) -> "PlanView":
+    def of(cls, plan: dict, meta: dict, roster=None) -> "PlanView":
         by_category: dict[str, list[int]] = {c: [] for c in CATEGORIES}
         summary = dict.fromkeys(("create", "enable", "update", "disable", "mailbox", "reissue"), 0)
         for n, c in enumerate(plan["changes"]):
@@ -393,7 +394,7 @@ class PlanView:
             if c["action"] in summary:
                 summary[c["action"]] += 1
         summary["group_changes"] = len(plan["groups"])
-        return cls(plan, meta, by_category, summary, summary["disable"])
+        return cls(plan, meta, by_category, summary, summary["disable"], roster)
 
 
 _PLANS: OrderedDict[str, PlanView] = OrderedDict()   # the last few plans looked at; plan.json never changes
@@ -504,6 +505,7 @@ def apply(request, token: str):
     who = request.official
     job = st.jobs[token] = Job(token, who["uid"])
     roster_path = next(d.glob("roster.*"))
+    kept_roster = _plan_view(token)[1].roster
     lang = lang_of(request)
     ip = client_ip(request)
 
@@ -512,7 +514,8 @@ def apply(request, token: str):
 
     def run() -> None:
         try:
-            roster = accounts.read(st.ctx, roster_path)
+            # the roster as read at the upload, unless this console restarted since (the file is the same)
+            roster = kept_roster or accounts.read(st.ctx, roster_path)
             plan_, result, rd = accounts.apply(
                 st.ctx, roster, yes=yes, max_disable=max_disable, lang=lang, progress=progress,
                 expect=meta["fingerprint"], operator=who["uid"], source=ip,
