@@ -177,6 +177,9 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--doveadm-sample", type=int, default=200)
     ap.add_argument("--phases-only", action="store_true", help="only (d): sequential phases vs overlapped apply")
+    ap.add_argument("--nosync", action="store_true",
+                    help="diagnosis only: slapd without fsync (olcDbNoSync), to see what the directory's fsyncs "
+                         "cost while mailboxes are made on the same disk")
     ap.add_argument("--workdir", type=Path, default=None, help="on the disk to measure (default: a dir in /var/tmp)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="acct-bench-", dir=args.workdir or "/var/tmp"))
@@ -201,7 +204,7 @@ def main() -> int:
         mail = work / "vmail"
         mail.mkdir()
         os.chmod(mail, 0o755)
-        slapd = start_slapd(work / "ldap", BASE, units)
+        slapd = start_slapd(work / "ldap", BASE, units, nosync=args.nosync)
         dovecot = start_dovecot(work / "dovecot", slapd, mail)
         inv = inventory(work / "inv", slapd, mail, ROOT / "inventory" / "example")
         ctx = service.load(inv)
@@ -218,7 +221,7 @@ def main() -> int:
             print(f"  initial apply: {plan.count('create')} accounts, phases "
                   + ", ".join(f"{k} {v:.2f}s" for k, v in res.timings.items()))
             slapd_ref.stop()
-            slapd_seq = start_slapd(work / "ldap-seq", BASE, units)
+            slapd_seq = start_slapd(work / "ldap-seq", BASE, units, nosync=args.nosync)
             try:
                 phases_compare(work, slapd_seq, roster_path, res, t_init, cpu, report)
             finally:
