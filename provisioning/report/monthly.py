@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import paths
 from ..errors import BadInput, OperationFailed
 from ..model import Province
-from . import collect, directory, figures, runs
+from . import collect, console_forms, directory, figures, runs
 from .forms import read_forms
 from .maillog import events
 from .period import Month
@@ -60,7 +60,14 @@ def gather(province: Province, month: Month, *, roster: Path | None = None, form
     if roster:
         g.roster = read_roster(roster, province)
         g.sources["roster"] = str(roster)
-    forms_dir = forms_dir or report_dir(province, month) / "forms"
+    if forms_dir is None:
+        forms_dir = report_dir(province, month) / "forms"
+        if not offline:   # forms the units submitted on the web console, on the center
+            fetched = console_forms.fetch(province, month, forms_dir)
+            g.failed += [f"console forms: {f.error}" for f in fetched if not f.ok]
+            if any(f.console for f in fetched):
+                g.sources["console_forms"] = [f"{f.host}: {len(f.copied)} copied, {f.unchanged} unchanged"
+                                              for f in fetched if f.console]
     g.forms = read_forms(forms_dir, province, month)
     g.sources["forms"] = str(forms_dir)
     data = paths.data_dir(province.inventory_dir)
