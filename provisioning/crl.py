@@ -7,7 +7,7 @@ The CA (the pki role's `provision-ca` on the center) publishes the CRL in DER at
 
 API:
     parse(data, ca_pem) -> Crl                 DER or PEM bytes; OperationFailed when it is not a CRL
-    fetch(address, name, path, timeout) -> bytes   GET over plain HTTP from an address, Host: name
+    fetch(address, name, path, timeout, port=80) -> bytes   GET over plain HTTP from an address, Host: name
     certificate_info(pem) -> CertInfo          serial, not-after, CRL distribution points
     served_certificate(address, port, name, starttls, timeout) -> str   the PEM a listener presents
 """
@@ -88,11 +88,11 @@ def parse(data: bytes, ca_pem: str) -> Crl:
                signed_by_ca=signed, problem="" if signed else (said.splitlines() or ["no answer"])[-1][:200])
 
 
-def fetch(address: str, name: str, path: str = DEFAULT_PATH, timeout: float = 10.0) -> bytes:
-    """GET http://<name><path> from `address` port 80 (no resolver involved); OperationFailed unless 200."""
-    conn = http.client.HTTPConnection(name, 80, timeout=timeout)
-    conn.sock = socket.create_connection((address, 80), timeout)
+def fetch(address: str, name: str, path: str = DEFAULT_PATH, timeout: float = 10.0, port: int = 80) -> bytes:
+    """GET http://<name><path> from `address` (no resolver involved); OperationFailed unless 200."""
+    conn = http.client.HTTPConnection(name, port, timeout=timeout)
     try:
+        conn.sock = socket.create_connection((address, port), timeout)
         conn.request("GET", path)
         resp = conn.getresponse()
         body = resp.read(10_000_000)

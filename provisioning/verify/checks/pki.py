@@ -31,7 +31,8 @@ def current_crl(ctx: Context) -> tuple[str, crl.Crl]:
         url = crl_url(ctx)
         parts = urllib.parse.urlsplit(url)
         try:
-            data = crl.fetch(ctx.center.address, parts.hostname or "", parts.path or "/", ctx.timeout)
+            data = crl.fetch(ctx.center.address, parts.hostname or "", parts.path or "/", ctx.timeout,
+                             parts.port or 80)
             _crls[ctx] = (url, crl.parse(data, ctx.ca_pem))
         except OperationFailed as e:
             _crls[ctx] = e
