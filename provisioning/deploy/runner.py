@@ -37,7 +37,7 @@ REPO = ansible.REPO
 PLAYBOOK = REPO / "playbooks" / "site.yml"
 ANSIBLE_CFG = ansible.ANSIBLE_CFG
 # Service names in the province zone that point to the center (contract: TLS SANs, DNS, /etc/hosts).
-CENTER_SERVICES = ["ldap", "mail", "smtp", "imap", "www", "portal", "ns1", "console"]
+CENTER_SERVICES = ["ldap", "mail", "smtp", "imap", "www", "portal", "ns1", "console", "pki"]
 
 
 @dataclass
