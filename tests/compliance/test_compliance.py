@@ -18,8 +18,8 @@ CENTER, UNIT = "tthdl-srv01", "vpubnd-srv01"
 GOOD = {
     "chrony": "running\n",
     "firewall": "hook input priority filter; policy drop\n",
-    "sshd": "permitrootlogin no\npasswordauthentication no\nallowtcpforwarding no\nclientaliveinterval 300\n"
-            "clientalivecountmax 1\n",
+    "sshd": "permitrootlogin no\npasswordauthentication no\nallowtcpforwarding no\n",
+    "shell_idle": "TMOUT=300\n",
     "auditd": "running\n",
     "hardening": '{"clamd_socket": "/var/run/clamav/clamd.ctl", "milter": "inet:127.0.0.1:7357", '
                  '"audit_kernel": true}\n',
@@ -205,7 +205,7 @@ def test_the_hardening_evidence_is_read_where_a_control_asks_for_it(province):
     assert ev("host-malware") == ("clamd: running; signatures: daily.cvd, main.cvd, provision-local.ndb; mail scanned "
                                   "by clamav-milter (inet:127.0.0.1:7357); file shares scanned (Samba virusfilter)")
     assert ev("host-integrity").endswith("daily check: 30 4 * * *; latest report /var/log/aide/check-2026-12-04.log")
-    assert ev("net-admin").endswith("allowtcpforwarding no, idle sessions closed after 300 s")
+    assert ev("net-admin").endswith("allowtcpforwarding no; idle shells end after 300 s (TMOUT)")
     # auditd running without the rules loaded
     assert one({**GOOD, "audit_loaded": "key=identity\n"})[0]["host-audit"] == "fail"
     # a host that shares its kernel (container, lab): auditd cannot run; configured rules make it "na"
@@ -222,8 +222,9 @@ def test_the_hardening_evidence_is_read_where_a_control_asks_for_it(province):
     # an AIDE database nobody checks
     st, ev = one({**GOOD, "aide_schedule": ""})
     assert st["host-integrity"] == "fail" and "daily check: not scheduled" in ev("host-integrity")
-    # sshd that forwards TCP or never closes an idle session
+    # sshd that forwards TCP, shells that never end an idle session or end it too late
     assert one({**GOOD, "sshd": GOOD["sshd"].replace("allowtcpforwarding no", "allowtcpforwarding yes")}
                )[0]["net-admin"] == "fail"
-    st, ev = one({**GOOD, "sshd": GOOD["sshd"].replace("clientaliveinterval 300", "clientaliveinterval 0")})
-    assert st["net-admin"] == "fail" and ev("net-admin").endswith("idle sessions never closed")
+    st, ev = one({**GOOD, "shell_idle": ""})
+    assert st["net-admin"] == "fail" and ev("net-admin").endswith("idle shells never end (no TMOUT)")
+    assert one({**GOOD, "shell_idle": "TMOUT=900\n"})[0]["net-admin"] == "fail"
