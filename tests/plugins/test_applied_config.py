@@ -67,3 +67,44 @@ def test_check_mode_records_nothing_and_a_path_as_service_is_refused(tmp_path):
 
 def test_ansible_cfg_points_at_the_module_folder():
     assert "library = plugins/modules" in (ROOT / "ansible.cfg").read_text()
+
+
+def _load(path):
+    import yaml
+    return yaml.safe_load(path.read_text()) or [] if path.is_file() else []
+
+
+def _topics(handler: dict) -> set[str]:
+    listen = handler.get("listen", handler.get("name"))
+    return set(listen if isinstance(listen, list) else [listen])
+
+
+def test_every_service_handler_of_every_role_is_recorded_and_checked():
+    """A role whose handler restarts or reloads a service records it (applied_config state=recorded,
+    listening to the same notification) and checks the record in its tasks (same service name): a
+    deploy stopped between a configuration change and its handler converges at the next run."""
+    problems = []
+    for handlers_file in sorted((ROOT / "roles").glob("*/handlers/main.yml")):
+        role = handlers_file.parent.parent
+        handlers = _load(handlers_file)
+        service_topics: set[str] = set()
+        recorded: dict[str, set[str]] = {}
+        for h in handlers:
+            svc = h.get("ansible.builtin.service")
+            if svc and svc.get("state") in ("restarted", "reloaded", "started", "stopped"):
+                service_topics |= _topics(h)
+            rec = h.get("applied_config")
+            if rec and rec.get("state") == "recorded":
+                recorded.setdefault(rec["service"], set()).update(_topics(h))
+        covered = set().union(*recorded.values()) if recorded else set()
+        for topic in sorted(service_topics - covered):
+            problems.append(f"{role.name}: handler {topic!r} restarts a service without a record")
+        checked = set()
+        for tasks_file in (role / "tasks").glob("*.yml"):
+            for task in _load(tasks_file):
+                chk = task.get("applied_config")
+                if chk and chk.get("state", "checked") == "checked":
+                    checked.add(chk["service"])
+        for service in sorted(set(recorded) - checked):
+            problems.append(f"{role.name}: {service!r} is recorded but never checked in its tasks")
+    assert not problems, "\n".join(problems)
