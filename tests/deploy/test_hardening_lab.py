@@ -20,11 +20,12 @@ from email.message import EmailMessage
 from types import SimpleNamespace
 
 import pytest
-from ldap3 import MODIFY_ADD, MODIFY_DELETE, Connection, Server, Tls
+from ldap3 import MODIFY_ADD, MODIFY_DELETE
 
 from provisioning import paths, smb
 from provisioning import secrets
 from provisioning.verify.probes import smbclient
+from tests.deploy.labkit import ldap, wait_replicas
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -40,40 +41,10 @@ EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H
 
 
 @pytest.fixture(scope="module")
-def ca_pem(deployed_lab) -> str:
-    return deployed_lab.lab.ssh(deployed_lab.center.name, "cat /usr/local/share/ca-certificates/provision-ca.crt",
-                                check=True).stdout
-
-
-def _ldap(address: str, ca_pem: str, dn: str, password: str, name: str) -> Connection:
-    tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_data=ca_pem, valid_names=[name])
-    conn = Connection(Server(address, port=389, tls=tls, connect_timeout=5), user=dn, password=password)
-    conn.open()
-    assert conn.start_tls() and conn.bind(), conn.result
-    return conn
-
-
-def _wait_replica(deployed_lab, ca_pem, s, unit, dn: str, member: str, present: bool) -> None:
-    conn = _ldap(unit.address, ca_pem, f"cn=replicator,ou=Services,{BASE_DN}", s["ldap_replicator"],
-                 f"{unit.name}.{ZONE}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            found = conn.search(dn, f"(member={member})", attributes=["1.1"]) and bool(conn.entries)
-        except Exception:
-            found = False
-        if found == present:
-            break
-        assert time.monotonic() < deadline, f"replica {unit.name} did not follow {dn}"
-        time.sleep(0.3)
-    conn.unbind()
-
-
-@pytest.fixture(scope="module")
 def official(deployed_lab, ca_pem):
     """An official of the first unit with a file-share account (as the accounts code writes it)."""
     s = secrets.load_secrets(deployed_lab.inventory)
-    conn = _ldap(deployed_lab.center.address, ca_pem, f"cn=provisioner,ou=Services,{BASE_DN}",
+    conn = ldap(deployed_lab.center.address, ca_pem, f"cn=provisioner,ou=Services,{BASE_DN}",
                  s["ldap_provisioner"], f"ldap.{ZONE}")
     server = deployed_lab.units[0]
     uid, password = f"lanhtt{int(time.time()) % 10000}", "Quet-virus-2026!"
@@ -85,13 +56,13 @@ def official(deployed_lab, ca_pem):
         "mailHomeDirectory": f"/var/vmail/{DOMAIN}/{uid}", "govAccountState": "active",
         "userPassword": secrets.sha512_crypt(password), **samba}), conn.result
     assert conn.modify(group, {"member": [(MODIFY_ADD, [dn])]}), conn.result
-    _wait_replica(deployed_lab, ca_pem, s, server, group, dn, True)
+    wait_replicas(deployed_lab, ca_pem, s, group, True, f"(member={dn})", units=[server])
     deployed_lab.lab.ssh(server.name, "/usr/local/sbin/provision-smb-sync", check=True)
     yield SimpleNamespace(uid=uid, password=password, dn=dn, server=server)
     conn.modify(group, {"member": [(MODIFY_DELETE, [dn])]})
     conn.delete(dn)
     conn.unbind()
-    _wait_replica(deployed_lab, ca_pem, s, server, group, dn, False)
+    wait_replicas(deployed_lab, ca_pem, s, group, False, f"(member={dn})", units=[server])
     deployed_lab.lab.ssh(server.name, "/usr/local/sbin/provision-smb-sync", check=True)
 
 

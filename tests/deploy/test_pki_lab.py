@@ -44,12 +44,6 @@ def published_crl(deployed_lab, ca_pem: str) -> crl.Crl:
     return crl.parse(data, ca_pem)
 
 
-@pytest.fixture(scope="module")
-def ca_pem(deployed_lab) -> str:
-    return deployed_lab.lab.ssh(deployed_lab.center.name, "cat /usr/local/share/ca-certificates/provision-ca.crt",
-                                check=True).stdout
-
-
 def test_every_server_certificate_names_the_published_crl(deployed_lab, ca_pem):
     status = pki_status(deployed_lab.inventory)
     assert status["crl"]["state"] == "ok" and status["ok"]

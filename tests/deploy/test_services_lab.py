@@ -34,12 +34,6 @@ BODY = "Kính gửi đồng chí Trần Thị Bình,\nĐề nghị đồng chí 
 
 
 @pytest.fixture(scope="module")
-def ca_pem(deployed_lab) -> str:
-    return deployed_lab.lab.ssh(deployed_lab.center.name, "cat /usr/local/share/ca-certificates/provision-ca.crt",
-                                check=True).stdout
-
-
-@pytest.fixture(scope="module")
 def tls(ca_pem) -> ssl.SSLContext:
     """Only the provincial CA is trusted."""
     return ssl.create_default_context(cadata=ca_pem)

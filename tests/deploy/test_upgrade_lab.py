@@ -26,7 +26,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 
 import pytest
-from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, Connection, Server, Tls
+from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE
 
 from provisioning import smb
 from provisioning import secrets
@@ -35,6 +35,7 @@ from provisioning.verify.probes import smbclient
 from provisioning.lab import Lab
 from provisioning.model import load_province
 from tests.conftest import run_cli
+from tests.deploy.labkit import ldap
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.upgrade]
 
@@ -60,14 +61,6 @@ class SMTP(smtplib.SMTP):
 
     def _get_socket(self, host, port, timeout):
         return socket.create_connection((self._address, port), timeout)
-
-
-def ldap(address: str, ca_pem: str, dn: str, password: str, name: str) -> Connection:
-    tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_data=ca_pem, valid_names=[name])
-    conn = Connection(Server(address, port=389, tls=tls, connect_timeout=5), user=dn, password=password)
-    conn.open()
-    assert conn.start_tls() and conn.bind(), conn.result
-    return conn
 
 
 def imap_subjects(address: str, ca_pem: str, user: str, password: str) -> list[str]:
