@@ -12,7 +12,7 @@ from .. import paths, secrets
 from ..model import load_province
 from ..render.console import to_plain
 from ..results import OnProgress, ProgressStep
-from .checks import backup, console, directory, dns, fileshare, mail, ntp, proxy, tls, web, webmail
+from .checks import backup, console, directory, dns, fileshare, logs, mail, ntp, proxy, tls, web, webmail
 from .context import CheckFn, CheckList, Context, RoleFacts, Server, provincial_ca
 
 # Order matters: the probe mailbox is written (mail) before mail is tested and before the replicas are
@@ -27,6 +27,7 @@ CENTER_CHECKS: CheckList = (
     *console.CENTER_CHECKS,
     *backup.CHECKS,
     *tls.CENTER_CHECKS,
+    *logs.CENTER_CHECKS,
 )
 UNIT_CHECKS: CheckList = (
     *directory.UNIT_CHECKS,
@@ -38,6 +39,7 @@ UNIT_CHECKS: CheckList = (
     directory.PROBE_LEAVES_UNIT_GROUP,
     *backup.CHECKS,
     *tls.UNIT_CHECKS,
+    *logs.UNIT_CHECKS,
 )
 
 
