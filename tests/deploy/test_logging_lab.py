@@ -3,7 +3,8 @@
 - a line logged on each unit server (Debian 12 and 13) lands in the center's store, and verify's logs
   checks pass (and fail on a store past its threshold);
 - with the WAN cut (the unit server's packets to the center dropped, Lab.cut_link), lines logged during
-  the cut arrive once the link is back: none lost, none twice;
+  the cut, before and after a restart of the sender's rsyslog, arrive once the link is back: none lost,
+  none twice;
 - a sender without a certificate of the provincial CA (none, or one of another CA for the same name) is
   refused: its lines never reach the store, while the same lines from a province certificate do;
 - the listener refuses TLS 1.0 and 1.1 handshakes (with a province certificate) and takes TLS 1.2.
@@ -109,21 +110,24 @@ def test_verify_checks_the_marker_and_the_store_threshold(deployed_lab, store):
 
 
 def test_lines_logged_while_the_wan_is_cut_arrive_once_the_link_is_back(deployed_lab, store):
+    """Half the lines before and half after a restart of the sender's rsyslog, all during the cut."""
     lab, center, unit = deployed_lab.lab, deployed_lab.center, deployed_lab.units[0]
     name, token, n = store["names"][unit.name], f"cut{time.monotonic_ns()}", 200
+    log = "for i in $(seq -f %03g {} {}); do logger -t provision-test \"{} $i\"; done"
     lab.cut_link(unit.name, center.address)
     try:
         probe = lab.ssh(unit.name, f"timeout 3 bash -c '</dev/tcp/{center.address}/{store['port']}'")
         assert probe.returncode != 0, "the cut let a connection through"
-        lab.ssh(unit.name, f"for i in $(seq -w 1 {n}); do logger -t provision-test \"{token} $i\"; done",
-                check=True)
+        lab.ssh(unit.name, log.format(1, n // 2, token), check=True)
+        lab.ssh(unit.name, "service rsyslog restart >/dev/null 2>&1 </dev/null", check=True)
+        lab.ssh(unit.name, log.format(n // 2 + 1, n, token), check=True)
         assert _count(deployed_lab, store, name, token) == 0, "lines crossed a cut link"
     finally:
         lab.restore_link(unit.name)
     got = _wait_for(deployed_lab, store, name, token, n)
     numbers = Counter(line.rsplit(token, 1)[1].split()[0] for line in _lines(deployed_lab, store, name, token))
-    assert got == n and set(numbers) == {f"{i:03d}" for i in range(1, n + 1)}, \
-        f"{got} of {n} lines; missing {sorted({f'{i:03d}' for i in range(1, n + 1)} - set(numbers))[:10]}"
+    expected = {f"{i:03d}" for i in range(1, n + 1)}
+    assert got == n and set(numbers) == expected, f"{got} of {n} lines; missing {sorted(expected - set(numbers))[:10]}"
     assert max(numbers.values()) == 1, [k for k, v in numbers.items() if v > 1][:10]
 
 
