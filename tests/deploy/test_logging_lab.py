@@ -1,7 +1,8 @@
 """Central logs on the deployed lab (role logging): every server forwards to the center over mutual TLS.
 
 - a line logged on each unit server (Debian 12 and 13) lands in the center's store, and verify's logs
-  checks pass (and fail on a store past its threshold);
+  checks pass (the marker, the listener's TLS floor probed from each unit server, the store's disk use;
+  and that one fails on a store past its threshold);
 - with the WAN cut (the unit server's packets to the center dropped, Lab.cut_link), lines logged during
   the cut, before and after a restart of the sender's rsyslog, arrive once the link is back: none lost,
   none twice;
@@ -93,6 +94,8 @@ def test_verify_checks_the_marker_and_the_store_threshold(deployed_lab, store):
     for unit in deployed_lab.units:
         seen = logs.check_marker(ctx, server(deployed_lab.province, unit))
         assert seen.startswith("marker provision-verify-") and f"/{store['names'][unit.name]}/" in seen, seen
+        floor = logs.check_center_floor(ctx, server(deployed_lab.province, unit))
+        assert floor.endswith("TLS 1.2 with this server's certificate, TLS 1.0/1.1 refused"), floor
     center = server(deployed_lab.province, deployed_lab.center)
     assert "full (warning at" in logs.check_store_disk(ctx, center)
 

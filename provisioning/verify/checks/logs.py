@@ -1,7 +1,11 @@
 """Central logs (role logging): a marker line logged on a unit server (`logger -t provision-verify
 <nonce>`, over SSH) arrives in the center's store (`<store>/<name>/`, the names the role published on
 each server) within MARKER_WAIT seconds; the store's file system on the center is below the warning
-threshold the role published (disk use read as `provision compliance` reads it: provisioning.logstore)."""
+threshold the role published (disk use read as `provision compliance` reads it: provisioning.logstore);
+the center's listener holds its TLS floor, probed from each unit server with that server's own province
+certificate (the listener drops a sender without one, so the floor cannot be probed from here):
+a TLS 1.2 handshake verified against the provincial CA and the center's name works, TLS 1.0 and 1.1
+handshakes fail even with every legacy suite offered."""
 from __future__ import annotations
 
 import secrets
@@ -48,9 +52,34 @@ def check_store_disk(ctx: Context, server: Server) -> str:
     return f"{store}: file system {used}% full (warning at {warn}%)"
 
 
+LEGACY = "DEFAULT:@SECLEVEL=0"    # as tls.py: the client's own floor must not hide a server that accepts them
+
+
+def check_center_floor(ctx: Context, server: Server) -> str:
+    port = int(ctx.fact(ctx.center, "logging", "port"))
+    cert, key, ca = (ctx.fact(server, "pki", k) for k in ("cert", "key", "ca_path"))
+    base = ["openssl", "s_client", "-connect", f"{ctx.center.address}:{port}", "-servername", ctx.center.fqdn,
+            "-verify_hostname", ctx.center.fqdn, "-CAfile", ca, "-verify_return_error", "-cert", cert, "-key", key]
+    seen = {}
+    for flag in ("-tls1_2", "-tls1_1", "-tls1"):
+        argv = base + [flag] + ([] if flag == "-tls1_2" else ["-cipher", LEGACY])
+        # exit status and the session line; `|| true`: a refused handshake is an answer, not an SSH failure
+        out = ctx.ssh(server, ["sh", "-c", f'f=$(mktemp) && {{ {shlex.join(argv)} </dev/null >"$f" 2>&1; '
+                                           'echo rc=$?; grep -m1 "^New, " "$f"; rm -f "$f"; }'])
+        seen[flag] = out.startswith("rc=0") and "Cipher is (NONE)" not in out and "New, TLS" in out, out.strip()
+    ok12, out12 = seen["-tls1_2"]
+    if not ok12:
+        raise AssertionError(f"{ctx.center.name}:{port} from {server.name}: no verified TLS 1.2 handshake ({out12})")
+    for flag, version in (("-tls1", "TLS 1.0"), ("-tls1_1", "TLS 1.1")):
+        if seen[flag][0]:
+            raise AssertionError(f"{ctx.center.name}:{port} from {server.name}: {version} handshake accepted")
+    return f"{ctx.center.name}:{port} from {server.name}: TLS 1.2 with this server's certificate, TLS 1.0/1.1 refused"
+
+
 CENTER_CHECKS = (
     ("logs", "store-disk-use", check_store_disk),
 )
 UNIT_CHECKS = (
     ("logs", "marker-reaches-center", check_marker),
+    ("logs", "center-listener-tls-floor", check_center_floor),
 )
