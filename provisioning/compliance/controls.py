@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .. import logstore
 from ..model import ComplianceSettings
 
 GROUPS = ("network", "host", "application", "data")
@@ -47,9 +48,8 @@ PROBES: dict[str, str] = {
                    "2>/dev/null | grep -E '^(deb |URIs:)'",
     "unattended": "dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null",
     "log_forward": "grep -lsE 'StreamDriver|omrelp' /etc/rsyslog.conf /etc/rsyslog.d/*.conf",
-    "log_store": "cat /etc/provision/logging.json 2>/dev/null",
-    "log_disk": "df -P \"$(sed -n 's/.*\"store\": *\"\\([^\"]*\\)\".*/\\1/p' /etc/provision/logging.json 2>/dev/null)\" "
-                "2>/dev/null | tail -1",
+    "log_store": f"cat {logstore.SETTINGS} 2>/dev/null",
+    "log_disk": logstore.DISK_COMMAND,
     "backup": "test -x /usr/local/sbin/provision-backup && grep -hv '^#' /etc/cron.d/provision-backup 2>/dev/null",
     "ppolicy": "ldapsearch -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// -b '{base_dn}' '(objectClass=pwdPolicy)' "
                "pwdMaxAge pwdInHistory pwdMinLength pwdMaxFailure 2>/dev/null",
@@ -218,11 +218,11 @@ def central_logs(f: Facts, s: ComplianceSettings) -> Outcome:
             return Outcome(FAIL, "the center keeps no central logs (/etc/provision/logging.json missing)")
         days = int(m.group(1))
         evidence = f"central logs kept {days} days (required {s.log_retention_days})"
-        warn = re.search(r'"disk_warn_percent"\s*:\s*(\d+)', store)
-        used = re.search(r"\s(\d+)%\s", f.probes.get("log_disk", "") + " ")
-        full = bool(warn and used and int(used.group(1)) >= int(warn.group(1)))
-        if used:
-            evidence += f"; store {used.group(1)}% full" + (f" (warning at {warn.group(1)}%)" if warn else "")
+        warn = (logstore.parse_settings(store) or {}).get("disk_warn_percent")
+        used = logstore.used_percent(f.probes.get("log_disk", ""))
+        full = warn is not None and used is not None and used >= int(warn)
+        if used is not None:
+            evidence += f"; store {used}% full" + (f" (warning at {warn}%)" if warn is not None else "")
         return Outcome(PASS if days >= s.log_retention_days and not full else FAIL, evidence)
     files = f.probes.get("log_forward", "").split()
     return Outcome(PASS if files else FAIL,

@@ -124,6 +124,8 @@ def province_vars(province: Province) -> dict:
         "province_password_policy": province.settings.security.officials.ppolicy(),
         "province_admin_password_policy": province.settings.security.administrators.ppolicy(),
         "province_webmail_idle_minutes": province.settings.security.webmail_idle_minutes,
+        # the level's shortest retention of the central logs (province.yml `compliance:`)
+        "province_log_retention_min_days": province.settings.compliance.log_retention_days,
         "province_units": [
             {"code": u.code, "name": u.name, "kind": u.kind.value, "parent": u.parent,
              "wan": [str(n) for n in u.wan],

@@ -444,6 +444,33 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
         self.host(name)
         self._repair(st)
 
+    # ---- cut/restore one host's link to an address (tests: WAN outage) ------------------------
+    CUT_TABLE = "provision_lab_cut"
+
+    def cut_link(self, name: str, address: str) -> None:
+        """Drop every packet between lab host `name` and `address`, both ways, as a WAN outage does:
+        nothing is refused or answered, open connections just stop hearing from each other. A table of
+        its own in the host's network namespace, written with the host's nft (deployed servers have
+        nftables); the host stays reachable from this machine. `restore_link` removes it."""
+        ipaddress.ip_address(address)   # ValueError on anything else: it goes into an nft rule
+        h = self.host(name)
+        rules = (f"table inet {self.CUT_TABLE} {{\n"
+                 f"  chain out {{ type filter hook output priority -10; policy accept; ip daddr {address} drop; }}\n"
+                 f"  chain in {{ type filter hook input priority -10; policy accept; ip saddr {address} drop; }}\n"
+                 "}\n")
+        self._nft(h, ["-f", "-"], rules)
+
+    def restore_link(self, name: str) -> None:
+        """Undo every `cut_link` of host `name` (nothing to undo: nothing done)."""
+        h = self.host(name)
+        if self.CUT_TABLE in self._nft(h, ["list", "tables"]):
+            self._nft(h, ["delete", "table", "inet", self.CUT_TABLE])
+
+    def _nft(self, h: LabHost, args: list[str], stdin: str | None = None) -> str:
+        root = self.dir / "hosts" / h.name / "root"
+        return _sh(["ip", "netns", "exec", self._netns(h.name), "chroot", str(root), "nft", *args],
+                   input=stdin).stdout
+
     def _kill(self, pids: list[int | None]) -> None:
         waiting = []
         for pid in pids:

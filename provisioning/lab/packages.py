@@ -28,8 +28,8 @@ LAB_PACKAGES = [
     "auditd", "aide", "clamav", "clamav-daemon", "clamav-freshclam", "clamav-milter", "samba-vfs-modules",
     "unattended-upgrades", "apt-listchanges", "apparmor", "apparmor-utils", "apparmor-profiles", "acct",
     "debsums", "libpam-tmpdir", "apt-show-versions", "sysstat",
-    # not deployed by any role: a test installs it to prove the mail roles coexist with it
-    "rsyslog",
+    # central logs: rsyslog with its TLS (GnuTLS) stream driver
+    "rsyslog", "rsyslog-gnutls",
 ]
 
 

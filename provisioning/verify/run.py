@@ -12,7 +12,7 @@ from .. import paths, secrets
 from ..model import load_province
 from ..render.console import to_plain
 from ..results import OnProgress, ProgressStep
-from .checks import backup, console, directory, dns, fileshare, mail, ntp, pki, proxy, tls, web, webmail
+from .checks import backup, console, directory, dns, fileshare, logs, mail, ntp, pki, proxy, tls, web, webmail
 from .context import CheckFn, CheckList, Context, RoleFacts, Server, provincial_ca
 
 # Order matters: the probe mailbox is written (mail) before mail is tested and before the replicas are
@@ -28,6 +28,7 @@ CENTER_CHECKS: CheckList = (
     *backup.CHECKS,
     *tls.CENTER_CHECKS,
     *pki.CENTER_CHECKS,
+    *logs.CENTER_CHECKS,
 )
 UNIT_CHECKS: CheckList = (
     *directory.UNIT_CHECKS,
@@ -40,6 +41,7 @@ UNIT_CHECKS: CheckList = (
     *backup.CHECKS,
     *tls.UNIT_CHECKS,
     *pki.UNIT_CHECKS,
+    *logs.UNIT_CHECKS,
 )
 
 

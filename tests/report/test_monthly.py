@@ -32,6 +32,7 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 
+from provisioning.logstore import StoreUse
 from provisioning.model import load_province
 from provisioning.report import figures, monthly, outputs
 from provisioning.report.directory import PersonStatus as Person
@@ -285,3 +286,18 @@ def test_forms_submitted_on_the_console_are_copied_from_the_center(tmp_path, mon
     fact.write_text(json.dumps({"url": "https://console.bentre.gov.vn/"}))
     inputs = monthly.gather(province, month)
     assert len(inputs.failed) == 1 and "report_dir" in inputs.failed[0] and "--tags console" in inputs.failed[0]
+
+
+def test_a_central_log_store_past_its_threshold_is_a_notice(tmp_path):
+    inv = tmp_path / "rep"
+    write_province(inv)
+    province, when = load_province(inv), Month.parse(MONTH)
+    full = figures.Inputs(log_store=StoreUse("c-srv01", "/var/log/central", 91, 80, 180))
+    notices = figures.compute(province, when, full, "vi").notices
+    assert ("Cảnh báo: kho nhật ký tập trung /var/log/central trên c-srv01 đã dùng 91% dung lượng đĩa "
+            "(ngưỡng cảnh báo 80%). Cần giải phóng dung lượng hoặc mở rộng đĩa.") in notices
+    en = figures.compute(province, when, full, "en").notices
+    assert any("central log store /var/log/central on c-srv01 is 91% full (warning at 80%)" in n for n in en)
+    below = figures.Inputs(log_store=StoreUse("c-srv01", "/var/log/central", 79, 80, 180))
+    assert not any("log store" in n or "kho nhật ký" in n for n in
+                   figures.compute(province, when, below, "en").notices + figures.compute(province, when, below, "vi").notices)
