@@ -57,7 +57,10 @@ PROBES: dict[str, str] = {
 }
 
 TLS_SERVICES = ("ldap", "smtp", "submission", "imap", "web")
-MAIL_CHECKS = ("25-relay-refused", "25-spoofed-sender-refused", "587-dkim-signed")
+MAIL_CHECKS = ("25-relay-refused", "25-spoofed-sender-refused", "587-dkim-signed",
+               # sender authentication (verify/checks/mailauth.py)
+               "587-from-bound-to-login", "587-null-sender-after-login-refused", "25-forged-domain-sender-refused",
+               "25-forged-from-refused", "25-authentication-results")
 
 
 @dataclass
@@ -278,7 +281,7 @@ def sessions(f: Facts, s: ComplianceSettings) -> Outcome:
 def mail_security(f: Facts, s: ComplianceSettings) -> Outcome:
     if not f.center:
         return Outcome(NA, "mail is delivered on the center")
-    return _verify_outcome(_verify(f, names=MAIL_CHECKS), "mail relay, spoofing and DKIM")
+    return _verify_outcome(_verify(f, names=MAIL_CHECKS), "mail relay, sender authentication and DKIM")
 
 
 def _t(vi: str, en: str) -> dict[str, str]:

@@ -18,6 +18,8 @@ ROOTFS_LATER = ["cron@trixie", "logrotate@trixie", "systemd-standalone-sysusers@
 LAB_PACKAGES = [
     "slapd", "slapd-contrib", "ldap-utils",
     "postfix", "postfix-ldap", "dovecot-imapd", "dovecot-lmtpd", "dovecot-ldap", "opendkim",
+    # mail authentication on the center: SPF policy, DMARC, the submission sender milter (python3-milter)
+    "postfix-policyd-spf-python", "opendmarc", "dbconfig-mysql", "python3-milter",
     "bind9", "bind9-dnsutils",
     "nginx",
     "chrony", "nftables", "openssl", "rsync", "sudo",

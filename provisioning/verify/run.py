@@ -12,7 +12,8 @@ from .. import paths, secrets
 from ..model import load_province
 from ..render.console import to_plain
 from ..results import OnProgress, ProgressStep
-from .checks import backup, console, directory, dns, fileshare, logs, mail, ntp, pki, proxy, tls, web, webmail
+from .checks import (backup, console, directory, dns, fileshare, logs, mail, mailauth, ntp, pki, proxy, tls, web,
+                     webmail)
 from .context import CheckFn, CheckList, Context, RoleFacts, Server, provincial_ca
 
 # Order matters: the probe mailbox is written (mail) before mail is tested and before the replicas are
@@ -20,6 +21,7 @@ from .context import CheckFn, CheckList, Context, RoleFacts, Server, provincial_
 CENTER_CHECKS: CheckList = (
     *directory.CENTER_CHECKS,
     *mail.CENTER_CHECKS,
+    *mailauth.CENTER_CHECKS,
     *dns.CENTER_CHECKS,
     *web.CENTER_CHECKS,
     *ntp.CHECKS,
