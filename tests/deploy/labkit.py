@@ -20,9 +20,11 @@ def read_ca(lab, center: str) -> str:
 
 
 def ldap(address: str, ca_pem: str, dn: str, password: str, name: str) -> Connection:
-    """Bound over StartTLS; the server's certificate must chain to the CA and carry `name`."""
+    """Bound over StartTLS; the server's certificate must chain to the CA and carry `name`. Referrals
+    are returned, never followed."""
     tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_data=ca_pem, valid_names=[name])
-    conn = Connection(Server(address, port=389, tls=tls, connect_timeout=5), user=dn, password=password)
+    conn = Connection(Server(address, port=389, tls=tls, connect_timeout=5), user=dn, password=password,
+                      auto_referrals=False)   # a replica's referral is an answer to check, not to follow
     conn.open()
     assert conn.start_tls() and conn.bind(), conn.result
     return conn
