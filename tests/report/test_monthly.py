@@ -47,7 +47,7 @@ PEOPLE = [Person("a1", A, "A1", True, True), Person("a2", A, "A2", True, True), 
 
 
 @pytest.fixture
-def built(tmp_path, monkeypatch, sshd):
+def built(tmp_path, monkeypatch, sshd):  # noqa: F811  (the sshd fixture, imported above)
     monkeypatch.setenv("PROVISION_DATA", str(tmp_path / "var"))
     logs, inv = tmp_path / "remote-logs", tmp_path / "rep"
     write_logs(logs)
