@@ -25,6 +25,7 @@ APT_PKGS=(
   poppler-utils fonts-dejavu-core fonts-dejavu-extra  # PDF reports: fonts with Vietnamese glyphs (the
                                                     # serif italics are in -extra), pdftotext
   chromium chromium-driver                          # the console's browser tests (Selenium; never a downloaded browser)
+  lynis                                             # tests/bench/lynis_bench.py copies it into lab servers
 )
 
 [ "$(id -u)" = 0 ] || { echo "bootstrap: run as root (the lab needs namespaces and mounts)" >&2; exit 2; }

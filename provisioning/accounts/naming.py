@@ -5,6 +5,7 @@ change keeps it) nor given to anyone else (the plan passes every uid ever issued
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -19,6 +20,7 @@ RESERVED = frozenset({
 })
 
 
+@functools.lru_cache(maxsize=65536)   # a roster repeats its family, middle and given names
 def fold(text: str) -> str:
     """Lower-case ASCII letters only. `đ`/`Đ` have no Unicode decomposition, so they are mapped by hand."""
     text = text.replace("đ", "d").replace("Đ", "D")

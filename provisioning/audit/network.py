@@ -21,6 +21,7 @@ import hashlib
 import re
 from typing import Any, Callable, ClassVar
 
+from ..transport import ssh
 from .deadline import Deadline, Watchdog, open_socket
 from .messages import HostProblem
 
@@ -379,8 +380,10 @@ class Comware(Driver):
         return facts
 
 
-def collect(host, deadline: Deadline, watchdog: Watchdog) -> dict[str, Any]:
-    """Connect with netmiko over our own socket (so the watchdog can cut it), enable, run the driver."""
+def collect(host, deadline: Deadline, watchdog: Watchdog, policy: ssh.HostKeyPolicy) -> tuple[dict[str, Any], bool]:
+    """Connect with netmiko over our own socket (so the watchdog can cut it) and the province's host-key
+    policy (the key is checked before the password is sent), enable, run the driver; (facts, whether the
+    key was accepted as a first contact)."""
     driver_cls = DRIVERS.get(host.device_type or "")
     if driver_cls is None:
         raise Unsupported("device_type", device_type=host.device_type, have=", ".join(sorted(DRIVERS)))
@@ -395,13 +398,16 @@ def collect(host, deadline: Deadline, watchdog: Watchdog) -> dict[str, Any]:
             secret=str(secret) if secret is not None else "", sock=sock,
             key_file=str(host.key_file) if host.key_file else None, use_keys=bool(host.key_file),
             allow_agent=False, conn_timeout=deadline.remaining(), banner_timeout=deadline.remaining(),
-            auth_timeout=deadline.remaining(), session_log=None)
+            auth_timeout=deadline.remaining(), session_log=None, auto_connect=False)
+        client, guard = ssh.guarded_client(policy)
+        conn._build_ssh_client = lambda: client   # netmiko's own client would accept any key
         try:
+            conn._open()
             if secret is not None and not conn.check_enable_mode():
                 try:
                     conn.enable()
                 except (ValueError, OSError) as e:  # netmiko: "Failed to enter enable mode", or a read timeout
                     raise EnableRefused("enable", user=host.user) from e
-            return driver_cls(conn, deadline).collect()
+            return driver_cls(conn, deadline).collect(), guard.accepted
         finally:
             conn.disconnect()

@@ -117,11 +117,9 @@ def audit_host(province: Province, host: Host, baseline: Baseline, timeout: floa
             raise network.Unsupported("windows")
         if host.password and "{{" in host.password.get_secret_value():
             raise TemplatedSecret("templated_secret")  # sending "{{ vault_pw }}" as a password helps no one
-        if host.is_network:
-            facts = network.collect(host, deadline, watchdog)
-        else:
-            facts, first_contact = linux.collect(host, deadline, watchdog, ssh.policy(province, host))
-            host_key = "accepted_new" if first_contact else "known"
+        collect = network.collect if host.is_network else linux.collect
+        facts, first_contact = collect(host, deadline, watchdog, ssh.policy(province, host))
+        host_key = "accepted_new" if first_contact else "known"
     except Exception as e:  # noqa: BLE001 - any failure of one host becomes that host's status
         status, code, params = classify(e, deadline, host)
         params = _scrub(params, host)

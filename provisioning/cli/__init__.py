@@ -12,7 +12,7 @@ import typer
 from .. import errors
 from ..model import InventoryError
 from ..render.console import err_console, error
-from . import accounts, audit, backup, compliance, console, deploy, inventory, lab, report, verify
+from . import accounts, audit, backup, compliance, console, deploy, inventory, lab, pki, report, verify
 
 app = typer.Typer(
     help="Provincial e-government infrastructure: audit unit LANs, deploy baseline services, "
@@ -27,6 +27,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(backup.app, name="backup")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(console.app, name="console")
+app.add_typer(pki.app, name="pki")
 app.command("deploy")(deploy.run)
 app.command("verify")(verify.run)
 app.command("compliance")(compliance.run)

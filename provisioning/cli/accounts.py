@@ -1,6 +1,7 @@
 """`provision accounts ...`: identities and mailboxes from the HR roster."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -10,11 +11,12 @@ from .. import errors
 from ..accounts import sample as sample_mod
 from ..accounts import service
 from ..accounts.plan import Plan
-from ..roster import RosterError
 from ..model import load_province
 from ..render import i18n
 from ..render.console import console, err_console, print_json, table
 from ..results import ProgressStep
+from ..roster import RosterError
+from ..roster import messages as roster_messages
 from .common import InventoryOpt, JsonOpt, LangOpt
 
 app = typer.Typer(help="Keep directory identities and mailboxes in step with the HR roster.", no_args_is_help=True)
@@ -108,14 +110,15 @@ def render_plan(plan: Plan, lang: str) -> None:
         console.print(f"roster: {plan.converted_from} -> Unicode", highlight=False)
 
 
-def _roster_problems(e: RosterError, json: bool) -> int:
+def _roster_problems(e: RosterError, json: bool, lang: str) -> int:
     if json:
-        print_json({"valid": False, "file": str(e.path), "problems": e.problems})
+        print_json({"valid": False, "file": str(e.path),
+                    "problems": [{**asdict(p), "text": p.text(lang)} for p in e.problems]})
     else:
-        err_console.print(f"{e.path}: {len(e.problems)} problem(s), nothing was changed:", markup=False,
+        err_console.print(roster_messages.where("header", lang, path=e.path, n=len(e.problems)), markup=False,
                           highlight=False)
         for p in e.problems:
-            err_console.print(f"  {p}", markup=False, highlight=False)
+            err_console.print(f"  {p.line(lang)}", markup=False, highlight=False)
     return errors.BAD_INPUT
 
 
@@ -127,7 +130,7 @@ def plan_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv (UTF-8, UT
     try:
         r = service.read(ctx, roster)
     except RosterError as e:
-        return _roster_problems(e, json)
+        return _roster_problems(e, json, lang)
     plan = service.make_plan(ctx, r)
     if out:
         service.write_json(service._private_dir(out) / "plan.json", plan)
@@ -152,7 +155,7 @@ def apply_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv or .xlsx"
     try:
         r = service.read(ctx, roster)
     except RosterError as e:
-        return _roster_problems(e, json)
+        return _roster_problems(e, json, lang)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), console=err_console, transient=True, disable=json) as bar:
         tasks: dict[str, int] = {}

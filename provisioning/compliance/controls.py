@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .. import logstore
 from ..model import ComplianceSettings
 
 GROUPS = ("network", "host", "application", "data")
@@ -23,17 +24,32 @@ PASS, FAIL, NA, MANUAL = "pass", "fail", "na", "manual"
 PROBES: dict[str, str] = {
     "chrony": "pgrep -x chronyd >/dev/null && echo running || echo stopped",
     "firewall": "nft list ruleset 2>/dev/null | grep -Eo 'hook input priority [^;]+; policy [a-z]+' | head -1",
-    "sshd": "sshd -T 2>/dev/null | grep -Ei '^(permitrootlogin|passwordauthentication) '",
+    "sshd": "sshd -T 2>/dev/null | grep -Ei '^(permitrootlogin|passwordauthentication|allowtcpforwarding) '",
+    # the idle timeout of login shells (sshd's keep-alives never end an idle session: the client answers)
+    "shell_idle": "grep -hsE '^[[:space:]]*(readonly[[:space:]]+|export[[:space:]]+)?TMOUT=[0-9]+' /etc/profile "
+                  "/etc/profile.d/*.sh /etc/bash.bashrc | head -1",
     "auditd": "pgrep -x auditd >/dev/null && echo running || echo stopped",
+    # the role hardening's evidence: its published state, the audit rules on disk and in the kernel,
+    # AIDE's schedule and latest report, ClamAV's signatures and what hands files and mail to clamd
+    "hardening": "cat /etc/ansible/facts.d/hardening.fact 2>/dev/null",
+    "audit_rules": "grep -hoE -- '-k (identity|privilege|config)\\b' /etc/audit/rules.d/*.rules 2>/dev/null "
+                   "| sort -u",
+    "audit_loaded": "auditctl -l 2>/dev/null | grep -oE 'key=(identity|privilege|config)\\b' | sort -u",
     "aide": "test -s /var/lib/aide/aide.db && echo database || echo none",
+    "aide_schedule": "grep -h provision-aide-check /etc/cron.d/provision-aide 2>/dev/null; "
+                     "ls -t /var/log/aide/ 2>/dev/null | head -1",
     "clamav": "pgrep -x clamd >/dev/null && echo running || echo stopped",
+    "clamav_signatures": "ls /var/lib/clamav/ 2>/dev/null | grep -E '[.](cvd|cld|ndb|hdb)$'",
+    "clamav_mail": "postconf -h smtpd_milters 2>/dev/null; pgrep -x clamav-milter >/dev/null && echo milter running",
+    # "<shares> <shares scanned by virusfilter>" on a file server
+    "clamav_share": "test -f /etc/samba/smb.conf && awk '/^\\[/ && !/^\\[global\\]/ {n++} "
+                    "/^[ \\t]*vfs objects.*virusfilter/ {v++} END {print n+0, v+0}' /etc/samba/smb.conf",
     "apt_sources": "cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources "
                    "2>/dev/null | grep -E '^(deb |URIs:)'",
     "unattended": "dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null",
     "log_forward": "grep -lsE 'StreamDriver|omrelp' /etc/rsyslog.conf /etc/rsyslog.d/*.conf",
-    "log_store": "cat /etc/provision/logging.json 2>/dev/null",
-    "log_disk": "df -P \"$(sed -n 's/.*\"store\": *\"\\([^\"]*\\)\".*/\\1/p' /etc/provision/logging.json 2>/dev/null)\" "
-                "2>/dev/null | tail -1",
+    "log_store": f"cat {logstore.SETTINGS} 2>/dev/null",
+    "log_disk": logstore.DISK_COMMAND,
     "backup": "test -x /usr/local/sbin/provision-backup && grep -hv '^#' /etc/cron.d/provision-backup 2>/dev/null",
     "ppolicy": "ldapsearch -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// -b '{base_dn}' '(objectClass=pwdPolicy)' "
                "pwdMaxAge pwdInHistory pwdMinLength pwdMaxFailure 2>/dev/null",
@@ -41,7 +57,10 @@ PROBES: dict[str, str] = {
 }
 
 TLS_SERVICES = ("ldap", "smtp", "submission", "imap", "web")
-MAIL_CHECKS = ("25-relay-refused", "25-spoofed-sender-refused", "587-dkim-signed")
+MAIL_CHECKS = ("25-relay-refused", "25-spoofed-sender-refused", "587-dkim-signed",
+               # sender authentication (verify/checks/mailauth.py)
+               "587-from-bound-to-login", "587-null-sender-after-login-refused", "25-forged-domain-sender-refused",
+               "25-forged-from-refused", "25-authentication-results")
 
 
 @dataclass
@@ -104,7 +123,14 @@ def admin_access(f: Facts, s: ComplianceSettings) -> Outcome:
     root, password = opts.get("permitrootlogin", "?"), opts.get("passwordauthentication", "?")
     allowed = {"no"} if s.root_login == "no" else {"no", "prohibit-password", "without-password"}
     evidence = f"sshd -T: permitrootlogin {root}, passwordauthentication {password}"
-    return Outcome(PASS if root in allowed and password == "no" else FAIL, evidence)
+    ok = root in allowed and password == "no"
+    forwarding = opts.get("allowtcpforwarding", "?").strip()
+    evidence += f", allowtcpforwarding {forwarding}"
+    m = re.search(r"TMOUT=(\d+)", f.probes.get("shell_idle", ""))
+    idle = int(m.group(1)) if m else 0
+    evidence += f"; idle shells end after {idle} s (TMOUT)" if idle else "; idle shells never end (no TMOUT)"
+    ok = ok and forwarding == "no" and 0 < idle <= s.admin_idle_minutes * 60
+    return Outcome(PASS if ok else FAIL, evidence)
 
 
 def time_sync(f: Facts, s: ComplianceSettings) -> Outcome:
@@ -116,16 +142,66 @@ def time_sync(f: Facts, s: ComplianceSettings) -> Outcome:
     return Outcome(PASS if running and (answered or not ntp) else FAIL, evidence)
 
 
-def _running(probe: str, what: str) -> Callable[[Facts, ComplianceSettings], Outcome]:
-    def check(f: Facts, s: ComplianceSettings) -> Outcome:
-        state = f.probes.get(probe, "").strip() or "not found"
-        return Outcome(PASS if state == "running" else FAIL, f"{what}: {state}")
-    return check
+def _hardening_fact(f: Facts, key: str) -> str:
+    """A value of the role hardening's published state (/etc/ansible/facts.d/hardening.fact), "" if absent."""
+    m = re.search(rf'"{key}"\s*:\s*("([^"]*)"|true|false)', f.probes.get("hardening", ""))
+    return "" if not m else (m.group(2) if m.group(2) is not None else m.group(1))
+
+
+AUDIT_KEYS = ("config", "identity", "privilege")
+
+
+def audit(f: Facts, s: ComplianceSettings) -> Outcome:
+    running = f.probes.get("auditd", "").strip() == "running"
+    on_disk = sorted(set(re.findall(r"-k (\w+)", f.probes.get("audit_rules", ""))) & set(AUDIT_KEYS))
+    loaded = sorted(set(re.findall(r"key=(\w+)", f.probes.get("audit_loaded", ""))) & set(AUDIT_KEYS))
+    rules = f"rules on disk: {', '.join(on_disk) or 'none'}"
+    if running:
+        ok = loaded == list(AUDIT_KEYS)
+        return Outcome(PASS if ok else FAIL, f"auditd running; rules loaded: {', '.join(loaded) or 'none'}; {rules}")
+    if _hardening_fact(f, "audit_kernel") == "false" and on_disk == list(AUDIT_KEYS):
+        # a container or lab host: the kernel answers audit requests only from its initial PID namespace;
+        # the host that owns the kernel audits it
+        return Outcome(NA, f"auditd configured, not started: the kernel refuses audit control here "
+                           f"(shared kernel; its owner audits it); {rules}")
+    return Outcome(FAIL, f"auditd: {f.probes.get('auditd', '').strip() or 'not found'}; {rules}")
 
 
 def file_integrity(f: Facts, s: ComplianceSettings) -> Outcome:
     ok = f.probes.get("aide", "").strip() == "database"
-    return Outcome(PASS if ok else FAIL, "AIDE database /var/lib/aide/aide.db " + ("present" if ok else "missing"))
+    evidence = "AIDE database /var/lib/aide/aide.db " + ("present" if ok else "missing")
+    lines = f.probes.get("aide_schedule", "").splitlines()
+    cron = next((line.strip() for line in lines if "provision-aide-check" in line), "")
+    report = next((line.strip() for line in lines if line.strip().startswith("check-")), "")
+    if "aide_schedule" in f.probes:
+        # the database alone proves nothing: the check must run (daily) and leave its report
+        evidence += f"; daily check: {cron.split(' root ')[0] if cron else 'not scheduled'}"
+        evidence += f"; latest report /var/log/aide/{report}" if report else "; no report yet"
+        ok = ok and bool(cron)
+    return Outcome(PASS if ok else FAIL, evidence)
+
+
+def malware(f: Facts, s: ComplianceSettings) -> Outcome:
+    running = f.probes.get("clamav", "").strip() == "running"
+    evidence = f"clamd: {f.probes.get('clamav', '').strip() or 'not found'}"
+    ok = running
+    if "clamav_signatures" in f.probes:
+        sigs = f.probes["clamav_signatures"].split()
+        evidence += f"; signatures: {', '.join(sigs) or 'none'}"
+        ok = ok and bool(sigs)
+    mail = f.probes.get("clamav_mail", "")
+    if f.center and "clamav_mail" in f.probes:
+        milter = _hardening_fact(f, "milter")
+        wired = bool(milter) and milter in mail and "milter running" in mail
+        evidence += f"; mail scanned by clamav-milter ({milter})" if wired else "; mail not scanned by ClamAV"
+        ok = ok and wired
+    share = f.probes.get("clamav_share", "").split()
+    if len(share) == 2 and share[0] != "0":    # a file server: every share's vfs objects include virusfilter
+        every = share[0] == share[1]
+        evidence += ("; file shares scanned (Samba virusfilter)" if every
+                     else f"; file shares not scanned ({share[1]} of {share[0]} scanned)")
+        ok = ok and every
+    return Outcome(PASS if ok else FAIL, evidence)
 
 
 def patching(f: Facts, s: ComplianceSettings) -> Outcome:
@@ -145,11 +221,11 @@ def central_logs(f: Facts, s: ComplianceSettings) -> Outcome:
             return Outcome(FAIL, "the center keeps no central logs (/etc/provision/logging.json missing)")
         days = int(m.group(1))
         evidence = f"central logs kept {days} days (required {s.log_retention_days})"
-        warn = re.search(r'"disk_warn_percent"\s*:\s*(\d+)', store)
-        used = re.search(r"\s(\d+)%\s", f.probes.get("log_disk", "") + " ")
-        full = bool(warn and used and int(used.group(1)) >= int(warn.group(1)))
-        if used:
-            evidence += f"; store {used.group(1)}% full" + (f" (warning at {warn.group(1)}%)" if warn else "")
+        warn = (logstore.parse_settings(store) or {}).get("disk_warn_percent")
+        used = logstore.used_percent(f.probes.get("log_disk", ""))
+        full = warn is not None and used is not None and used >= int(warn)
+        if used is not None:
+            evidence += f"; store {used}% full" + (f" (warning at {warn}%)" if warn is not None else "")
         return Outcome(PASS if days >= s.log_retention_days and not full else FAIL, evidence)
     files = f.probes.get("log_forward", "").split()
     return Outcome(PASS if files else FAIL,
@@ -205,7 +281,7 @@ def sessions(f: Facts, s: ComplianceSettings) -> Outcome:
 def mail_security(f: Facts, s: ComplianceSettings) -> Outcome:
     if not f.center:
         return Outcome(NA, "mail is delivered on the center")
-    return _verify_outcome(_verify(f, names=MAIL_CHECKS), "mail relay, spoofing and DKIM")
+    return _verify_outcome(_verify(f, names=MAIL_CHECKS), "mail relay, sender authentication and DKIM")
 
 
 def _t(vi: str, en: str) -> dict[str, str]:
@@ -218,17 +294,22 @@ CONTROLS: list[Control] = [
     Control("net-firewall", "network", _t("Kiểm soát truy cập vào", "Inbound access control"),
             _t("Tường lửa chặn mặc định chiều vào", "Firewall drops inbound traffic by default"), firewall),
     Control("net-admin", "network", _t("Quản trị từ xa an toàn", "Secure remote administration"),
-            _t("SSH không dùng mật khẩu; root: {root_login}", "SSH without passwords; root login: {root_login}"),
+            _t("SSH không dùng mật khẩu, không chuyển tiếp TCP, phiên rỗi kết thúc sau {admin_idle_minutes} phút; "
+               "root: {root_login}",
+               "SSH without passwords, no TCP forwarding, idle sessions end after {admin_idle_minutes} min; "
+               "root login: {root_login}"),
             admin_access),
     Control("host-time", "host", _t("Đồng bộ thời gian", "Time synchronisation"),
             _t("NTP trên mọi thành phần", "NTP on every component"), time_sync),
     Control("host-malware", "host", _t("Phòng chống mã độc", "Malware protection"),
-            _t("Bảo vệ thời gian thực (ClamAV)", "Real-time protection (ClamAV)"), _running("clamav", "clamd")),
+            _t("Bảo vệ thời gian thực (ClamAV): thư và tệp chia sẻ được quét",
+               "Real-time protection (ClamAV): mail and file shares scanned"), malware),
     Control("host-audit", "host", _t("Ghi nhật ký kiểm toán", "Audit logging"),
             _t("auditd ghi thay đổi định danh, đặc quyền, cấu hình",
-               "auditd records identity, privilege and configuration changes"), _running("auditd", "auditd")),
+               "auditd records identity, privilege and configuration changes"), audit),
     Control("host-integrity", "host", _t("Toàn vẹn tệp", "File integrity"),
-            _t("Kiểm tra tổng kiểm (AIDE)", "Checksums of important files (AIDE)"), file_integrity),
+            _t("Kiểm tra tổng kiểm (AIDE) hằng ngày", "Checksums of important files (AIDE), checked daily"),
+            file_integrity),
     Control("host-patching", "host", _t("Cập nhật bản vá", "Patching"),
             _t("Nguồn bản vá tập trung, cập nhật tự động", "Central patch source, automatic updates"), patching),
     Control("app-password", "application", _t("Chính sách mật khẩu quản trị", "Administrator password policy"),

@@ -41,7 +41,8 @@ def _secret_key(d: Path) -> str:
     return p.read_text().strip()
 
 
-def django_settings(cfg: ConsoleConfig, d: Path, dns_zone: str) -> dict:
+def django_settings(cfg: ConsoleConfig, d: Path, dns_zone: str, idle_minutes: int = 15) -> dict:
+    """`idle_minutes`: the longest idle time of a session (officials'), for the session files' expiry."""
     hosts = cfg.allowed_hosts or ["localhost", "127.0.0.1", cfg.host, f"console.{dns_zone}"]
     (d / "sessions").mkdir(mode=0o700, exist_ok=True)
     (d / "cache").mkdir(mode=0o700, exist_ok=True)
@@ -70,7 +71,7 @@ def django_settings(cfg: ConsoleConfig, d: Path, dns_zone: str) -> dict:
         SESSION_ENGINE="django.contrib.sessions.backends.file",
         SESSION_FILE_PATH=str(d / "sessions"),
         SESSION_COOKIE_NAME="console_session",
-        SESSION_COOKIE_AGE=cfg.session_idle_minutes * 60,
+        SESSION_COOKIE_AGE=idle_minutes * 60,
         SESSION_SAVE_EVERY_REQUEST=True,          # idle expiry: every request moves it on
         SESSION_EXPIRE_AT_BROWSER_CLOSE=True,
         SESSION_COOKIE_HTTPONLY=True,
@@ -120,7 +121,8 @@ def build(cfg: ConsoleConfig):
     from django.conf import settings
 
     if not settings.configured:   # Django's settings are per process: one province per process
-        settings.configure(**django_settings(cfg, st.dir, st.province.dns_zone))
+        settings.configure(**django_settings(cfg, st.dir, st.province.dns_zone,
+                                             max(st.idle_minutes(False), st.idle_minutes(True))))
         django.setup()
     _STATE = st
     from django.core.wsgi import get_wsgi_application

@@ -6,10 +6,14 @@
     secure_cookies: true                         # behind TLS (nginx): cookies only over HTTPS
     trusted_proxies: [127.0.0.1]                 # X-Forwarded-For is believed only from these
     allowed_hosts: [console.bentre.gov.vn]       # default: localhost, the listen address, console.<dns zone>
-    session_idle_minutes: 15                     # officials; administrators get admin_idle_minutes
-    admin_idle_minutes: 15
+    session_idle_minutes: 15                     # optional: shorter than the province's idle time (officials)
+    admin_idle_minutes: 5                        # optional: the same for administrators
     upload_max_mb: 20
     login_limit: {per_address: 20, per_user: 5, window_minutes: 15}
+
+The idle time after which a session ends is the province's policy, province.yml
+`security.console_idle_minutes` (model/settings.py SecuritySettings); the two settings above may only
+shorten it (the role makes administrators' sessions shorter), never lengthen it.
 
 Everything the console keeps (sessions, second factors, uploaded rosters and their plans, the secret
 key) lives in `<data dir>/<province>/console/`, owner-only: the service runs as an unprivileged user
@@ -40,8 +44,8 @@ class ConsoleConfig(BaseModel):
     secure_cookies: bool = False
     trusted_proxies: list[str] = Field(default_factory=list)
     allowed_hosts: list[str] = Field(default_factory=list)
-    session_idle_minutes: int = Field(15, ge=1)
-    admin_idle_minutes: int = Field(15, ge=1)
+    session_idle_minutes: int | None = Field(None, ge=1)
+    admin_idle_minutes: int | None = Field(None, ge=1)
     upload_max_mb: int = Field(20, ge=1)
     login_limit: LoginLimit = Field(default_factory=LoginLimit)
 

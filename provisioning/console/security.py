@@ -33,9 +33,14 @@ class HeadersMiddleware:
         return response
 
 
+# The clock idle sessions are measured with; tests move it (nothing reachable over HTTP changes it).
+clock = time.time
+
+
 class SessionMiddleware:
-    """Puts the logged-in official on the request (request.official, a dict, or None); administrators'
-    sessions end after admin_idle_minutes without a request."""
+    """Puts the logged-in official on the request (request.official, a dict, or None); a session ends
+    after the province's idle time without a request (State.idle_minutes: shorter for administrators
+    when the console's settings say so)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -46,12 +51,13 @@ class SessionMiddleware:
         s = request.session
         who = s.get("official")
         if who:
-            idle = state().cfg.admin_idle_minutes if who.get("privileged") else state().cfg.session_idle_minutes
-            if time.time() - s.get("seen", 0) > idle * 60:
+            idle = state().idle_minutes(bool(who.get("privileged")))
+            now = clock()
+            if now - s.get("seen", 0) > idle * 60:
                 s.flush()
                 who = None
             else:
-                s["seen"] = int(time.time())
+                s["seen"] = int(now)
         request.official = who
         return self.get_response(request)
 

@@ -109,6 +109,13 @@ class State:
     def province(self) -> Province:
         return self.ctx.province
 
+    def idle_minutes(self, privileged: bool) -> int:
+        """How long a session may stay without a request: the province's `security.console_idle_minutes`,
+        shortened by the console's own setting for officials or administrators when that is smaller."""
+        minutes = self.province.settings.security.console_idle_minutes
+        own = self.cfg.admin_idle_minutes if privileged else self.cfg.session_idle_minutes
+        return min(minutes, own) if own else minutes
+
     @classmethod
     def load(cls, cfg: ConsoleConfig) -> "State":
         from .app import console_dir
@@ -148,7 +155,10 @@ class State:
         d = self.dir / "plans" / token
         return d if d.is_dir() else None
 
-    def write_json(self, path: Path, obj) -> None:
+    def write_json(self, path: Path, obj):
+        """Write `obj` as JSON (owner-only); returns it as plain data (what reading the file gives)."""
         from ..render.console import to_plain
 
-        _write_private(path, json.dumps(to_plain(obj), ensure_ascii=False))
+        plain = to_plain(obj)
+        _write_private(path, json.dumps(plain, ensure_ascii=False))
+        return plain

@@ -8,6 +8,8 @@ import re
 import threading
 import time
 import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
@@ -22,7 +24,7 @@ from ..errors import BadInput, OperationFailed
 from ..render import i18n
 from ..report import forms as report_forms
 from ..report.period import Month
-from . import texts  # noqa: F401  (registers the console's messages)
+from . import security, texts  # noqa: F401  (texts registers the console's messages)
 from .app import HERE, state
 from .state import Job
 from .security import (CSP_DOCUMENT, allowed, clear_attempts, client_ip, failed_attempt, forbidden, lang_of,
@@ -154,7 +156,7 @@ def _complete(request):
     pending.pop("must_change", None)
     request.session.cycle_key()
     request.session["official"] = pending
-    request.session["seen"] = int(time.time())
+    request.session["seen"] = int(security.clock())
     _note(request, "console-login", pending["uid"], {"roles": access.Roles(pending["hr"], pending["office"],
                                                                            pending["admin_units"]).names()},
           unit=pending.get("unit"), operator=pending["uid"])
@@ -295,37 +297,6 @@ def accounts_home(request):
     return _render(request, "upload.html", {"holder": holder, "max_mb": state().cfg.upload_max_mb})
 
 
-ROSTER_REASONS = [  # the roster reader's reasons, in Vietnamese for the page
-    (r"^missing hr_id", "thiếu mã cán bộ"),
-    (r"^duplicate hr_id \(also on row (\d+)\)", r"trùng mã cán bộ (đã có ở dòng \1)"),
-    (r"^empty (.+)$", r"bỏ trống \1"),
-    (r"^missing unit code", "thiếu mã đơn vị"),
-    (r"^unknown unit code", "mã đơn vị không có trong danh sách đơn vị của tỉnh"),
-    (r"^longer than (\d+) characters", r"dài quá \1 ký tự"),
-    (r"^missing column", "thiếu cột bắt buộc"),
-    (r"^the file is empty", "tệp rỗng"),
-    (r"^file not found", "không tìm thấy tệp"),
-    (r"^cannot read the file", "không đọc được tệp"),
-    (r"^second column for", "cột bị lặp"),
-    (r"^expected Có or Không", "cần ghi Có hoặc Không"),
-    (r"^unknown status", "trạng thái không hợp lệ; ghi Đang công tác, Nghỉ việc, Nghỉ hưu hoặc Chuyển công tác"),
-    (r"^impossible character\(s\) in a name: (.*)$", r"ký tự không hợp lệ trong họ tên: \1"),
-    (r"^a position is text", "chức vụ phải là chữ, không được bắt đầu bằng =, +, - hoặc @ (công thức bảng tính)"),
-    (r"^a space, apostrophe or hyphen", "dấu cách, dấu nháy hoặc gạch nối chỉ được đứng giữa các chữ của tên"),
-]
-
-
-def _reason(text: str, lang: str) -> str:
-    if lang != "vi":
-        return text
-    for pat, vi in ROSTER_REASONS:
-        if re.search(pat, text):
-            return re.sub(pat + ".*", vi, text, count=1, flags=re.S) if "\\" in vi else vi
-    if "not a valid" in text or "invalid" in text or "expected" in text:
-        return f"giá trị không hợp lệ ({text})"
-    return text
-
-
 @need("hr")
 @require_POST
 def plan(request):
@@ -354,7 +325,7 @@ def plan(request):
         if not hasattr(e, "problems"):   # the roster reader's RosterError lists every problem
             return _render(request, "upload.html", {"error": str(e).replace(str(path), f.name)}, status=400)
         lang = lang_of(request)
-        problems = [{"row": p.row or "", "column": p.column, "value": p.value, "reason": _reason(p.reason, lang)}
+        problems = [{"row": p.row or "", "column": p.column, "value": p.value, "reason": p.text(lang)}
                     for p in e.problems]
         _note(request, "console-roster-refused", "-", {"file": f.name[:100], "problems": len(problems)})
         return _render(request, "upload.html", {"problems": problems, "filename": f.name}, status=400)
@@ -363,45 +334,91 @@ def plan(request):
         p = accounts.make_plan(st.ctx, roster, observed)
     except OperationFailed as e:
         return _render(request, "upload.html", {"error": str(e)}, status=503)
-    st.write_json(d / "plan.json", p)
-    st.write_json(d / "meta.json", {"owner": request.official["uid"], "file": f.name, "kind": kind,
-                                    "fingerprint": observed.fingerprint(), "created": int(time.time())})
+    meta = {"owner": request.official["uid"], "file": f.name, "kind": kind,
+            "fingerprint": observed.fingerprint(), "created": int(time.time())}
+    plain = st.write_json(d / "plan.json", p)
+    st.write_json(d / "meta.json", meta)
+    _keep_plan(token, PlanView.of(plain, meta, roster))   # its pages need not read plan.json back
     _note(request, "console-plan", "-", {"file": f.name[:100], **p.summary})
     return _plan_page(request, token, d)
 
 
-def _load_plan(token: str):
+@dataclass
+class PlanView:
+    """A plan as its pages need it, parsed once: the plain plan, its upload's facts, and per category
+    the positions of its changes (a page takes its 50 rows from there, no table of 10,000 is built)."""
+    plan: dict
+    meta: dict
+    by_category: dict[str, list[int]]
+    summary: dict[str, int]
+    disables: int
+    roster: object = None     # the roster read at the upload (accounts.Roster), for the apply
+
+    @classmethod
+    def of(cls, plan: dict, meta: dict, roster=None) -> "PlanView":
+        by_category: dict[str, list[int]] = {c: [] for c in CATEGORIES}
+        summary = dict.fromkeys(("create", "enable", "update", "disable", "mailbox", "reissue"), 0)
+        for n, c in enumerate(plan["changes"]):
+            by_category[_category(c)].append(n)
+            if c["action"] in summary:
+                summary[c["action"]] += 1
+        summary["group_changes"] = len(plan["groups"])
+        return cls(plan, meta, by_category, summary, summary["disable"], roster)
+
+
+_PLANS: OrderedDict[str, PlanView] = OrderedDict()   # the last few plans looked at; plan.json never changes
+_PLANS_KEPT = 4
+_plans_lock = threading.Lock()
+
+
+def _keep_plan(token: str, view: PlanView) -> PlanView:
+    with _plans_lock:
+        _PLANS[token] = view
+        _PLANS.move_to_end(token)
+        while len(_PLANS) > _PLANS_KEPT:
+            _PLANS.popitem(last=False)
+    return view
+
+
+def _plan_view(token: str) -> tuple[Path, PlanView]:
     d = state().plan_dir(token)
     if d is None or not (d / "plan.json").is_file():
         raise Http404()
-    return d, json.loads((d / "plan.json").read_text(encoding="utf-8")), json.loads(
-        (d / "meta.json").read_text(encoding="utf-8"))
+    with _plans_lock:
+        view = _PLANS.get(token)
+        if view is not None:
+            _PLANS.move_to_end(token)
+    if view is None:
+        view = _keep_plan(token, PlanView.of(json.loads((d / "plan.json").read_text(encoding="utf-8")),
+                                             json.loads((d / "meta.json").read_text(encoding="utf-8"))))
+    return d, view
+
+
+def _load_plan(token: str):
+    d, view = _plan_view(token)
+    return d, view.plan, view.meta
 
 
 def _plan_page(request, token: str, d: Path | None = None, status: int = 200, error: str | None = None):
-    d, p, meta = _load_plan(token)
+    d, view = _plan_view(token)
+    p, meta = view.plan, view.meta
     from ..accounts.plan import guard_limit
 
-    groups: dict[str, list] = {c: [] for c in CATEGORIES}
-    for c in p["changes"]:
-        groups[_category(c)].append(c)
+    counts = {c: len(view.by_category[c]) for c in CATEGORIES}
     cat = request.GET.get("tab") if request.GET.get("tab") in CATEGORIES else next(
-        (c for c in CATEGORIES if groups[c]), "joiners")
+        (c for c in CATEGORIES if counts[c]), "joiners")
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    rows = groups[cat][(page - 1) * PAGE: page * PAGE]
-    disables = sum(1 for c in p["changes"] if c["action"] == "disable")
+    rows = [p["changes"][n] for n in view.by_category[cat][(page - 1) * PAGE: page * PAGE]]
+    disables = view.disables
     limit = guard_limit(p["enabled_before"], None)
     guard = disables > limit or (disables and disables == p["enabled_before"])
-    pages = max(1, -(-len(groups[cat]) // PAGE))
+    pages = max(1, -(-counts[cat] // PAGE))
     job = _job(token)
-    summary = {a: sum(1 for c in p["changes"] if c["action"] == a)
-               for a in ("create", "enable", "update", "disable", "mailbox", "reissue")}
-    summary["group_changes"] = len(p["groups"])
     return _render(request, "plan.html", {
-        "token": token, "meta": meta, "plan": p, "summary": summary, "counts": {c: len(groups[c]) for c in CATEGORIES},
+        "token": token, "meta": meta, "plan": p, "summary": view.summary, "counts": counts,
         "tab": cat, "rows": rows, "page": page, "pages": pages, "prev": page - 1, "next": page + 1 if page < pages else 0,
         "disables": disables, "guard": guard, "limit": limit, "empty": not p["changes"] and not p["groups"],
         "holder": lock_holder(state().ctx.inventory_dir), "job": job, "error": error,
@@ -441,7 +458,7 @@ def apply(request, token: str):
         return HttpResponseRedirect(f"/accounts/plans/{token}")
     if (d / "status.json").exists():
         return HttpResponseRedirect(f"/accounts/plans/{token}")
-    disables = sum(1 for c in p["changes"] if c["action"] == "disable")
+    disables = _plan_view(token)[1].disables
     from ..accounts.plan import guard_limit
 
     limit = guard_limit(p["enabled_before"], None)
@@ -457,6 +474,7 @@ def apply(request, token: str):
     who = request.official
     job = st.jobs[token] = Job(token, who["uid"])
     roster_path = next(d.glob("roster.*"))
+    kept_roster = _plan_view(token)[1].roster
     lang = lang_of(request)
     ip = client_ip(request)
 
@@ -465,7 +483,8 @@ def apply(request, token: str):
 
     def run() -> None:
         try:
-            roster = accounts.read(st.ctx, roster_path)
+            # the roster as read at the upload, unless this console restarted since (the file is the same)
+            roster = kept_roster or accounts.read(st.ctx, roster_path)
             plan_, result, rd = accounts.apply(
                 st.ctx, roster, yes=yes, max_disable=max_disable, lang=lang, progress=progress,
                 expect=meta["fingerprint"], operator=who["uid"], source=ip,

@@ -37,7 +37,7 @@ REPO = ansible.REPO
 PLAYBOOK = REPO / "playbooks" / "site.yml"
 ANSIBLE_CFG = ansible.ANSIBLE_CFG
 # Service names in the province zone that point to the center (contract: TLS SANs, DNS, /etc/hosts).
-CENTER_SERVICES = ["ldap", "mail", "smtp", "imap", "www", "portal", "ns1", "console"]
+CENTER_SERVICES = ["ldap", "mail", "smtp", "imap", "www", "portal", "ns1", "console", "pki"]
 
 
 @dataclass
@@ -124,6 +124,8 @@ def province_vars(province: Province) -> dict:
         "province_password_policy": province.settings.security.officials.ppolicy(),
         "province_admin_password_policy": province.settings.security.administrators.ppolicy(),
         "province_webmail_idle_minutes": province.settings.security.webmail_idle_minutes,
+        # the level's shortest retention of the central logs (province.yml `compliance:`)
+        "province_log_retention_min_days": province.settings.compliance.log_retention_days,
         "province_units": [
             {"code": u.code, "name": u.name, "kind": u.kind.value, "parent": u.parent,
              "wan": [str(n) for n in u.wan],
@@ -231,9 +233,8 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
     hosts = servers(province, limit)
     check_tags(tags)
     # host keys checked, artifacts in var/<inventory>/deploy/<run>/ (transport.ansible)
-    private = paths.new_run_dir(inventory, "deploy", "-check" if check else "")
-    session = ansible.Session(inventory, "deploy", private.name, mitogen=mitogen)
-    run = private.name
+    session = ansible.Session(inventory, "deploy", mitogen=mitogen, suffix="-check" if check else "")
+    private, run = session.private_dir, session.ident
     secrets.ensure_secrets(inventory)
 
     cmdline = ["--vault-password-file", str(secrets.vault_password_file(inventory).resolve()),
@@ -250,7 +251,8 @@ def deploy(inventory: str | Path, limit: str | None = None, check: bool = False,
         event_handler=progress,
         playbook=str(PLAYBOOK),
         limit=",".join(hosts),
-        extravars=province_vars(province),
+        # the province's data directory on this machine (var/<province>/): roles keep copies there
+        extravars={**province_vars(province), "provision_data_dir": str(paths.data_dir(inventory))},
         cmdline=" ".join(_quote(a) for a in cmdline),
     )
     seconds = time.monotonic() - started

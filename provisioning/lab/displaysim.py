@@ -122,8 +122,10 @@ class LoopServers:
     listened on. `profiles[i]` may be changed while running (the next login sees it). Subclasses give the
     session handler. Also the base of the audit tests' fake Linux fleet."""
 
-    def __init__(self, profiles: list, user: str, password: str, addresses: list[tuple[str, int]] | None = None):
+    def __init__(self, profiles: list, user: str, password: str, addresses: list[tuple[str, int]] | None = None,
+                 host_key_pem: str | None = None):
         self.profiles, self.user, self.password = profiles, user, password
+        self.host_key_pem = host_key_pem   # the lab's stable switch key (recorded in its known_hosts); else a new one
         self.addresses = addresses or [("127.0.0.1", 0)] * len(profiles)
         self.ports: list[int] = []
         self.host_pub = ""          # the servers' host key, "ssh-ed25519 AAAA..." (for a known_hosts file)
@@ -135,7 +137,8 @@ class LoopServers:
         raise NotImplementedError
 
     async def _start(self) -> None:
-        key = asyncssh.generate_private_key("ssh-ed25519")
+        key = (asyncssh.import_private_key(self.host_key_pem) if self.host_key_pem
+               else asyncssh.generate_private_key("ssh-ed25519"))
         self.host_pub = " ".join(key.export_public_key().decode().split()[:2])
         user, password = self.user, self.password
 

@@ -29,6 +29,7 @@ from typing import Callable
 
 from ..errors import BadInput, OperationFailed
 from . import image
+from .hostkey import make_host_key
 from .province import LabHost, LabShape, lab_domain, plan_hosts, write_province
 
 LABS = image.BASE / "labs"
@@ -345,7 +346,7 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
         cfg.write_text(json.dumps({"switches": [{"name": h["name"], "ip": h["ip"], "vendor": h.get("vendor") or "cisco"}
                                                 for _, h in sw],
                                    "user": "netadmin", "password": sec["switch_password"],
-                                   "enable_secret": sec["enable_secret"]}))
+                                   "enable_secret": sec["enable_secret"], "host_key": str(self._switch_key())}))
         os.chmod(cfg, 0o600)
         log = open(self.dir / "switches.log", "ab")
         p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-m", SWITCHSIM, str(cfg)],
@@ -353,13 +354,20 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
         log.close()
         st["switch_pid"] = p.pid
 
+    def _switch_key(self) -> Path:
+        """The lab's switch host key (one for all its simulated switches), made once."""
+        path = self.dir / "switch_host_key"
+        make_host_key(path)
+        return path
+
     def _write_known_hosts(self, st: dict) -> None:
         lines = []
         domain = st.get("domain") or "lab.test"
         for h in st["hosts"]:
             if h["kind"] == "switch":
-                continue
-            pub = (self.dir / "hosts" / h["name"] / "ssh_host_ed25519_key.pub").read_text().split()[:2]
+                pub = make_host_key(self._switch_key()).split()[:2]
+            else:
+                pub = (self.dir / "hosts" / h["name"] / "ssh_host_ed25519_key.pub").read_text().split()[:2]
             lines.append(f"{h['ip']},{h['name']},{h['name']}.{domain} {' '.join(pub)}")
         (self.dir / "known_hosts").write_text("\n".join(lines) + "\n")
 
@@ -435,6 +443,33 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
             raise BadInput(f"lab {self.name} is not up")
         self.host(name)
         self._repair(st)
+
+    # ---- cut/restore one host's link to an address (tests: WAN outage) ------------------------
+    CUT_TABLE = "provision_lab_cut"
+
+    def cut_link(self, name: str, address: str) -> None:
+        """Drop every packet between lab host `name` and `address`, both ways, as a WAN outage does:
+        nothing is refused or answered, open connections just stop hearing from each other. A table of
+        its own in the host's network namespace, written with the host's nft (deployed servers have
+        nftables); the host stays reachable from this machine. `restore_link` removes it."""
+        ipaddress.ip_address(address)   # ValueError on anything else: it goes into an nft rule
+        h = self.host(name)
+        rules = (f"table inet {self.CUT_TABLE} {{\n"
+                 f"  chain out {{ type filter hook output priority -10; policy accept; ip daddr {address} drop; }}\n"
+                 f"  chain in {{ type filter hook input priority -10; policy accept; ip saddr {address} drop; }}\n"
+                 "}\n")
+        self._nft(h, ["-f", "-"], rules)
+
+    def restore_link(self, name: str) -> None:
+        """Undo every `cut_link` of host `name` (nothing to undo: nothing done)."""
+        h = self.host(name)
+        if self.CUT_TABLE in self._nft(h, ["list", "tables"]):
+            self._nft(h, ["delete", "table", "inet", self.CUT_TABLE])
+
+    def _nft(self, h: LabHost, args: list[str], stdin: str | None = None) -> str:
+        root = self.dir / "hosts" / h.name / "root"
+        return _sh(["ip", "netns", "exec", self._netns(h.name), "chroot", str(root), "nft", *args],
+                   input=stdin).stdout
 
     def _kill(self, pids: list[int | None]) -> None:
         waiting = []
@@ -529,7 +564,9 @@ rm -f /sbin/runlevel && printf '#!/bin/sh\necho "N 2"\n' >/sbin/runlevel && chmo
     def ssh_args(self, host: str) -> list[str]:
         h = self.host(host)
         return ["ssh", "-i", str(self.dir / "id_ed25519"), "-o", f"UserKnownHostsFile={self.dir / 'known_hosts'}",
-                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", f"root@{h.ip}"]
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+                # errors only: the servers' legal banner is not part of a command's output
+                "-o", "LogLevel=ERROR", f"root@{h.ip}"]
 
     def ssh(self, host: str, command: str, check: bool = False, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
         """Run a shell command on a lab host over real SSH."""

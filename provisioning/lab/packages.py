@@ -18,14 +18,20 @@ ROOTFS_LATER = ["cron@trixie", "logrotate@trixie", "systemd-standalone-sysusers@
 LAB_PACKAGES = [
     "slapd", "slapd-contrib", "ldap-utils",
     "postfix", "postfix-ldap", "dovecot-imapd", "dovecot-lmtpd", "dovecot-ldap", "opendkim",
+    # mail authentication on the center: SPF policy, DMARC, the submission sender milter (python3-milter)
+    "postfix-policyd-spf-python", "opendmarc", "dbconfig-mysql", "python3-milter",
     "bind9", "bind9-dnsutils",
     "nginx",
     "chrony", "nftables", "openssl", "rsync", "sudo",
     # unit services and operations: file share, proxy, webmail, package mirror
     "samba", "squid", "roundcube-core", "roundcube-sqlite3", "roundcube-plugins", "php-fpm", "php-ldap",
     "apt-utils", "gpg", "gpg-agent",
-    # not deployed by any role: a test installs it to prove the mail roles coexist with it
-    "rsyslog",
+    # host hardening: audit, file integrity, malware scanning (mail milter, Samba virusfilter), security updates
+    "auditd", "aide", "clamav", "clamav-daemon", "clamav-freshclam", "clamav-milter", "samba-vfs-modules",
+    "unattended-upgrades", "apt-listchanges", "apparmor", "apparmor-utils", "apparmor-profiles", "acct",
+    "debsums", "libpam-tmpdir", "apt-show-versions", "sysstat",
+    # central logs: rsyslog with its TLS (GnuTLS) stream driver
+    "rsyslog", "rsyslog-gnutls",
 ]
 
 

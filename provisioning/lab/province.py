@@ -137,23 +137,27 @@ def write_province(lab: "Lab", st: dict, inv: Path) -> None:
     net = ipaddress.IPv4Network(st["network"])
     units = lab_units(st["shape"]["units"])
     sec = lab.secrets()
+    known = f"-o UserKnownHostsFile={lab.dir / 'known_hosts'} -o StrictHostKeyChecking=yes"
     groups: dict[str, dict] = {g: {} for g in ("center_servers", "unit_servers", "workstations", "switches")}
     for h in st["hosts"]:
         hv = {"ansible_host": h["ip"], "unit": h["unit"]}
         if h["kind"] == "switch":
             vendor = h.get("vendor") or "cisco"
             hv.update({"device_type": DEVICE_TYPES[vendor], "ansible_user": "netadmin",
-                       "ansible_password": sec["switch_password"]})
+                       "ansible_password": sec["switch_password"],
+                       "ansible_ssh_common_args": known})   # switch keys are checked like the servers' keys
             if vendor == "cisco":   # VRP and Comware have no enable mode
                 hv["enable_secret"] = sec["enable_secret"]
         groups[h["group"]][h["name"]] = hv
     linux_vars = {
         "ansible_user": "root",
         "ansible_ssh_private_key_file": str(lab.dir / "id_ed25519"),
-        "ansible_ssh_common_args": f"-o UserKnownHostsFile={lab.dir / 'known_hosts'} -o StrictHostKeyChecking=yes",
+        "ansible_ssh_common_args": known,
         "ansible_python_interpreter": "/usr/bin/python3",
         # lab hosts share the machine's kernel clock: chronyd runs with -x (never sets it)
         "common_chrony_set_clock": False,
+        # lab hosts reach no ClamAV mirror: the province's signature file only
+        "hardening_clamav_freshclam": False,
         # the center's mirror fills each release's suite from that release's offline repository (every
         # release's repository is mounted read-only in every lab host)
         "package_mirror_sources": [f"deb [trusted=yes] file:{repo('{codename}')} ./"],

@@ -13,12 +13,17 @@ fake-switches 1.5.0 is used on a current Twisted, with small patches for what it
      `write memory` (or of the switch's start), so a configuration change that was not saved shows up as a
      difference between running and startup configuration, as on a real switch (the audit flags it).
 The patches change the simulator only; the project's netmiko code is the same as against real devices.
+
+Host key: every switch of a lab answers with the lab's one RSA key (`"host_key"` in the config: a PEM file
+made by hostkey.make_host_key, its public half recorded in the lab's known_hosts), so the audit checks switch keys
+as it checks servers' (fake-switches' own key is a fixed one published with the package).
 """
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from pathlib import Path
 
 from fake_switches import switch_factory
 from fake_switches.cisco.command_processor.config import ConfigCommandProcessor
@@ -28,10 +33,12 @@ from fake_switches.cisco.command_processor.enabled import (
     build_running_vlan,
     build_static_routes,
 )
+from fake_switches.transports import ssh_service
 from fake_switches.transports.ssh_service import SwitchSshService
 from twisted.internet import reactor
 
 from . import displaysim
+from .hostkey import make_host_key
 
 
 def _do_end(self, *_):
@@ -109,10 +116,19 @@ def patch() -> None:
     EnabledCommandProcessor.do_write = _do_write
 
 
+def _use_host_key(path: str) -> str:
+    """Serve `path`'s key from every switch; returns the PEM text."""
+    pem = Path(path).read_text()
+    pub = make_host_key(path)
+    ssh_service.getRSAKeys = lambda: (pub, pem)
+    return pem
+
+
 def main(config_path: str) -> None:
     cfg = json.loads(open(config_path).read())
     logging.basicConfig(level=logging.WARNING)
     patch()
+    pem = _use_host_key(cfg["host_key"]) if cfg.get("host_key") else None
     factory = switch_factory.SwitchFactory()
     others = []   # Huawei VRP and H3C Comware switches: displaysim's asyncssh servers, in a thread of their own
     for i, sw in enumerate(cfg["switches"]):
@@ -129,7 +145,7 @@ def main(config_path: str) -> None:
                          users={cfg["user"]: cfg["password"].encode()}).hook_to_reactor(reactor)
     if others:
         displaysim.DisplaySwitches([p for p, _ in others], cfg["user"], cfg["password"],
-                                   [a for _, a in others]).__enter__()   # runs until the process ends
+                                   [a for _, a in others], host_key_pem=pem).__enter__()   # runs until the process ends
     print(f"switches ready: {', '.join(s['name'] for s in cfg['switches'])}", flush=True)
     reactor.run()
 

@@ -40,7 +40,7 @@ ROLE_GROUPS = {
     "network_devices": HostRole.switch,
 }
 NETWORK_ROLES = (HostRole.switch, HostRole.router)
-SETTINGS_SECTIONS = ("accounts", "audit", "report", "services", "security", "compliance")   # typed in settings.py
+SETTINGS_SECTIONS = tuple(Settings.model_fields)   # the typed sections of settings.py
 
 
 @dataclass(frozen=True)

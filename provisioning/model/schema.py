@@ -17,8 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ..errors import BadInput
-from .settings import (AccountsSettings, AuditSettings, ComplianceSettings, ReportSettings, SecuritySettings,
-                       ServicesSettings, Settings)
+from .settings import Settings
 
 # Agency identifier of QĐ 20/2020/QĐ-TTg: V1V2V3.Z1Z2.Y1Y2.Hxx (e.g. 000.00.00.H56 = provincial committee).
 AGENCY_CODE = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9A-Z]{2}$")
@@ -158,22 +157,14 @@ class ProvinceInfo(_Strict):
         return re.sub(r",\s+", ",", v)
 
 
-class ProvinceFile(_Strict):
-    """Top level of province.yml: the province, its units, and the jobs' settings (settings.py)."""
+class ProvinceFile(Settings):
+    """Top level of province.yml: the province, its units, and the jobs' settings sections (inherited from
+    settings.Settings, the one list of them; unknown keys are refused as in every section)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     province: ProvinceInfo
     units: list[UnitSpec] = Field(min_length=1)
-    accounts: AccountsSettings = Field(default_factory=AccountsSettings)
-    audit: AuditSettings = Field(default_factory=AuditSettings)
-    services: ServicesSettings = Field(default_factory=ServicesSettings)
-    report: ReportSettings = Field(default_factory=ReportSettings)
-    security: SecuritySettings = Field(default_factory=SecuritySettings)
-    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
-
-    @field_validator("accounts", "audit", "services", "report", "security", "compliance", mode="before")
-    @classmethod
-    def _empty_section(cls, v: Any) -> Any:
-        return {} if v is None else v  # `audit:` with nothing under it
 
 
 class Host(BaseModel):

@@ -21,15 +21,26 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, soft_wrap=True)  # one error per line, never wrapped
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+_FIELDS: dict[type, tuple[str, ...]] = {}   # field names of each dataclass met (dataclasses.fields is slow)
+
+
 def to_plain(obj: Any) -> Any:
     """Convert result objects (dataclasses, pydantic models, enums, paths, bytes...) to JSON-ready data.
     Secrets are never rendered: a SecretStr becomes '***'."""
+    kind = type(obj)
+    if kind in _SCALARS:     # most values of a 10,000-row plan: returned before any isinstance
+        return obj
+    names = _FIELDS.get(kind)
+    if names is not None:
+        return {n: to_plain(getattr(obj, n)) for n in names}
     if isinstance(obj, SecretStr):
         return "***"
     if isinstance(obj, BaseModel):
         return to_plain(obj.model_dump())
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(obj))
+        return {n: to_plain(getattr(obj, n)) for n in names}
     if isinstance(obj, dict):
         return {str(k): to_plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):

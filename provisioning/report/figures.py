@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..logstore import StoreUse
 from ..model import Province
 from ..render import i18n
 from . import admins, runs
@@ -60,6 +61,7 @@ class Inputs:
     warnings: list[str] = field(default_factory=list)   # e.g. a damaged log file
     failed: list[str] = field(default_factory=list)     # sources that could not be collected
     webmail_hosts: list[str] = field(default_factory=list)
+    log_store: StoreUse | None = None   # the center's central log store (None: not read, or none there)
 
 
 @dataclass
@@ -330,6 +332,9 @@ def compute(province: Province, month: Month, inputs: Inputs, lang: str) -> Repo
         or bool(inputs.forms) or bool(inputs.mail_events and any(month.contains(e.when) for e in inputs.mail_events))
     if not has_data:
         notices.insert(0, i18n.t("report.notice.no_data", lang, month=i18n.fmt_month(month.year, month.month, lang)))
+    if inputs.log_store is not None and inputs.log_store.full:
+        ls = inputs.log_store
+        notice("log_store_full", store=ls.store, host=ls.host, used=ls.used_percent, warn=ls.warn_percent)
     notices += [i18n.t("report.notice.failed", lang, detail=f) for f in inputs.failed]
     notices += [i18n.t("report.notice.warning", lang, detail=w) for w in inputs.warnings]
     return Report(province.info.name, str(province.inventory_dir), str(month), lang,

@@ -122,6 +122,11 @@ register({
     "report.notice.failed": {"vi": "Không thu thập được dữ liệu — {detail}", "en": "Not collected — {detail}"},
     "report.notice.warning": {"vi": "Lưu ý về dữ liệu — {detail}", "en": "Data warning — {detail}"},
     "report.notice.no_forms": {"vi": "Chưa nhận được biểu mẫu nào của đơn vị.", "en": "No unit form received."},
+    "report.notice.log_store_full": {
+        "vi": "Cảnh báo: kho nhật ký tập trung {store} trên {host} đã dùng {used}% dung lượng đĩa "
+              "(ngưỡng cảnh báo {warn}%). Cần giải phóng dung lượng hoặc mở rộng đĩa.",
+        "en": "Warning: the central log store {store} on {host} is {used}% full (warning at {warn}%). "
+              "Free space or enlarge the disk."},
     # unit form
     "form.sheet": {"vi": "Biểu mẫu", "en": "Form"},
     "form.title": {"vi": "BIỂU MẪU BÁO CÁO TÌNH HÌNH TRIỂN KHAI ỨNG DỤNG CNTT {month}",

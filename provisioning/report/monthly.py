@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import paths
+from .. import logstore, paths
 from ..errors import BadInput, OperationFailed
 from ..model import Province
-from . import collect, directory, figures, runs
+from . import collect, console_forms, directory, figures, runs
 from .forms import read_forms
 from .maillog import events
 from .period import Month
@@ -36,6 +36,21 @@ def mail_hosts(province: Province, names: list[str]):
     if names:
         return [province.hosts[n] for n in names]
     return province.center_servers
+
+
+def central_log_store(province: Province, collected: list[collect.Collected]) -> logstore.StoreUse | None:
+    """The center's central log store and its disk use (a notice when it passes the threshold), when the
+    center answered for its mail logs; a store that cannot be read is verify's and compliance's finding."""
+    try:
+        center = province.center_server
+    except LookupError:
+        return None
+    if any(c.host == center.name and not c.ok for c in collected):
+        return None
+    try:
+        return logstore.read(province, center)
+    except OperationFailed:
+        return None
 
 
 def history(province: Province) -> list[dict]:
@@ -60,7 +75,14 @@ def gather(province: Province, month: Month, *, roster: Path | None = None, form
     if roster:
         g.roster = read_roster(roster, province)
         g.sources["roster"] = str(roster)
-    forms_dir = forms_dir or report_dir(province, month) / "forms"
+    if forms_dir is None:
+        forms_dir = report_dir(province, month) / "forms"
+        if not offline:   # forms the units submitted on the web console, on the center
+            fetched = console_forms.fetch(province, month, forms_dir)
+            g.failed += [f"console forms: {f.error}" for f in fetched if not f.ok]
+            if any(f.console for f in fetched):
+                g.sources["console_forms"] = [f"{f.host}: {len(f.copied)} copied, {f.unchanged} unchanged"
+                                              for f in fetched if f.console]
     g.forms = read_forms(forms_dir, province, month)
     g.sources["forms"] = str(forms_dir)
     data = paths.data_dir(province.inventory_dir)
@@ -81,6 +103,7 @@ def gather(province: Province, month: Month, *, roster: Path | None = None, form
         if logs:
             g.mail_events = events(logs, province.info.mail_domain, g.warnings)
             g.sources["mail_logs"] = [f.name for f in logs]
+        g.log_store = central_log_store(province, collected)
     if not offline:
         try:
             g.people = directory.for_province(province, cfg)

@@ -12,10 +12,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..errors import BadInput
-from . import legacy
+from . import legacy, messages
 
 FIELDS = ("hr_id", "family_name", "middle_name", "given_name", "unit", "position", "uses_computer", "status")
 OPTIONAL_COLUMNS = {"middle_name", "position"}
@@ -73,15 +73,30 @@ class Official:
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem of the file: where (row, column), the value, and why (`code` and `params` in
+    messages.py; `reason` is the English sentence)."""
     row: int | None
     column: str
     value: str
     reason: str
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, row: int | None, column: str, value: str, code: str, **params: Any) -> "Problem":
+        return cls(row, column, value, messages.text(code, params, "en"), code, params)
+
+    def text(self, lang: str = "vi") -> str:
+        """Why, in `lang`."""
+        return messages.text(self.code, self.params, lang) if self.code else self.reason
+
+    def line(self, lang: str = "vi") -> str:
+        where = messages.where("row", lang, row=self.row) if self.row else messages.where("file", lang)
+        val = f" {self.value!r}" if self.value else ""
+        return f"{where}, {messages.where('column', lang)} {self.column!r}:{val} {self.text(lang)}"
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "file"
-        val = f" {self.value!r}" if self.value else ""
-        return f"{where}, column {self.column!r}:{val} {self.reason}"
+        return self.line("en")
 
 
 class RosterError(BadInput):
@@ -232,17 +247,18 @@ def _map_header(header: list[str], aliases: dict[str, list[str]], problems: list
         if fld is None:
             continue  # HR files carry extra columns (birth date, phone...): not ours
         if fld in cols:
-            problems.append(Problem(row, h, "", f"second column for {fld} (first is {header[cols[fld]]!r})"))
+            problems.append(Problem.of(row, h, "", "second_column", key=fld, first=header[cols[fld]]))
             continue
         cols[fld] = idx
     full_name = next((h for h in header if _norm_header(h) in FULL_NAME_HEADERS), None)
     for fld in FIELDS:
         if fld not in cols and fld not in OPTIONAL_COLUMNS:
-            hint = (f"; the file has one full-name column {full_name!r}: split it into Họ, Tên đệm and Tên "
-                    "(a name cannot be split reliably by a program)"
-                    if full_name and fld in ("family_name", "given_name") else "")
-            problems.append(Problem(row, aliases[fld][0], "", f"missing column ({fld}; accepted headers: "
-                                    + ", ".join(aliases[fld]) + ")" + hint))
+            accepted = ", ".join(aliases[fld])
+            if full_name and fld in ("family_name", "given_name"):
+                problems.append(Problem.of(row, aliases[fld][0], "", "missing_column_full_name", key=fld,
+                                           accepted=accepted, full=full_name))
+            else:
+                problems.append(Problem.of(row, aliases[fld][0], "", "missing_column", key=fld, accepted=accepted))
     return cols
 
 
@@ -252,9 +268,8 @@ def _shown(text: str) -> str:
     return text if len(text) <= SHOWN else text[:SHOWN] + "..."
 
 
-def _bad_chars_reason(chars: Iterable[str]) -> str:
-    shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(chars))
-    return f"impossible character(s) in a name: {shown}"
+def _bad_chars(chars: Iterable[str]) -> str:
+    return ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(chars))
 
 
 def read_roster(path: str | Path, unit_codes: Iterable[str],
@@ -265,7 +280,7 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
     for fld, extra in (header_aliases or {}).items():
         aliases[fld] = list(extra) + aliases[fld]
     if not path.is_file():
-        raise RosterError(path, [Problem(None, "", "", "file not found")])
+        raise RosterError(path, [Problem.of(None, "", "", "file_not_found")])
     try:
         magic = path.read_bytes()[:8]
         if path.suffix.lower() in (".xlsx", ".xlsm") or magic[:2] == b"PK":
@@ -275,10 +290,10 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
         else:
             rows, enc = _read_csv(path)
     except Exception as e:  # a corrupt XLSX, an unreadable file: report, never a traceback
-        raise RosterError(path, [Problem(None, "", "", f"cannot read the file: {type(e).__name__}: {e}")]) from None
+        raise RosterError(path, [Problem.of(None, "", "", "unreadable", error=f"{type(e).__name__}: {e}")]) from None
     rows = [(n, cells) for n, cells in rows if any(c.strip() for c in cells)]
     if not rows:
-        raise RosterError(path, [Problem(None, "", "", "the file is empty")])
+        raise RosterError(path, [Problem.of(None, "", "", "empty_file")])
     problems: list[Problem] = []
     start, header, header_encoding = _find_header(rows, aliases)
     header_row = rows[start][0]
@@ -303,13 +318,11 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
     notes = []
     converter = legacy.CONVERTERS.get(det.encoding) if det.encoding else None
     if det.encoding and not det.convertible:
-        problems.append(Problem(None, "", "", f"legacy Vietnamese encoding {det.detail}; "
-                                "save the file as Unicode (UTF-8) after converting it (e.g. with UniKey)"))
+        problems.append(Problem.of(None, "", "", "legacy_unconvertible", detail=det.detail))
     elif det.encoding:
         notes.append(f"{det.detail} to Unicode")
     elif enc == "8-bit":
-        problems.append(Problem(None, "", "", "the file is neither UTF-8/UTF-16 nor TCVN3/VNI/Windows-1258 text; "
-                                "save it as CSV UTF-8 or as XLSX"))
+        problems.append(Problem.of(None, "", "", "not_text"))
         raise RosterError(path, problems)
 
     def value(cells: list[str], fld: str) -> str:
@@ -332,58 +345,51 @@ def read_roster(path: str | Path, unit_codes: Iterable[str],
         row_problems = len(problems)
         hr_id = v["hr_id"]
         if not hr_id:
-            problems.append(Problem(rownum, label["hr_id"], "", "missing hr_id (the official's stable key)"))
+            problems.append(Problem.of(rownum, label["hr_id"], "", "missing_hr_id"))
         elif not HR_ID.match(hr_id):
-            problems.append(Problem(rownum, label["hr_id"], _shown(hr_id),
-                                    "hr_id must be 1-32 letters, digits, '.', '_', '/' or '-'"))
+            problems.append(Problem.of(rownum, label["hr_id"], _shown(hr_id), "bad_hr_id"))
         elif hr_id in seen:
-            problems.append(Problem(rownum, label["hr_id"], hr_id, f"duplicate hr_id (also on row {seen[hr_id]})"))
+            problems.append(Problem.of(rownum, label["hr_id"], hr_id, "duplicate_hr_id", other=seen[hr_id]))
         else:
             seen[hr_id] = rownum
         too_long = set()
         for fld in FIELDS:
             if fld in cols and len(v[fld]) > MAX_CELL:
                 too_long.add(fld)
-                problems.append(Problem(rownum, label[fld], _shown(v[fld]), f"longer than {MAX_CELL} characters"))
+                problems.append(Problem.of(rownum, label[fld], _shown(v[fld]), "too_long", limit=MAX_CELL))
         for fld in ("family_name", "middle_name", "given_name"):
             if fld not in cols or fld in too_long:
                 continue
             text = v[fld]
             if not text and fld != "middle_name":
-                problems.append(Problem(rownum, label[fld], "", f"empty {fld.replace('_', ' ')}"))
+                problems.append(Problem.of(rownum, label[fld], "", "empty", key=fld))
             elif bad := legacy.bad_name_chars(text):
-                problems.append(Problem(rownum, label[fld], _shown(text), _bad_chars_reason(bad)))
+                problems.append(Problem.of(rownum, label[fld], _shown(text), "bad_chars", chars=_bad_chars(bad)))
             elif len(text) > MAX_NAME:
-                problems.append(Problem(rownum, label[fld], _shown(text), f"longer than {MAX_NAME} characters"))
+                problems.append(Problem.of(rownum, label[fld], _shown(text), "too_long", limit=MAX_NAME))
             elif text and (text[0] in legacy.NAME_PUNCT or text[-1] in legacy.NAME_PUNCT
                            or NAME_PUNCT_RUN.search(text)):
-                problems.append(Problem(rownum, label[fld], text, "a space, apostrophe or hyphen may only "
-                                        "stand alone between letters of a name"))
+                problems.append(Problem.of(rownum, label[fld], text, "name_punctuation"))
         pos = v["position"]
         if "position" in cols and "position" not in too_long:
             if bad := [c for c in pos if not c.isprintable() or c == "\ufffd"]:
-                problems.append(Problem(rownum, label["position"], _shown(pos), _bad_chars_reason(bad)))
+                problems.append(Problem.of(rownum, label["position"], _shown(pos), "bad_chars", chars=_bad_chars(bad)))
             elif len(pos) > MAX_POSITION:
-                problems.append(Problem(rownum, label["position"], _shown(pos),
-                                        f"longer than {MAX_POSITION} characters"))
+                problems.append(Problem.of(rownum, label["position"], _shown(pos), "too_long", limit=MAX_POSITION))
             elif pos.startswith(FORMULA_START):
-                problems.append(Problem(rownum, label["position"], _shown(pos), "a position is text and may not "
-                                        "start with =, +, - or @ (a spreadsheet formula)"))
+                problems.append(Problem.of(rownum, label["position"], _shown(pos), "formula"))
         if not v["unit"]:
-            problems.append(Problem(rownum, label["unit"], "", "missing unit code"))
+            problems.append(Problem.of(rownum, label["unit"], "", "missing_unit"))
         elif v["unit"] not in units:
             code = code_of_name.get(_norm_header(v["unit"]))
-            problems.append(Problem(rownum, label["unit"], _shown(v["unit"]), "unknown unit code (not in province.yml)"
-                                    + (f"; this is the name of unit {code}: write its code" if code else "")))
+            problems.append(Problem.of(rownum, label["unit"], _shown(v["unit"]), "unit_name_for_code", unit_code=code)
+                            if code else Problem.of(rownum, label["unit"], _shown(v["unit"]), "unknown_unit"))
         uc = v["uses_computer"].casefold()
         if uc not in YES | NO:
-            problems.append(Problem(rownum, label["uses_computer"], _shown(v["uses_computer"]),
-                                    "expected Có or Không (yes/no)"))
+            problems.append(Problem.of(rownum, label["uses_computer"], _shown(v["uses_computer"]), "yes_no"))
         st = v["status"].casefold()
         if st not in ACTIVE | LEAVING:
-            problems.append(Problem(rownum, label["status"], _shown(v["status"]),
-                                    "unknown status; expected Đang công tác, Nghỉ việc, Nghỉ hưu or "
-                                    "Chuyển công tác (active/left)"))
+            problems.append(Problem.of(rownum, label["status"], _shown(v["status"]), "unknown_status"))
         if len(problems) == row_problems:
             officials.append(Official(
                 hr_id=hr_id, family_name=_fix_case(v["family_name"]), middle_name=_fix_case(v["middle_name"]),

@@ -68,16 +68,17 @@ def envvars(mitogen: bool = False) -> dict[str, str]:
 class Session:
     """One ansible-runner run on a province: `var/<province>/<job>/<run>/` holds its artifacts."""
 
-    def __init__(self, inventory: str | Path, job: str, run: str | None = None, mitogen: bool = False):
+    def __init__(self, inventory: str | Path, job: str, run: str | None = None, mitogen: bool = False,
+                 suffix: str = ""):
         self.inventory = Path(inventory)
-        self.envvars = envvars(mitogen)
+        self.envvars = envvars(mitogen)   # first: a missing engine is refused before any folder exists
         self.engine = "mitogen" if mitogen else "ansible"
         self.artifact_dir = paths.data_dir(self.inventory, job)
         if run:
             self.ident = run
             self.private_dir = self.artifact_dir / run
         else:   # claimed now: two runs started in the same second get distinct folders
-            self.private_dir = paths.new_run_dir(self.inventory, job)
+            self.private_dir = paths.new_run_dir(self.inventory, job, suffix)
             self.ident = self.private_dir.name
         self._job = job
 

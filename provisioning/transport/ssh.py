@@ -48,6 +48,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import paramiko
 
@@ -226,6 +227,35 @@ class _Policy(paramiko.MissingHostKeyPolicy):
         self.accepted = True
 
 
+class GuardedClient(paramiko.SSHClient):
+    """A paramiko client that checks the host key under a HostKeyPolicy: the recorded keys loaded, an
+    unknown key refused (or accepted and recorded under accept-new), a changed key refused, before
+    anything is sent. `first_contact`: the key was accepted now."""
+
+    def __init__(self, p: HostKeyPolicy):
+        super().__init__()
+        self.guard = _Policy(p, _load_known(p, self.get_host_keys()))
+        self.set_missing_host_key_policy(self.guard)
+        self.host_policy = p
+
+    @property
+    def first_contact(self) -> bool:
+        return self.guard.accepted
+
+    def connect(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().connect(*args, **kwargs)
+        except paramiko.BadHostKeyException:
+            self.close()
+            raise key_error(self.host_policy, "changed") from None
+
+
+def guarded_client(p: HostKeyPolicy) -> tuple[GuardedClient, "_Policy"]:
+    """A not yet connected client under `p` (for libraries that take a paramiko client, e.g. netmiko)."""
+    client = GuardedClient(p)
+    return client, client.guard
+
+
 @dataclass
 class SshSession:
     """An open SSH session to an inventory host (paramiko)."""
@@ -278,9 +308,7 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
     refused, timeouts) are paramiko's and socket's exceptions, for the caller to classify. `province` may
     be None when `host_policy` is given."""
     p = host_policy or policy(province, host)
-    client = paramiko.SSHClient()
-    guard = _Policy(p, _load_known(p, client.get_host_keys()))
-    client.set_missing_host_key_policy(guard)
+    client, guard = guarded_client(p)
     try:
         client.connect(
             host.address, port=host.port, username=host.user, sock=sock,
@@ -289,9 +317,6 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
             allow_agent=False, look_for_keys=operator_keys and host.key_file is None and host.password is None,
             timeout=timeout, banner_timeout=timeout, auth_timeout=auth_timeout or timeout,
             channel_timeout=timeout)
-    except paramiko.BadHostKeyException:
-        client.close()
-        raise key_error(p, "changed") from None
     except BaseException:
         client.close()
         raise

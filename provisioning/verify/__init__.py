@@ -5,7 +5,8 @@ HTTPS, NTP, SMB, proxy, webmail). Over SSH (transport.ssh, the province's host-k
 only what the roles published on each server (/etc/ansible/facts.d/<role>.fact: share name, proxy
 port, CA path...), the provincial CA from the center (transport.ca), and runs the unit's Samba sync and
 the backup list. Every TLS connection is verified against that CA and the service name; verification
-is never disabled.
+is never disabled. Revocation is checked once, by checks/pki.py: the CA's CRL fetched over plain HTTP
+from the center (signature, nextUpdate) and the serial of every certificate the TLS listeners serve.
 
   context.py   the run's context: province, servers, CA, secrets, the probe mailbox, SSH to a server
   probes.py    the clients (SMTP, IMAP, HTTP(S), LDAP, DNS, NTP, SMB, proxy, a small browser)

@@ -12,7 +12,8 @@ from .. import paths, secrets
 from ..model import load_province
 from ..render.console import to_plain
 from ..results import OnProgress, ProgressStep
-from .checks import backup, console, directory, dns, fileshare, mail, ntp, proxy, tls, web, webmail
+from .checks import (backup, console, directory, dns, fileshare, logs, mail, mailauth, ntp, pki, proxy, tls, web,
+                     webmail)
 from .context import CheckFn, CheckList, Context, RoleFacts, Server, provincial_ca
 
 # Order matters: the probe mailbox is written (mail) before mail is tested and before the replicas are
@@ -20,6 +21,7 @@ from .context import CheckFn, CheckList, Context, RoleFacts, Server, provincial_
 CENTER_CHECKS: CheckList = (
     *directory.CENTER_CHECKS,
     *mail.CENTER_CHECKS,
+    *mailauth.CENTER_CHECKS,
     *dns.CENTER_CHECKS,
     *web.CENTER_CHECKS,
     *ntp.CHECKS,
@@ -27,6 +29,8 @@ CENTER_CHECKS: CheckList = (
     *console.CENTER_CHECKS,
     *backup.CHECKS,
     *tls.CENTER_CHECKS,
+    *pki.CENTER_CHECKS,
+    *logs.CENTER_CHECKS,
 )
 UNIT_CHECKS: CheckList = (
     *directory.UNIT_CHECKS,
@@ -38,6 +42,8 @@ UNIT_CHECKS: CheckList = (
     directory.PROBE_LEAVES_UNIT_GROUP,
     *backup.CHECKS,
     *tls.UNIT_CHECKS,
+    *pki.UNIT_CHECKS,
+    *logs.UNIT_CHECKS,
 )
 
 

@@ -6,6 +6,7 @@ import imaplib
 import io
 import re
 import smtplib
+import subprocess
 from pathlib import Path
 
 HEADERS = ["Mã cán bộ", "Họ", "Tên đệm", "Tên", "Mã đơn vị", "Chức vụ", "Dùng máy tính", "Trạng thái"]
@@ -69,9 +70,8 @@ class _Cli:
 
         return [str(Path(sys.executable).with_name("provision")), *args]
 
-    def __call__(self, *args: str, env) -> "subprocess.CompletedProcess":
+    def __call__(self, *args: str, env) -> subprocess.CompletedProcess:
         import os
-        import subprocess
 
         return subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=600,
                               cwd=Path(__file__).resolve().parents[2],

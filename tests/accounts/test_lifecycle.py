@@ -235,13 +235,21 @@ def test_roster_with_20_defects_reports_all_and_writes_nothing(env):
     from test_roster import broken_rows
 
     path = write_roster(env.tmp / "bad.csv", broken_rows(VP, SNV))
-    r = cli("accounts", "apply", str(path), "-i", str(env.inventory), env=env)
+    r = cli("accounts", "apply", str(path), "-i", str(env.inventory), "--lang", "en", env=env)
     assert r.returncode == 2
     problems = [line for line in r.stderr.splitlines() if line.startswith("  row ")]
     assert len(problems) >= 21 and "nothing was changed" in r.stderr
     assert {p.split(",")[0] for p in problems} == {f"  row {n}" for n in range(2, 24) if n != 3}
+    # Vietnamese by default: the same problems, in the officials' language
+    vi = cli("accounts", "apply", str(path), "-i", str(env.inventory), env=env)
+    assert vi.returncode == 2 and "chưa thay đổi gì" in vi.stderr
+    vi_lines = [line for line in vi.stderr.splitlines() if line.startswith("  dòng ")]
+    assert len(vi_lines) == len(problems)
+    assert any("trùng mã cán bộ (đã có ở dòng 3)" in line for line in vi_lines)
+    assert any("bỏ trống họ" in line for line in vi_lines) and not any("duplicate" in line for line in vi_lines)
     j = cli("accounts", "plan", str(path), "-i", str(env.inventory), "--json", env=env)
     assert j.returncode == 2 and len(json.loads(j.stdout)["problems"]) == len(problems)
+    assert {"code", "params", "reason", "text"} <= set(json.loads(j.stdout)["problems"][0])
     assert people(env) == {}
     assert not any(env.stack.mail_root.iterdir())
     assert not (env.data / env.inventory.name / "accounts" / "journal.jsonl").exists()

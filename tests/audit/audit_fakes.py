@@ -29,6 +29,7 @@ import asyncssh
 import yaml
 
 from provisioning.lab.displaysim import LoopServers
+from provisioning.lab.hostkey import make_host_key
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inventory" / "example"
@@ -123,9 +124,11 @@ class Switches:
         self.names = [f"{prefix}{i:03d}" for i in range(count)]
         self.ports = free_ports(count)
         self.config = workdir / "switches.json"
+        key = workdir / "switch_host_key"
+        self.host_pub = " ".join(make_host_key(key).split()[:2])   # "ssh-rsa AAAA...", for known_hosts
         self.config.write_text(json.dumps({
             "switches": [{"name": n, "ip": "127.0.0.1", "port": p} for n, p in zip(self.names, self.ports)],
-            "user": SW_USER, "password": SW_PASSWORD, "enable_secret": SW_ENABLE}))
+            "user": SW_USER, "password": SW_PASSWORD, "enable_secret": SW_ENABLE, "host_key": str(key)}))
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Switches":
@@ -145,12 +148,13 @@ class Switches:
 
 def write_inventory(path: Path, linux: dict[str, int], switches: dict[str, int] | None = None,
                     extra: dict[str, dict] | None = None, audit: dict | None = None,
-                    host_pub: str | None = None) -> Path:
+                    host_pub: str | None = None, switch_pub: str | None = None) -> Path:
     """A province in `path`: the example's units; `linux` {name: port} spread over the units (the first is
     the center's server, every 10th a unit server, the rest workstations); `switches` {name: port};
     `extra` {name: host vars incl. group} for special hosts (windows, silent...). `host_pub`: the fake
     hosts' key ("ssh-ed25519 AAAA..."), written to `path/known_hosts` for every Linux and extra host's port
-    and named in `ansible_ssh_common_args`, as the lab does."""
+    and named in `ansible_ssh_common_args`, as the lab does; `switch_pub`: the simulated switches' key
+    (Switches.host_pub), written for every switch's port."""
     path.mkdir(parents=True, exist_ok=True)
     prov = yaml.safe_load((EXAMPLE / "province.yml").read_text(encoding="utf-8"))
     if audit:
@@ -169,10 +173,14 @@ def write_inventory(path: Path, linux: dict[str, int], switches: dict[str, int] 
         hv = dict(hv)
         groups[hv.pop("group")][name] = {"unit": others[0], **hv}
     all_vars = {"ansible_user": USER, "ansible_password": PASSWORD}
-    if host_pub:
-        ports = sorted({*linux.values(), *(int(hv["ansible_port"]) for hv in (extra or {}).values()
-                                           if "ansible_port" in hv)})
-        (path / "known_hosts").write_text("".join(f"[127.0.0.1]:{port} {host_pub}\n" for port in ports))
+    if host_pub or switch_pub:
+        def extra_ports(switch: bool) -> set[int]:
+            return {int(hv["ansible_port"]) for hv in (extra or {}).values()
+                    if "ansible_port" in hv and (hv["group"] == "switches") == switch}
+        ports = sorted({*linux.values(), *extra_ports(False)}) if host_pub else []
+        sw_ports = sorted({*(switches or {}).values(), *extra_ports(True)}) if switch_pub else []
+        (path / "known_hosts").write_text("".join(f"[127.0.0.1]:{port} {host_pub}\n" for port in ports)
+                                          + "".join(f"[127.0.0.1]:{port} {switch_pub}\n" for port in sw_ports))
         all_vars["ansible_ssh_common_args"] = (f"-o UserKnownHostsFile={path / 'known_hosts'} "
                                                "-o StrictHostKeyChecking=yes")
     inv = {"all": {"vars": all_vars, "children": {

@@ -29,7 +29,7 @@ def setup(tmp_path_factory):
         linux = {p["hostname"]: port for p, port in zip(fleet.profiles, fleet.ports)}
         inv = write_inventory(tmp / "tinh", linux, {"sw000": sw.ports[0]}, extra={
             "pc-windows": {"group": "workstations", "ansible_host": "127.0.0.1", "ansible_port": 9,
-                           "os_family": "windows"}}, host_pub=fleet.host_pub)
+                           "os_family": "windows"}}, host_pub=fleet.host_pub, switch_pub=sw.host_pub)
         yield {"tmp": tmp, "inv": inv, "fleet": fleet, "data": tmp / "var"}
 
 

@@ -9,6 +9,7 @@ from netmiko import ConnectHandler
 from audit_fakes import (PASSWORD, SW_ENABLE, SW_PASSWORD, SW_USER, FakeFleet, SilentListener, Switches,
                          free_ports, write_inventory)
 from provisioning.audit import network
+from provisioning.lab.hostkey import make_host_key
 from provisioning.audit.baseline import load_baseline
 from provisioning.audit.deadline import Deadline, Watchdog
 from provisioning.audit.runner import run_audit
@@ -67,7 +68,7 @@ def test_each_bad_host_gets_its_own_status_and_the_others_finish(fleet, switches
                            "ansible_password": "wrong-switch-pw"},
             "sw-wrongenable": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": switches.ports[2],
                                "enable_secret": "wrong-enable"},
-        }, host_pub=fleet.host_pub)
+        }, host_pub=fleet.host_pub, switch_pub=switches.host_pub)
         fleet.profiles[5]["hang"] = True
         t0 = time.monotonic()
         try:
@@ -140,7 +141,8 @@ def test_unknown_and_changed_host_keys_stop_only_their_host(fleet, tmp_path):
 
 def test_unsaved_switch_change_is_flagged_and_cleared_by_write_memory(switches, tmp_path):
     inv = write_inventory(tmp_path / "inv", {}, {"sw001": switches.ports[1]}, extra={
-        "srv-none": {"group": "center_servers", "ansible_host": "127.0.0.1", "ansible_port": 3}})
+        "srv-none": {"group": "center_servers", "ansible_host": "127.0.0.1", "ansible_port": 3}},
+        switch_pub=switches.host_pub)
     before = audit(inv, limit="sw001").hosts[0]
     assert before.status == "audited", before.reason
     assert before.facts["config_saved"] is True and before.grade in ("pass", "warn")
@@ -209,3 +211,22 @@ def test_hosts_are_audited_round_robin_over_units():
     hosts = [H(name=f"{u}{i}", unit=u) for u, n in (("a", 3), ("b", 1), ("c", 2)) for i in range(n)]
     assert [h.name for h in interleave_units(hosts)] == ["a0", "b0", "c0", "a1", "c1", "a2"]
     assert interleave_units([]) == []
+
+
+def test_switch_host_key_is_checked_before_the_password_is_sent(switches, tmp_path, fleet):
+    """Switches are held to the same host-key policy as servers: unknown -> refused, changed -> refused,
+    recorded -> audited (netmiko's own client would accept any key)."""
+    extra = {"srv-none": {"group": "center_servers", "ansible_host": "127.0.0.1", "ansible_port": 3}}
+    unknown = write_inventory(tmp_path / "unknown", {}, {"sw002": switches.ports[2]}, extra=extra,
+                              host_pub=fleet.host_pub)          # a known_hosts file without the switch
+    h = audit(unknown, limit="sw002").hosts[0]
+    assert (h.status, h.reason_code) == ("auth_failed", "host_key_unknown"), h.reason
+    assert h.facts == {} or not h.facts
+    changed = write_inventory(tmp_path / "changed", {}, {"sw002": switches.ports[2]}, extra=extra,
+                              switch_pub=make_host_key(tmp_path / "other_key"))   # another RSA key recorded
+    h = audit(changed, limit="sw002").hosts[0]
+    assert (h.status, h.reason_code) == ("auth_failed", "host_key"), h.reason
+    known = write_inventory(tmp_path / "known", {}, {"sw002": switches.ports[2]}, extra=extra,
+                            switch_pub=switches.host_pub)
+    h = audit(known, limit="sw002").hosts[0]
+    assert (h.status, h.host_key) == ("audited", "known"), h.reason

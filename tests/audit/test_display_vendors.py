@@ -34,7 +34,7 @@ def inventory(tmp_path, vrp, device_type="huawei"):
                         "device_type": device_type, "ansible_user": USER, "ansible_password": PASSWORD}
              for i, port in enumerate(vrp.ports)}
     extra["srv-none"] = {"group": "center_servers", "ansible_host": "127.0.0.1", "ansible_port": 3}
-    return write_inventory(tmp_path / "inv", {}, extra=extra)
+    return write_inventory(tmp_path / "inv", {}, extra=extra, switch_pub=vrp.host_pub)
 
 
 def audit(inv, limit="hw*"):
@@ -138,7 +138,7 @@ def test_h3c_switch_facts_unsaved_change_and_save(h3c, tmp_path):
     extra = {"h3c0": {"group": "switches", "ansible_host": "127.0.0.1", "ansible_port": h3c.ports[0],
                       "device_type": "hp_comware", "ansible_user": USER, "ansible_password": PASSWORD},
              "srv-none": {"group": "center_servers", "ansible_host": "127.0.0.1", "ansible_port": 3}}
-    inv = write_inventory(tmp_path / "inv", {}, extra=extra)
+    inv = write_inventory(tmp_path / "inv", {}, extra=extra, switch_pub=h3c.host_pub)
     never = audit(inv, "h3c0").hosts[0]
     assert never.status == "audited", never.reason
     f = never.facts

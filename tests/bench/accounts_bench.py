@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,19 +101,36 @@ def timed(fn, *a, **kw):
     return time.perf_counter() - t0, out
 
 
-def cpu_seconds(*procs) -> float:
-    """CPU time of this process (all threads), of its reaped children (directory workers, mailbox
-    makers) and of the given still-running processes (slapd): the work the machine had to find time for."""
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds (user + system) of this process (all threads), of its reaped children (directory
+    workers, mailbox makers) and of slapd: the work the machine had to find time for, whatever else
+    runs on it."""
+    own: float
+    children: float
+    slapd: float
+
+    @property
+    def total(self) -> float:
+        return self.own + self.children + self.slapd
+
+    def __sub__(self, o: "Cpu") -> "Cpu":
+        return Cpu(self.own - o.own, self.children - o.children, self.slapd - o.slapd)
+
+    def __str__(self) -> str:
+        return (f"{self.total:.1f} s (this process {self.own:.1f}, its children {self.children:.1f}, "
+                f"slapd {self.slapd:.1f})")
+
+
+def cpu_seconds(slapd_proc) -> Cpu:
     import resource
 
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
     tick = os.sysconf("SC_CLK_TCK")
-    for p in procs:
-        fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    fields = Path(f"/proc/{slapd_proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return Cpu(own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime,
+               (int(fields[11]) + int(fields[12])) / tick)
 
 
 def sequential_apply(work: Path, slapd, roster_path: Path):
@@ -131,14 +149,14 @@ def sequential_apply(work: Path, slapd, roster_path: Path):
                "groups": f["groups"], "journal+sheets": f["journal_sheets"]}, f["total"], cpu
 
 
-def phases_compare(work: Path, slapd_seq, roster_path: Path, res, t_init: float, cpu: float, report) -> None:
+def phases_compare(work: Path, slapd_seq, roster_path: Path, res, t_init: float, cpu: Cpu, report) -> None:
     """(d) the overlapped initial apply `res` (wall time `t_init`, `cpu` CPU seconds) vs the same apply
     phase by phase."""
     t_seq, seq, seq_total, seq_cpu = sequential_apply(work, slapd_seq, roster_path)
     print("  (d) phases one after another: " + ", ".join(f"{k} {v:.2f}s" for k, v in seq.items())
           + f" = {seq_total:.2f}s")
-    print(f"      CPU time used (this process, its children, slapd): overlapped {cpu:.1f} s, "
-          f"one after another {seq_cpu:.1f} s; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print(f"      CPU time used: overlapped {cpu}; one after another {seq_cpu}; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     f = res.timings
     print("      overlapped, finished at: " + ", ".join(
         f"{k} {f[k]:.2f}s" for k in ("hash", "mailbox", "directory_end") if k in f)
@@ -149,6 +167,9 @@ def phases_compare(work: Path, slapd_seq, roster_path: Path, res, t_init: float,
     report("    same, whole command (read, plan, apply)", t_init, f"slowest phase ({slowest})", seq[slowest])
     report("    overlapped vs one after another", f["total"], "phases in sequence", seq_total)
     report("    whole command, overlapped vs sequential", t_init, "sequential command", t_seq)
+    report("    CPU seconds, overlapped vs sequential", cpu.total, "sequential CPU seconds", seq_cpu.total)
+    report("    CPU seconds / cores (the wall's floor)", cpu.total / (os.cpu_count() or 1), "slowest phase",
+           seq[slowest])
 
 
 def main() -> int:
@@ -156,6 +177,9 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--doveadm-sample", type=int, default=200)
     ap.add_argument("--phases-only", action="store_true", help="only (d): sequential phases vs overlapped apply")
+    ap.add_argument("--nosync", action="store_true",
+                    help="diagnosis only: slapd without fsync (olcDbNoSync), to see what the directory's fsyncs "
+                         "cost while mailboxes are made on the same disk")
     ap.add_argument("--workdir", type=Path, default=None, help="on the disk to measure (default: a dir in /var/tmp)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="acct-bench-", dir=args.workdir or "/var/tmp"))
@@ -180,7 +204,7 @@ def main() -> int:
         mail = work / "vmail"
         mail.mkdir()
         os.chmod(mail, 0o755)
-        slapd = start_slapd(work / "ldap", BASE, units)
+        slapd = start_slapd(work / "ldap", BASE, units, nosync=args.nosync)
         dovecot = start_dovecot(work / "dovecot", slapd, mail)
         inv = inventory(work / "inv", slapd, mail, ROOT / "inventory" / "example")
         ctx = service.load(inv)
@@ -197,7 +221,7 @@ def main() -> int:
             print(f"  initial apply: {plan.count('create')} accounts, phases "
                   + ", ".join(f"{k} {v:.2f}s" for k, v in res.timings.items()))
             slapd_ref.stop()
-            slapd_seq = start_slapd(work / "ldap-seq", BASE, units)
+            slapd_seq = start_slapd(work / "ldap-seq", BASE, units, nosync=args.nosync)
             try:
                 phases_compare(work, slapd_seq, roster_path, res, t_init, cpu, report)
             finally:

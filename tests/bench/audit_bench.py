@@ -53,7 +53,8 @@ def scale(args, tmp: Path) -> None:
     try:
         with Switches(args.switches, tmp) as sw:
             linux = {f"h{i:03d}": port for i, port in enumerate(ports)}
-            inv = write_inventory(tmp / "bench", linux, dict(zip(sw.names, sw.ports)), host_pub=host_pub)
+            inv = write_inventory(tmp / "bench", linux, dict(zip(sw.names, sw.ports)), host_pub=host_pub,
+                                  switch_pub=sw.host_pub)
             wall, rep = audit(inv, args.workers)
             n = len(rep.hosts)
             statuses = rep.totals["statuses"]

@@ -18,10 +18,19 @@ CENTER, UNIT = "tthdl-srv01", "vpubnd-srv01"
 GOOD = {
     "chrony": "running\n",
     "firewall": "hook input priority filter; policy drop\n",
-    "sshd": "permitrootlogin no\npasswordauthentication no\n",
+    "sshd": "permitrootlogin no\npasswordauthentication no\nallowtcpforwarding no\n",
+    "shell_idle": "TMOUT=300\n",
     "auditd": "running\n",
+    "hardening": '{"clamd_socket": "/var/run/clamav/clamd.ctl", "milter": "inet:127.0.0.1:7357", '
+                 '"audit_kernel": true}\n',
+    "audit_rules": "-k config\n-k identity\n-k privilege\n",
+    "audit_loaded": "key=config\nkey=identity\nkey=privilege\n",
     "aide": "database\n",
+    "aide_schedule": "30 4 * * * root /usr/local/sbin/provision-aide-check\ncheck-2026-12-04.log\n",
     "clamav": "running\n",
+    "clamav_signatures": "daily.cvd\nmain.cvd\nprovision-local.ndb\n",
+    "clamav_mail": "inet:127.0.0.1:7357 inet:127.0.0.1:8891\nmilter running\n",
+    "clamav_share": "1 1\n",
     "apt_sources": "deb [signed-by=/usr/share/keyrings/provision-mirror.asc] https://10.20.0.10/debian bookworm main\n"
                    "URIs: https://10.20.0.10/debian-security\n",
     "unattended": "install ok installed",
@@ -36,7 +45,8 @@ GOOD = {
 }
 # what a server deployed by the baseline alone looks like: no hardening, no central logs, root by key
 BARE = {**GOOD, "sshd": "permitrootlogin without-password\npasswordauthentication no\n", "auditd": "stopped\n",
-        "aide": "none\n", "clamav": "stopped\n", "unattended": "", "log_forward": "", "log_store": "",
+        "aide": "none\n", "clamav": "stopped\n", "hardening": "", "audit_rules": "", "audit_loaded": "",
+        "aide_schedule": "", "clamav_signatures": "", "clamav_mail": "", "clamav_share": "", "unattended": "", "log_forward": "", "log_store": "",
         "ppolicy": "", "webmail_session": "", "firewall": "hook input priority filter; policy accept\n"}
 VERIFY_CENTER = [
     {"host": CENTER, "unit": "u", "service": s, "check": c, "ok": True, "detail": ""}
@@ -107,7 +117,7 @@ def test_values_come_from_province_yml(province):
     (province.inventory_dir / "province.yml").write_text(
         text + "\ncompliance:\n  standard: tcvn11930\n  log_retention_days: 365\n  root_login: prohibit-password\n")
     p = load_province(province.inventory_dir)
-    bare_root = {**GOOD, "sshd": "permitrootlogin prohibit-password\npasswordauthentication no\n"}
+    bare_root = {**GOOD, "sshd": GOOD["sshd"].replace("permitrootlogin no", "permitrootlogin prohibit-password")}
     r = report(p, [Facts(CENTER, True, bare_root, VERIFY_CENTER)], "", "vi")
     assert statuses(r, CENTER)["data-logs"] == "fail"
     assert evidence(r, "data-logs", CENTER).startswith("central logs kept 180 days (required 365)")
@@ -180,3 +190,41 @@ def test_bad_out_is_a_bad_input(province, tmp_path):
     f.write_text("x")
     with pytest.raises(BadInput, match="--out"):
         compliance(province.inventory_dir, out=f)
+
+
+def test_the_hardening_evidence_is_read_where_a_control_asks_for_it(province):
+    """auditd, AIDE, ClamAV and sshd are judged on what the role hardening set up, not on a process alone."""
+    def one(probes: dict, center: bool = True):
+        host = CENTER if center else UNIT
+        r = report(province, [Facts(host, center, probes, VERIFY_CENTER if center else VERIFY_UNIT)], "", "en")
+        return statuses(r, host), (lambda control: evidence(r, control, host))
+
+    st, ev = one(GOOD)
+    assert ev("host-audit") == "auditd running; rules loaded: config, identity, privilege; " \
+                               "rules on disk: config, identity, privilege"
+    assert ev("host-malware") == ("clamd: running; signatures: daily.cvd, main.cvd, provision-local.ndb; mail scanned "
+                                  "by clamav-milter (inet:127.0.0.1:7357); file shares scanned (Samba virusfilter)")
+    assert ev("host-integrity").endswith("daily check: 30 4 * * *; latest report /var/log/aide/check-2026-12-04.log")
+    assert ev("net-admin").endswith("allowtcpforwarding no; idle shells end after 300 s (TMOUT)")
+    # auditd running without the rules loaded
+    assert one({**GOOD, "audit_loaded": "key=identity\n"})[0]["host-audit"] == "fail"
+    # a host that shares its kernel (container, lab): auditd cannot run; configured rules make it "na"
+    shared = {**GOOD, "auditd": "stopped\n", "hardening": GOOD["hardening"].replace("true", "false")}
+    st, ev = one(shared)
+    assert st["host-audit"] == "na" and "the kernel refuses audit control" in ev("host-audit")
+    assert one({**shared, "audit_rules": "-k identity\n"})[0]["host-audit"] == "fail"
+    # clamd runs but the center's Postfix does not hand mail to the milter / a share is not scanned
+    st, ev = one({**GOOD, "clamav_mail": "inet:127.0.0.1:8891\nmilter running\n"})
+    assert st["host-malware"] == "fail" and "mail not scanned by ClamAV" in ev("host-malware")
+    st, ev = one({**GOOD, "clamav_share": "2 1\n"}, center=False)
+    assert st["host-malware"] == "fail" and ev("host-malware").endswith("file shares not scanned (1 of 2 scanned)")
+    assert one({**GOOD, "clamav_signatures": ""})[0]["host-malware"] == "fail"
+    # an AIDE database nobody checks
+    st, ev = one({**GOOD, "aide_schedule": ""})
+    assert st["host-integrity"] == "fail" and "daily check: not scheduled" in ev("host-integrity")
+    # sshd that forwards TCP, shells that never end an idle session or end it too late
+    assert one({**GOOD, "sshd": GOOD["sshd"].replace("allowtcpforwarding no", "allowtcpforwarding yes")}
+               )[0]["net-admin"] == "fail"
+    st, ev = one({**GOOD, "shell_idle": ""})
+    assert st["net-admin"] == "fail" and ev("net-admin").endswith("idle shells never end (no TMOUT)")
+    assert one({**GOOD, "shell_idle": "TMOUT=900\n"})[0]["net-admin"] == "fail"

@@ -149,6 +149,42 @@ def test_expired_session_goes_back_to_login(console):
     assert r.status_code == 302 and r["Location"] == "/login"
 
 
+def test_idle_time_comes_from_the_province(console, monkeypatch):
+    """province.yml `security.console_idle_minutes` decides when an idle session ends (the console's
+    clock is moved, not waited for); the console's own settings can only shorten it."""
+    from django.test import Client
+
+    from provisioning.console import app, security
+
+    st = app.state()
+    prov = console.inventory / "province.yml"
+    original = prov.read_text(encoding="utf-8")
+    old_ctx = st.ctx
+    now = [time.time()]
+    monkeypatch.setattr(security, "clock", lambda: now[0])
+
+    def province_idle(minutes: int) -> None:
+        prov.write_text(original + f"security:\n  console_idle_minutes: {minutes}\n", encoding="utf-8")
+        st.ctx = service.load(console.inventory)   # as a restarted console reads it
+
+    try:
+        for minutes in (7, 20):          # shorter and longer than the default (15)
+            province_idle(minutes)
+            c = Client(enforce_csrf_checks=True)
+            login(c, "lantt")
+            now[0] += minutes * 60 - 30
+            assert c.get("/me").status_code == 200, minutes      # idle just under the limit: still in
+            now[0] += minutes * 60 + 30
+            r = c.get("/me")                                      # just over it (since the last request)
+            assert r.status_code == 302 and r["Location"] == "/login", minutes
+        monkeypatch.setattr(st.cfg, "admin_idle_minutes", 5)
+        monkeypatch.setattr(st.cfg, "session_idle_minutes", 30)
+        assert (st.idle_minutes(False), st.idle_minutes(True)) == (20, 5)
+    finally:
+        prov.write_text(original, encoding="utf-8")
+        st.ctx = old_ctx
+
+
 def test_login_messages_and_rate_limit_per_user(console):
     from django.test import Client
 

@@ -1,5 +1,6 @@
 """Logins bind as the official over StartTLS with the provincial CA checked: a directory whose
-certificate another CA signed, or that does not carry the expected name, is never sent the password."""
+certificate another CA signed, or that does not carry the expected name, is never sent the password.
+The same StartTLS directory also takes the accounts apply's pipelined writes (accounts/ldapwire.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -85,3 +86,33 @@ def test_login_over_starttls_checks_the_provincial_ca(tls_slapd):
     assert authenticate(_target(s, paths["other"]), dn, "Mat-khau-2026").problem == "unavailable"
     assert authenticate(_target(s, paths["ca"], names=("ldap.elsewhere.gov.vn",)), dn,
                         "Mat-khau-2026").problem == "unavailable"
+
+
+def test_pipelined_writes_over_starttls(tls_slapd):
+    """The accounts apply's writes (ldapwire: BER by hand, many requests in flight) on the TLS socket of
+    a StartTLS connection: every official's operations in order, a refusal reported for its own batch."""
+    import ldap3
+
+    from provisioning.accounts.apply import run_batches
+
+    s, paths = tls_slapd
+    t = Target(url=s.url, host=None, base_dn=BASE, bind_dn=s.admin_dn, tls_names=("ldap.tls.gov.vn",),
+               password=SecretStr(s.admin_password), starttls=True, ca_file=paths["ca"])
+    dn = lambda i: f"uid=w{i},ou=People,{BASE}"  # noqa: E731
+    batches = [(i, [("add", dn(i), {"objectClass": ["inetOrgPerson"], "uid": [f"w{i}"], "cn": [f"Người {i}"],
+                                    "sn": ["Lê"]}),
+                    ("modify", dn(i), {"title": [(ldap3.MODIFY_REPLACE, [f"Chuyên viên {i}"])]})])
+               for i in range(300)]
+    batches.append((300, [("add", f"uid=annv,ou=People,{BASE}", {"objectClass": ["inetOrgPerson"], "uid": ["annv"],
+                                                                 "cn": ["x"], "sn": ["x"]}),
+                          ("modify", f"uid=annv,ou=People,{BASE}", {"title": [(ldap3.MODIFY_REPLACE, ["never"])]})]))
+    done = dict(run_batches(t, batches))
+    assert [i for i in range(300) if done[i] is not None] == []
+    assert done[300].startswith("entryAlreadyExists (68)")
+    c = ldap3.Connection(ldap3.Server(s.url), s.admin_dn, s.admin_password, auto_bind=True)
+    c.search(f"ou=People,{BASE}", "(uid=w*)", attributes=["cn", "title"])
+    got = {e.entry_dn: (e.cn.value, e.title.value) for e in c.entries}
+    assert len(got) == 300 and got[dn(299)] == ("Người 299", "Chuyên viên 299")
+    c.search(f"ou=People,{BASE}", "(uid=annv)", attributes=["title"])
+    assert c.entries[0].title.value is None     # the second operation of a refused batch is never sent
+    c.unbind()

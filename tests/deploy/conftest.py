@@ -18,6 +18,7 @@ import pytest
 from provisioning.deploy.runner import DeployResult, deploy
 from provisioning.lab import Lab
 from provisioning.model import Host, Province, load_province
+from tests.deploy.labkit import read_ca
 
 LAB = os.environ.get("PROVISION_TEST_LAB", "tdl")
 DEBIAN = os.environ.get("PROVISION_TEST_DEBIAN", "mixed")
@@ -57,3 +58,9 @@ def deployed_lab(tmp_path_factory) -> DeployedLab:
         yield DeployedLab(lab, inv, province, first, again, center, units, DEBIAN, releases)
     finally:
         lab.down()
+
+
+@pytest.fixture(scope="session")
+def ca_pem(deployed_lab) -> str:
+    """The provincial CA certificate (PEM) of the deployed lab."""
+    return read_ca(deployed_lab.lab, deployed_lab.center.name)

@@ -208,6 +208,43 @@ def test_verify_checks_the_console_and_sees_it_stopped(deployed_lab, name, ca_fi
     assert all(ok for ok, _ in checks.values()), checks
 
 
+def test_report_monthly_counts_a_form_submitted_on_the_console(deployed_lab):
+    """A unit's form submitted on the console (its own code, as its own user, on the center) is in the
+    console's data folder there; `report monthly` on the control machine copies it over SSH, where the
+    role's published fact says, and counts it; the next run copies nothing."""
+    import json as json_
+
+    from provisioning.report import monthly
+    from provisioning.report.period import Month
+
+    prov = deployed_lab.province
+    fact = json_.loads(sh(deployed_lab, "cat /etc/ansible/facts.d/console.fact").stdout)
+    unit = next(u for u in prov.units.values() if u.kind != "integration_center").code
+    month = Month.parse("2026-10")
+    inventory = f"/etc/provision/console/inventory/{fact['report_dir'].rstrip('/').split('/')[-2]}"
+    remote = f"{fact['report_dir']}/{month}/forms/{unit}.yml"
+    local = monthly.report_dir(prov, month) / "forms" / f"{unit}.yml"
+    submit = (f"cd / && runuser -u {USER} -- env PROVISION_DATA=$(dirname $(dirname {fact['report_dir']})) "
+              f"{fact['venv']}/bin/python -c \"import datetime as dt; "
+              "from provisioning.model import load_province; from provisioning.report import forms; "
+              "from provisioning.report.period import Month; "
+              f"p = load_province('{inventory}'); "
+              f"f, bad = forms.submit(p, Month.parse('{month}'), p.units['{unit}'], "
+              "{'reporter': 'Lab', 'training_sessions': '4', 'trainees': '9', 'drafting_signing': 'Có'}, "
+              "today=dt.date(2026, 10, 20)); assert f and not bad, bad\"")
+    try:
+        sh(deployed_lab, submit)
+        inputs = monthly.gather(prov, month)
+        assert not [f for f in inputs.failed if f.startswith("console forms")], inputs.failed
+        assert inputs.forms[unit].values["training_sessions"] == 4 and not inputs.forms[unit].late
+        assert inputs.sources["console_forms"] == [f"{deployed_lab.center.name}: 1 copied, 0 unchanged"]
+        again = monthly.gather(prov, month)
+        assert again.sources["console_forms"] == [f"{deployed_lab.center.name}: 0 copied, 1 unchanged"]
+    finally:   # as the lab was: no form for that month on either side
+        sh(deployed_lab, f"rm -f {remote}", check=False)
+        local.unlink(missing_ok=True)
+
+
 def test_a_second_console_deploy_changes_nothing(deployed_lab):
     again = deploy(deployed_lab.inventory, limit=deployed_lab.center.name, tags="console")
     assert again.ok and again.changed == 0, [(h.host, h.changed, h.error) for h in again.hosts]

@@ -32,3 +32,18 @@ def test_tags_are_those_of_the_playbook():
     for bad in ("", "mail,", "Mail"):
         with pytest.raises(BadInput, match="--tags"):
             check_tags(bad)
+
+
+def test_missing_mitogen_is_bad_input_and_no_run_folder_is_left(tmp_path, monkeypatch):
+    import ansible_runner
+
+    from provisioning.transport import ansible
+
+    inv = tmp_path / "inventory" / "example"
+    shutil.copytree(EXAMPLE, inv)
+    monkeypatch.setenv("PROVISION_DATA", str(tmp_path / "var"))
+    monkeypatch.setattr(ansible_runner, "run", lambda **kw: pytest.fail("the playbook was started"))
+    monkeypatch.setattr(ansible, "mitogen_strategies", lambda: None)   # as on a machine without Mitogen
+    with pytest.raises(BadInput, match="Mitogen is not installed"):
+        deploy(inv)
+    assert not (tmp_path / "var").exists()          # no secrets generated, no empty run folder

@@ -5,18 +5,18 @@ and at both units, and the replica of each release follows the center."""
 from __future__ import annotations
 
 import json
-import ssl
 import time
 import unicodedata
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection, Server, Tls
+from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection
 
 from provisioning import smb
 from provisioning import secrets
 from provisioning.verify.probes import smbclient
+from tests.deploy.labkit import ldap
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -37,21 +37,6 @@ with imaplib.IMAP4_SSL("imap.{zone}", 993, ssl_context=ctx, timeout=10) as m:
     m.login(user, password)
     print(m.select("INBOX")[0])
 """
-
-
-@pytest.fixture(scope="module")
-def ca_pem(deployed_lab) -> str:
-    return deployed_lab.lab.ssh(deployed_lab.center.name, "cat /usr/local/share/ca-certificates/provision-ca.crt",
-                                check=True).stdout
-
-
-def ldap(address: str, ca_pem: str, dn: str, password: str, name: str) -> Connection:
-    tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_data=ca_pem, valid_names=[name])
-    conn = Connection(Server(address, port=389, tls=tls, connect_timeout=5), user=dn, password=password,
-                      auto_referrals=False)
-    conn.open()
-    assert conn.start_tls() and conn.bind(), conn.result
-    return conn
 
 
 def replicator(deployed_lab, ca_pem, host) -> Connection:

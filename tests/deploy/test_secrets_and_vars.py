@@ -78,6 +78,7 @@ def test_province_vars_for_the_roles():
     assert units["000.01.01.H09"]["admitted"] == ["10.20.0.0/24"]
     assert set(v["province_unit_servers"]) == {h for h in v["province_servers"] if h != "tthdl-srv01"}
     assert v["province_dkim_selector"] == "mail"          # province.yml's dkim_selector, by default
+    assert v["province_log_retention_min_days"] == 90     # compliance.log_retention_days, by default
 
 
 def test_limit_selects_servers_only():

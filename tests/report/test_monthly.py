@@ -32,6 +32,7 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 
+from provisioning.logstore import StoreUse
 from provisioning.model import load_province
 from provisioning.report import figures, monthly, outputs
 from provisioning.report.directory import PersonStatus as Person
@@ -46,7 +47,7 @@ PEOPLE = [Person("a1", A, "A1", True, True), Person("a2", A, "A2", True, True), 
 
 
 @pytest.fixture
-def built(tmp_path, monkeypatch, sshd):
+def built(tmp_path, monkeypatch, sshd):  # noqa: F811  (the sshd fixture, imported above)
     monkeypatch.setenv("PROVISION_DATA", str(tmp_path / "var"))
     logs, inv = tmp_path / "remote-logs", tmp_path / "rep"
     write_logs(logs)
@@ -231,3 +232,72 @@ def test_english_report_goes_beside_the_vietnamese_one_not_over_it(tmp_path):
     assert json.loads(vi)["lang"] == "vi"
     assert json.loads((month_dir / "en" / "report.json").read_text(encoding="utf-8"))["lang"] == "en"
     assert "Báo cáo" in (month_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_forms_submitted_on_the_console_are_copied_from_the_center(tmp_path, monkeypatch, sshd):  # noqa: F811
+    """The console keeps a submitted form in its own data folder on the center; `report monthly` on the
+    control machine copies it over SSH (real sshd, where the console's published fact says) and counts
+    it; the next run copies nothing; a form submitted again replaces the copy."""
+    import datetime as dt
+
+    from provisioning.report import console_forms, forms as report_forms
+
+    inv, logs = tmp_path / "rep", tmp_path / "no-logs"
+    logs.mkdir()
+    write_province(inv, sshd, logs)
+    province = load_province(inv)
+    month = Month.parse(MONTH)
+    center, control = tmp_path / "center-data", tmp_path / "var"
+
+    def submit_on_center(sessions: int) -> None:
+        monkeypatch.setenv("PROVISION_DATA", str(center))     # the console's data folder on the center
+        form, problems = report_forms.submit(province, month, province.units[D], {
+            "reporter": "Huỳnh Thị Mỹ Linh", "training_sessions": str(sessions), "trainees": "12",
+            "drafting_signing": "Có"}, today=dt.date(2026, 11, 21))
+        assert form and not problems
+        monkeypatch.setenv("PROVISION_DATA", str(control))
+
+    def gather():
+        inputs = monthly.gather(province, month)
+        assert not inputs.failed, inputs.failed
+        return inputs
+
+    submit_on_center(3)
+    # the center without the console: nothing to copy, and not a failure
+    monkeypatch.setattr(console_forms, "FACT", str(tmp_path / "absent.fact"))
+    inputs = gather()
+    assert D not in inputs.forms and "console_forms" not in inputs.sources
+    fact = tmp_path / "console.fact"
+    fact.write_text(json.dumps({"url": "https://console.bentre.gov.vn/", "report_dir": str(center / "rep" / "report")}))
+    monkeypatch.setattr(console_forms, "FACT", str(fact))
+    inputs = gather()
+    assert inputs.sources["console_forms"] == ["c-srv01: 1 copied, 0 unchanged"]
+    local = control / "rep" / "report" / MONTH / "forms" / f"{D}.yml"
+    assert local.is_file()
+    assert inputs.forms[D].values["training_sessions"] == 3 and not inputs.forms[D].late
+    report = figures.compute(province, month, inputs, "vi")
+    assert report.summary.forms_on_time == 1 and report.summary.forms_missing == 3
+    assert gather().sources["console_forms"] == ["c-srv01: 0 copied, 1 unchanged"]       # idempotent
+    submit_on_center(5)
+    inputs = gather()
+    assert inputs.sources["console_forms"] == ["c-srv01: 1 copied, 0 unchanged"]
+    assert inputs.forms[D].values["training_sessions"] == 5
+    # a fact from before the console published where its forms are: said, not guessed
+    fact.write_text(json.dumps({"url": "https://console.bentre.gov.vn/"}))
+    inputs = monthly.gather(province, month)
+    assert len(inputs.failed) == 1 and "report_dir" in inputs.failed[0] and "--tags console" in inputs.failed[0]
+
+
+def test_a_central_log_store_past_its_threshold_is_a_notice(tmp_path):
+    inv = tmp_path / "rep"
+    write_province(inv)
+    province, when = load_province(inv), Month.parse(MONTH)
+    full = figures.Inputs(log_store=StoreUse("c-srv01", "/var/log/central", 91, 80, 180))
+    notices = figures.compute(province, when, full, "vi").notices
+    assert ("Cảnh báo: kho nhật ký tập trung /var/log/central trên c-srv01 đã dùng 91% dung lượng đĩa "
+            "(ngưỡng cảnh báo 80%). Cần giải phóng dung lượng hoặc mở rộng đĩa.") in notices
+    en = figures.compute(province, when, full, "en").notices
+    assert any("central log store /var/log/central on c-srv01 is 91% full (warning at 80%)" in n for n in en)
+    below = figures.Inputs(log_store=StoreUse("c-srv01", "/var/log/central", 79, 80, 180))
+    assert not any("log store" in n or "kho nhật ký" in n for n in
+                   figures.compute(province, when, below, "en").notices + figures.compute(province, when, below, "vi").notices)

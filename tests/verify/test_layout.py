@@ -7,7 +7,7 @@ from pathlib import Path
 
 from provisioning import verify
 from provisioning.verify import run
-from provisioning.verify.checks import backup, directory, dns, fileshare, mail, ntp, proxy, web, webmail
+from provisioning.verify.checks import backup, directory, dns, fileshare, logs, mail, ntp, proxy, web, webmail
 
 PACKAGE = Path(verify.__file__).parent
 JOBS = {"audit", "deploy", "accounts", "report", "backup", "lab", "console", "cli"}
@@ -54,7 +54,7 @@ def test_check_lists_are_composed_in_run_only():
             if isinstance(node, ast.Attribute) and node.attr in ("append", "extend", "insert") \
                     and isinstance(node.value, ast.Name) and node.value.id.endswith("CHECKS"):
                 raise AssertionError(f"{p.relative_to(PACKAGE)} changes {node.value.id}")
-    modules = (backup, directory, dns, fileshare, mail, ntp, proxy, web, webmail)
+    modules = (backup, directory, dns, fileshare, logs, mail, ntp, proxy, web, webmail)
     exported = [c for m in modules for k, v in vars(m).items() if k.endswith("CHECKS") for c in v]
     exported += [directory.PROBE_JOINS_UNIT_GROUP, directory.PROBE_LEAVES_UNIT_GROUP]
     composed = set(run.CENTER_CHECKS) | set(run.UNIT_CHECKS)
