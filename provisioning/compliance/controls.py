@@ -206,7 +206,10 @@ def malware(f: Facts, s: ComplianceSettings) -> Outcome:
 
 def patching(f: Facts, s: ComplianceSettings) -> Outcome:
     # `deb [signed-by=...] URL suite...` or deb822 `URIs: URL...`: the URLs are what matter
-    sources = re.findall(r"\b(?:https?|file|ftp)://\S+", f.probes.get("apt_sources", ""))
+    # (a local repository is `file:/path`, one slash, as apt writes it)
+    text = "\n".join(line for line in f.probes.get("apt_sources", "").splitlines()
+                     if not line.lstrip().startswith("#"))     # a commented-out source is no source
+    sources = re.findall(r"\b(?:(?:https?|ftp)://|file:/)\S+", text)
     unattended = f.probes.get("unattended", "").strip().endswith("installed")
     evidence = f"apt sources: {', '.join(sorted(set(sources))) or 'none'}; unattended-upgrades " + \
         ("installed" if unattended else "not installed")

@@ -29,8 +29,8 @@ checked and with relative paths resolved against the inventory directory.
     services: {}                             # reserved: no key is defined yet, so any key is refused
     security:                                # password and session policy (the level's controls)
       officials: {min_length: 10, history: 5, max_age_days: 180, max_failures: 5, lockout_minutes: 15}
-      administrators: {min_length: 14, history: 12, max_age_days: 90, max_failures: 3, lockout_minutes: 30}
-      webmail_idle_minutes: 30               # a webmail session ends after this long without activity
+      administrators: {min_length: 14, history: 12, max_age_days: 60, max_failures: 3, lockout_minutes: 30}
+      webmail_idle_minutes: 15               # a webmail session ends after this long without activity
       console_idle_minutes: 15               # the same for the web console
     compliance:                              # the level's technical values (`provision compliance`)
       standard: tcvn14423                    # tcvn14423 (Decree 331/2026) or tcvn11930 (Decree 85/2016)
@@ -243,7 +243,7 @@ class AdminPasswordPolicy(PasswordPolicy):
     """Unit admins, HR and province roles: the same fields, stricter defaults."""
     min_length: int = Field(14, ge=8, le=128)
     history: int = Field(12, ge=0, le=24)
-    max_age_days: int = Field(90, ge=0, le=3650)
+    max_age_days: int = Field(60, ge=0, le=3650)   # the level: administrators change every 2 months
     max_failures: int = Field(3, ge=1, le=100)
     lockout_minutes: int = Field(30, ge=1, le=10080)
 
@@ -251,7 +251,7 @@ class AdminPasswordPolicy(PasswordPolicy):
 class SecuritySettings(_StrictSettings):
     officials: PasswordPolicy = Field(default_factory=PasswordPolicy)
     administrators: AdminPasswordPolicy = Field(default_factory=AdminPasswordPolicy)
-    webmail_idle_minutes: int = Field(30, ge=5, le=1440)
+    webmail_idle_minutes: int = Field(15, ge=5, le=1440)   # the level's 15 minutes for applications
     console_idle_minutes: int = Field(15, ge=5, le=1440)
 # --- compliance ----------------------------------------------------------------------------------
 
@@ -277,7 +277,9 @@ class ComplianceSettings(_StrictSettings):
     app_idle_minutes: int = Field(15, ge=1)             # session idle timeout for applications (webmail)
     inactive_account_days: int = Field(45, ge=1)        # inactive accounts disabled after
     tls_min_version: Literal["1.2", "1.3"] = "1.2"
-    root_login: Literal["no", "prohibit-password"] = "no"   # sshd PermitRootLogin the level accepts
+    # sshd PermitRootLogin the level accepts: root by key only (no password) is how the project's own
+    # deploys reach the servers; "no" for a province that manages its servers through a named account
+    root_login: Literal["no", "prohibit-password"] = "prohibit-password"
 
     @property
     def source(self) -> str:

@@ -123,6 +123,9 @@ def test_values_come_from_province_yml(province):
     assert evidence(r, "data-logs", CENTER).startswith("central logs kept 180 days (required 365)")
     assert statuses(r, CENTER)["net-admin"] == "pass"
     assert {f.source for f in r.findings} == {"TCVN 11930:2017 / Nghị định 85/2016/NĐ-CP"}
+    (province.inventory_dir / "province.yml").write_text(text + "\ncompliance:\n  root_login: 'no'\n")
+    strict = report(load_province(province.inventory_dir), [Facts(CENTER, True, bare_root, VERIFY_CENTER)], "", "en")
+    assert statuses(strict, CENTER)["net-admin"] == "fail"
     req = next(f.requirement for f in r.findings if f.control == "data-logs")
     assert "365 ngày" in req
 
@@ -228,3 +231,14 @@ def test_the_hardening_evidence_is_read_where_a_control_asks_for_it(province):
     st, ev = one({**GOOD, "shell_idle": ""})
     assert st["net-admin"] == "fail" and ev("net-admin").endswith("idle shells never end (no TMOUT)")
     assert one({**GOOD, "shell_idle": "TMOUT=900\n"})[0]["net-admin"] == "fail"
+
+
+def test_a_local_repository_counts_as_an_apt_source(province):
+    local = {**GOOD, "apt_sources": "deb [trusted=yes] file:/srv/provision-repo-trixie ./\n"}
+    r = report(province, [Facts(CENTER, True, local, VERIFY_CENTER)], "", "en")
+    assert statuses(r, CENTER)["host-patching"] == "pass"
+    assert "file:/srv/provision-repo-trixie" in evidence(r, "host-patching", CENTER)
+    commented = {**GOOD, "apt_sources": "# deb http://deb.debian.org/debian trixie main\n"}
+    r = report(province, [Facts(CENTER, True, commented, VERIFY_CENTER)], "", "en")
+    assert statuses(r, CENTER)["host-patching"] == "fail"
+    assert evidence(r, "host-patching", CENTER).startswith("apt sources: none")

@@ -271,7 +271,7 @@ def test_password_and_session_policy_reach_the_roles_with_documented_defaults(tm
                                              "pwdFailureCountInterval": 900}
     admin = v["province_admin_password_policy"]
     assert admin["pwdMinLength"] > 10 and admin["pwdInHistory"] > 5 and admin["pwdMaxFailure"] < 5
-    assert v["province_webmail_idle_minutes"] == 30
+    assert v["province_webmail_idle_minutes"] == 15
     d = _broken(tmp_path / "set", province=lambda d: d.update(security={
         "officials": {"min_length": 12, "max_age_days": 0}, "administrators": {"history": 24},
         "webmail_idle_minutes": 10}))
