@@ -37,6 +37,8 @@ def test_compliance_on_the_deployed_lab(deployed_lab, tmp_path):
         assert "https://" in rows["host-patching", u].evidence      # the center's mirror
     # the password policy is read from the directory itself
     assert rows["app-password", center].evidence.startswith("pwdPolicy: max age")
+    # the defaults deploy what the level's defaults ask: no technical control fails on a fresh province
+    assert not [(f.control, f.host, f.evidence) for f in r.findings if f.status == "fail"]
     ws = load_workbook(r.outputs["xlsx"]).active
     assert sum(1 for row in ws.iter_rows(values_only=True) if row[4] in (center, *units)) == len(TECHNICAL) * 3
 
