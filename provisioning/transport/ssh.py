@@ -250,10 +250,9 @@ class GuardedClient(paramiko.SSHClient):
             raise key_error(self.host_policy, "changed") from None
 
 
-def guarded_client(p: HostKeyPolicy) -> tuple[GuardedClient, "_Policy"]:
+def guarded_client(p: HostKeyPolicy) -> GuardedClient:
     """A not yet connected client under `p` (for libraries that take a paramiko client, e.g. netmiko)."""
-    client = GuardedClient(p)
-    return client, client.guard
+    return GuardedClient(p)
 
 
 @dataclass
@@ -308,7 +307,7 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
     refused, timeouts) are paramiko's and socket's exceptions, for the caller to classify. `province` may
     be None when `host_policy` is given."""
     p = host_policy or policy(province, host)
-    client, guard = guarded_client(p)
+    client = guarded_client(p)
     try:
         client.connect(
             host.address, port=host.port, username=host.user, sock=sock,
@@ -320,7 +319,7 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
     except BaseException:
         client.close()
         raise
-    return SshSession(host, client, p, first_contact=guard.accepted)
+    return SshSession(host, client, p, first_contact=client.first_contact)
 
 
 def host_key_problem(province: Province, host: Host, timeout: float = 5.0) -> HostKeyError | None:
