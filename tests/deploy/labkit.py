@@ -1,9 +1,14 @@
 """What the lab test modules share to talk to a deployed province: an LDAP connection over StartTLS
-checked against the provincial CA, and waiting for the unit replicas to follow the center."""
+checked against the provincial CA, waiting for the unit replicas to follow the center, and reading a
+mailbox's subjects over IMAPS."""
 from __future__ import annotations
 
+import email
+import imaplib
+import socket
 import ssl
 import time
+from email.policy import default as default_policy
 
 from ldap3 import BASE, Connection, Server, Tls
 
@@ -47,3 +52,23 @@ def wait_replicas(deployed_lab, ca_pem: str, s: dict, dn: str, present: bool,
             assert time.monotonic() < deadline, f"replica {unit.name} did not follow {dn}"
             time.sleep(0.3)
         conn.unbind()
+
+
+def imap_subjects(address: str, ca_pem: str, user: str, password: str) -> list[str]:
+    """The subjects in `user`'s INBOX, over IMAPS to `address` (the certificate checked for imap.<zone>)."""
+    class IMAPS(imaplib.IMAP4_SSL):
+        def _create_socket(self, timeout):
+            return self.ssl_context.wrap_socket(socket.create_connection((address, 993), timeout),
+                                                server_hostname=self.host)
+
+    imap = IMAPS(f"imap.{ZONE}", 993, ssl_context=ssl.create_default_context(cadata=ca_pem), timeout=10)
+    try:
+        imap.login(user, password)
+        imap.select("INBOX", readonly=True)
+        subjects = []
+        for num in imap.search(None, "ALL")[1][0].split():
+            _, msg = imap.fetch(num, "(BODY.PEEK[HEADER])")
+            subjects.append(str(email.message_from_bytes(msg[0][1], policy=default_policy)["Subject"]))
+        return subjects
+    finally:
+        imap.logout()

@@ -7,7 +7,6 @@ Officials are created through the provisioner account (with their Samba NT hash,
 writes them) and removed at the end, so later modules find the province as it was."""
 from __future__ import annotations
 
-import email
 import json
 import os
 import smtplib
@@ -18,7 +17,6 @@ import tempfile
 import time
 import unicodedata
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,7 +27,7 @@ from provisioning import secrets, smb
 from provisioning.transport import ca as transport_ca
 from provisioning.verify.probes import Browser, smbclient
 from tests.conftest import run_cli
-from tests.deploy.labkit import ldap, wait_replicas
+from tests.deploy.labkit import imap_subjects, ldap, wait_replicas
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -361,7 +359,7 @@ def test_a_first_password_opens_only_the_webmail_password_page(deployed_lab, ca_
         import imaplib
 
         with pytest.raises(imaplib.IMAP4.error):
-            _imap_subjects(deployed_lab.center.address, ca_pem, uid, first)
+            imap_subjects(deployed_lab.center.address, ca_pem, uid, first)
         with pytest.raises(smtplib.SMTPAuthenticationError):
             _submission_login(deployed_lab.center.address, ca_pem, uid, first)
         r = smbclient(a.address, SHARE, uid, first, "ls", 5)
@@ -375,7 +373,7 @@ def test_a_first_password_opens_only_the_webmail_password_page(deployed_lab, ca_
         user.unbind()
         wait_replicas(deployed_lab, ca_pem, s, dn, True, "(!(pwdReset=TRUE))")
         sync_shares(deployed_lab)
-        assert _imap_subjects(deployed_lab.center.address, ca_pem, uid, new) == []
+        assert imap_subjects(deployed_lab.center.address, ca_pem, uid, new) == []
         _submission_login(deployed_lab.center.address, ca_pem, uid, new)
         r = smbclient(a.address, SHARE, uid, new, "ls", 5)
         assert r.returncode == 0, r.stdout + r.stderr
@@ -439,27 +437,6 @@ def test_unit_server_installs_from_the_centers_mirror_only(deployed_lab):
 
 # --------------------------------------------------------------------------------------------- backup
 
-def _imap_subjects(address: str, ca_pem: str, user: str, password: str) -> list[str]:
-    import imaplib
-
-    class IMAPS(imaplib.IMAP4_SSL):
-        def _create_socket(self, timeout):
-            return self.ssl_context.wrap_socket(socket.create_connection((address, 993), timeout),
-                                                server_hostname=self.host)
-
-    imap = IMAPS(f"imap.{ZONE}", 993, ssl_context=ssl.create_default_context(cadata=ca_pem), timeout=10)
-    try:
-        imap.login(user, password)
-        imap.select("INBOX", readonly=True)
-        _, data = imap.search(None, "ALL")
-        subjects = []
-        for num in data[0].split():
-            _, msg = imap.fetch(num, "(BODY.PEEK[HEADER])")
-            subjects.append(str(email.message_from_bytes(msg[0][1], policy=default_policy)["Subject"]))
-        return subjects
-    finally:
-        imap.logout()
-
 
 def _all_dns(deployed_lab, ca_pem) -> set[str]:
     s = secrets.load_secrets(deployed_lab.inventory)
@@ -494,7 +471,7 @@ def test_backup_then_restore_the_directory_and_a_destroyed_mailbox(deployed_lab,
             msg.set_content("Kính gửi đồng chí Phạm Văn An.\n")
             assert smtp.send_message(msg) == {}
     deadline = time.monotonic() + 30
-    while len(_imap_subjects(center.address, ca_pem, an.uid, an.password)) < 3:
+    while len(imap_subjects(center.address, ca_pem, an.uid, an.password)) < 3:
         assert time.monotonic() < deadline, "the three messages were not delivered"
         time.sleep(0.5)
     entries = _all_dns(deployed_lab, ca_pem)
@@ -517,7 +494,7 @@ def test_backup_then_restore_the_directory_and_a_destroyed_mailbox(deployed_lab,
     done = json.loads(r.stdout)
     assert done["ok"] and done["entries"] == snap["entries"] and done["messages"] >= 3, done
     assert _all_dns(deployed_lab, ca_pem) == entries
-    assert sorted(_imap_subjects(center.address, ca_pem, an.uid, an.password)) == sorted(tokens)
+    assert sorted(imap_subjects(center.address, ca_pem, an.uid, an.password)) == sorted(tokens)
 
 
 def test_backup_cli_lists_snapshots_and_refuses_bad_input(deployed_lab):

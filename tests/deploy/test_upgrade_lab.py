@@ -13,8 +13,6 @@ It takes well over 5 minutes (two deploys and a release upgrade), so it runs onl
 """
 from __future__ import annotations
 
-import email
-import imaplib
 import os
 import smtplib
 import socket
@@ -23,7 +21,6 @@ import tempfile
 import time
 import unicodedata
 from email.message import EmailMessage
-from email.policy import default as default_policy
 
 import pytest
 from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE
@@ -35,7 +32,7 @@ from provisioning.verify.probes import smbclient
 from provisioning.lab import Lab
 from provisioning.model import load_province
 from tests.conftest import run_cli
-from tests.deploy.labkit import ldap
+from tests.deploy.labkit import imap_subjects, ldap
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.upgrade]
 
@@ -63,25 +60,6 @@ class SMTP(smtplib.SMTP):
 
     def _get_socket(self, host, port, timeout):
         return socket.create_connection((self._address, port), timeout)
-
-
-def imap_subjects(address: str, ca_pem: str, user: str, password: str) -> list[str]:
-    class IMAPS(imaplib.IMAP4_SSL):
-        def _create_socket(self, timeout):
-            return self.ssl_context.wrap_socket(socket.create_connection((address, 993), timeout),
-                                                server_hostname=self.host)
-
-    imap = IMAPS(f"imap.{ZONE}", 993, ssl_context=ssl.create_default_context(cadata=ca_pem), timeout=10)
-    try:
-        imap.login(user, password)
-        imap.select("INBOX", readonly=True)
-        subjects = []
-        for num in imap.search(None, "ALL")[1][0].split():
-            _, msg = imap.fetch(num, "(BODY.PEEK[HEADER])")
-            subjects.append(str(email.message_from_bytes(msg[0][1], policy=default_policy)["Subject"]))
-        return subjects
-    finally:
-        imap.logout()
 
 
 def on_replica(unit, ca_pem, s, dn: str, attr_filter: str = "(objectClass=*)", seconds: float = 30) -> bool:
