@@ -284,7 +284,7 @@ def sessions(f: Facts, s: ComplianceSettings) -> Outcome:
 def mail_security(f: Facts, s: ComplianceSettings) -> Outcome:
     if not f.center:
         return Outcome(NA, "mail is delivered on the center")
-    return _verify_outcome(_verify(f, names=MAIL_CHECKS), "mail relay, sender authentication and DKIM")
+    return _verify_outcome(_verify(f, names=MAIL_CHECKS), "mail relay, sender authentication, DKIM and SPF/DKIM/DMARC of incoming mail")
 
 
 def _t(vi: str, en: str) -> dict[str, str]:
@@ -325,8 +325,9 @@ CONTROLS: list[Control] = [
             _t("Ứng dụng: {app_idle_minutes} phút, quản trị: {admin_idle_minutes} phút",
                "applications {app_idle_minutes} min idle, administrators {admin_idle_minutes} min"), sessions),
     Control("app-mail", "application", _t("An toàn thư điện tử", "Mail security"),
-            _t("Không chuyển tiếp mở, không giả mạo người gửi, ký DKIM",
-               "No open relay, no forged senders, DKIM signatures"), mail_security),
+            _t("Không chuyển tiếp mở, không giả mạo người gửi, ký DKIM; thư từ bên ngoài được kiểm tra SPF, DKIM, DMARC",
+               "No open relay, no forged senders, DKIM signatures; SPF, DKIM and DMARC checked on mail from outside"),
+            mail_security),
     Control("data-logs", "data", _t("Nhật ký tập trung", "Central logging"),
             _t("Gửi nhật ký về trung tâm qua TLS, lưu tối thiểu {log_retention_days} ngày",
                "Logs forwarded to the center over TLS, kept at least {log_retention_days} days"), central_logs),
