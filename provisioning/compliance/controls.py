@@ -40,7 +40,7 @@ PROBES: dict[str, str] = {
                      "ls -t /var/log/aide/ 2>/dev/null | head -1",
     "clamav": "pgrep -x clamd >/dev/null && echo running || echo stopped",
     "clamav_signatures": "ls /var/lib/clamav/ 2>/dev/null | grep -E '[.](cvd|cld|ndb|hdb)$'",
-    "clamav_mail": "postconf -h smtpd_milters 2>/dev/null; pgrep -x clamav-milter >/dev/null && echo milter running",
+    "clamav_mail": "postconf -xh smtpd_milters 2>/dev/null; pgrep -x clamav-milter >/dev/null && echo milter running",
     # "<shares> <shares scanned by virusfilter>" on a file server
     "clamav_share": "test -f /etc/samba/smb.conf && awk '/^\\[/ && !/^\\[global\\]/ {n++} "
                     "/^[ \\t]*vfs objects.*virusfilter/ {v++} END {print n+0, v+0}' /etc/samba/smb.conf",
