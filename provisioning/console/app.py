@@ -10,7 +10,6 @@ import os
 import secrets
 from pathlib import Path
 
-from .. import paths
 from ..errors import BadInput
 from .config import ConsoleConfig
 
@@ -23,12 +22,6 @@ def state():
     if _STATE is None:
         raise RuntimeError("the console is not configured")
     return _STATE
-
-
-def console_dir(inventory: Path) -> Path:
-    d = paths.data_dir(inventory, "console")
-    os.chmod(d, 0o700)
-    return d
 
 
 def _secret_key(d: Path) -> str:

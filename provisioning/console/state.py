@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import paths
 from ..accounts import service as accounts
 from ..model import Province
 from .config import ConsoleConfig
@@ -97,6 +98,13 @@ class Job:
     run: str | None = None
 
 
+def console_dir(inventory: Path) -> Path:
+    """`<data dir>/<province>/console/`, owner-only."""
+    d = paths.data_dir(inventory, "console")
+    os.chmod(d, 0o700)
+    return d
+
+
 @dataclass
 class State:
     cfg: ConsoleConfig
@@ -118,8 +126,6 @@ class State:
 
     @classmethod
     def load(cls, cfg: ConsoleConfig) -> "State":
-        from .app import console_dir
-
         ctx = accounts.load(cfg.inventory)
         d = console_dir(ctx.inventory_dir)
         st = cls(cfg, ctx, d, TotpStore(d / "totp.json"))

@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ldap3
 import pytest
 
-from fixtures.directory import apply_role_acl, apply_role_overlays
-from fixtures.mailstack import MailStack, start_dovecot, start_postfix, start_slapd
+from fixtures.mailstack import MailStack
+from fixtures.province_stack import BASE, DOMAIN, PAH, SNV, STC, TT, UNITS, VP, mail_stack, write_inventory  # noqa: F401
 
-BASE = "dc=bentre,dc=gov,dc=vn"
-DOMAIN = "bentre.gov.vn"
-UNITS = {
-    "000.00.01.H09": ("Văn phòng Ủy ban nhân dân tỉnh", "department"),
-    "000.01.01.H09": ("Trung tâm Tích hợp dữ liệu tỉnh", "integration_center"),
-    "000.00.02.H09": ("Sở Nội vụ", "department"),
-    "000.00.03.H09": ("Sở Tài chính", "department"),
-    "000.20.01.H09": ("Ủy ban nhân dân phường An Hội", "commune"),
-}
-VP, TT, SNV, STC, PAH = UNITS
 HEADERS = ["Mã cán bộ", "Họ", "Tên đệm", "Tên", "Mã đơn vị", "Chức vụ", "Dùng máy tính", "Trạng thái"]
 PASSWORD = "Console-Test-pw1"
 # (hr_id, family, middle, given, unit) -> usernames the accounts job gives them
@@ -68,34 +56,6 @@ def row(hr, family, middle, given, unit, position="Chuyên viên", computer="Có
     return [hr, family, middle, given, unit, position, computer, status]
 
 
-def write_inventory(path: Path, stack: MailStack) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    units = "\n".join(f"  - {{code: {c}, name: {n}, kind: {k}{', parent: ' + VP if k == 'integration_center' else ''}}}"
-                      for c, (n, k) in UNITS.items())
-    pw = path / "provisioner.pw"
-    pw.write_text(stack.slapd.passwords["provisioner"])
-    os.chmod(pw, 0o600)
-    (path / "province.yml").write_text(f"""province:
-  name: Tỉnh Bến Tre
-  mail_domain: {DOMAIN}
-  base_dn: {BASE}
-units:
-{units}
-accounts:
-  ldap: {{url: "{stack.slapd.url}", starttls: false, password_file: provisioner.pw}}
-  mail_store: {{host: local, root: "{stack.mail_root}"}}
-""", encoding="utf-8")
-    (path / "hosts.yml").write_text(f"""all:
-  children:
-    servers:
-      children:
-        center_servers:
-          hosts:
-            tthdl-srv01: {{ansible_host: 127.0.0.1, unit: {TT}}}
-""")
-    return path
-
-
 def set_password(c: Console, uid: str, password: str = PASSWORD) -> None:
     """A known password without pwdReset (as after the official changed it)."""
     conn = c.ldap_admin()
@@ -109,40 +69,26 @@ def set_password(c: Console, uid: str, password: str = PASSWORD) -> None:
 def console():
     if os.geteuid() != 0:
         pytest.skip("the mail store is owned by vmail (uid 5000): needs root")
-    work = Path(tempfile.mkdtemp(prefix="console-stack-"))
-    os.chmod(work, 0o755)
-    mail_root = work / "vmail"
-    mail_root.mkdir()
-    os.chmod(mail_root, 0o755)
-    slapd = start_slapd(work / "ldap", BASE, list(UNITS))
-    dovecot = postfix = None
     old = os.environ.get("PROVISION_DATA")
-    try:
-        apply_role_acl(slapd, list(UNITS))   # the console works under the directory role's own rules
-        apply_role_overlays(slapd)           # and its overlays (smbk5pwd: the NT hash of a password change)
-        dovecot = start_dovecot(work / "dovecot", slapd, mail_root)
-        postfix = start_postfix(work / "postfix", slapd, dovecot, DOMAIN)
-        stack = MailStack(slapd, dovecot, postfix, DOMAIN, mail_root, {"work": work})
-        data = work / "var"
-        os.environ["PROVISION_DATA"] = str(data)
-        inv = write_inventory(work / "inventory" / "bentre", stack)
-        c = Console(stack, inv, data, work)
-        _staff(c)
-        from provisioning.console.app import build
-        from provisioning.console.config import ConsoleConfig
+    with mail_stack("console-stack-") as stack:
+        work = stack.extra["work"]
+        try:
+            data = work / "var"
+            os.environ["PROVISION_DATA"] = str(data)
+            inv = write_inventory(work / "inventory" / "bentre", stack)
+            c = Console(stack, inv, data, work)
+            _staff(c)
+            from provisioning.console.app import build
+            from provisioning.console.config import ConsoleConfig
 
-        c.app = build(ConsoleConfig(inventory=inv, allowed_hosts=["testserver", "127.0.0.1", "localhost"],
-                                    login_limit={"per_address": 1000, "per_user": 5, "window_minutes": 15}))
-        yield c
-    finally:
-        for svc in (postfix, dovecot, slapd):
-            if svc:
-                svc.stop()
-        if old is None:
-            os.environ.pop("PROVISION_DATA", None)
-        else:
-            os.environ["PROVISION_DATA"] = old
-        shutil.rmtree(work, ignore_errors=True)
+            c.app = build(ConsoleConfig(inventory=inv, allowed_hosts=["testserver", "127.0.0.1", "localhost"],
+                                        login_limit={"per_address": 1000, "per_user": 5, "window_minutes": 15}))
+            yield c
+        finally:
+            if old is None:
+                os.environ.pop("PROVISION_DATA", None)
+            else:
+                os.environ["PROVISION_DATA"] = old
 
 
 def _staff(c: Console) -> None:

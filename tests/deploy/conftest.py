@@ -1,5 +1,6 @@
 """One deployed lab province for the whole test session (building and converging it is the expensive
-part): a fresh lab `tdl` (center + 2 unit servers), `provision deploy` run once. Modules that need a
+part): a fresh lab `tdl` (center + 2 unit servers), `provision deploy --check` on the bare hosts, then
+`provision deploy` twice (the second must change nothing). Modules that need a
 converged province use `deployed_lab`; each must leave the services running as it found them.
 $PROVISION_TEST_LAB names the lab instead (two sessions on one machine must not share a lab).
 
@@ -9,6 +10,7 @@ every module that uses it checks the roles on both releases at no extra cost.
 $PROVISION_TEST_DEBIAN (12, 13 or mixed) builds a single-release province instead."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 from provisioning.deploy.runner import DeployResult, deploy
 from provisioning.lab import Lab
 from provisioning.model import Host, Province, load_province
+from tests.conftest import run_cli
 from tests.deploy.labkit import read_ca
 
 LAB = os.environ.get("PROVISION_TEST_LAB", "tdl")
@@ -29,6 +32,8 @@ class DeployedLab:
     lab: Lab
     inventory: Path
     province: Province
+    bare_check: dict         # `provision deploy --check --json` on the bare hosts, before the first deploy
+    bare_touched: list[str]  # servers that had project files after that check (must be none)
     first: DeployResult      # the first deploy (from bare hosts)
     again: DeployResult      # the next deploy, run at once (must change nothing)
     center: Host
@@ -48,6 +53,11 @@ def deployed_lab(tmp_path_factory) -> DeployedLab:
     (inv / "group_vars" / "servers.yml").write_text("common_chrony_set_clock: false\n")
     try:
         province = load_province(inv)
+        r = run_cli("deploy", "-i", str(inv), "--check", "--json")
+        assert r.returncode == 0, r.stdout + r.stderr
+        bare_check = json.loads(r.stdout)
+        bare_touched = [h["host"] for h in bare_check["hosts"]
+                        if lab.ssh(h["host"], "test -e /etc/provision || test -e /etc/chrony/chrony.conf").returncode != 1]
         first = deploy(inv)
         again = deploy(inv)
         servers = [h for h in province.hosts.values() if set(h.groups) & {"center_servers", "unit_servers"}]
@@ -55,7 +65,7 @@ def deployed_lab(tmp_path_factory) -> DeployedLab:
         units = sorted((h for h in servers if "unit_servers" in h.groups), key=lambda h: h.name)
         releases = {h.name: lab.ssh(h.name, "cut -d. -f1 /etc/debian_version", check=True).stdout.strip()
                     for h in servers}
-        yield DeployedLab(lab, inv, province, first, again, center, units, DEBIAN, releases)
+        yield DeployedLab(lab, inv, province, bare_check, bare_touched, first, again, center, units, DEBIAN, releases)
     finally:
         lab.down()
 

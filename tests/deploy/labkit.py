@@ -1,13 +1,16 @@
 """What the lab test modules share to talk to a deployed province: an LDAP connection over StartTLS
-checked against the provincial CA, waiting for the unit replicas to follow the center, and reading a
-mailbox's subjects over IMAPS."""
+checked against the provincial CA, waiting for the unit replicas to follow the center, SMTP to a lab
+address under the service's name, delivering mail from outside and reading a mailbox's subjects over
+IMAPS."""
 from __future__ import annotations
 
 import email
 import imaplib
+import smtplib
 import socket
 import ssl
 import time
+from email.message import EmailMessage
 from email.policy import default as default_policy
 
 from ldap3 import BASE, Connection, Server, Tls
@@ -72,3 +75,33 @@ def imap_subjects(address: str, ca_pem: str, user: str, password: str) -> list[s
         return subjects
     finally:
         imap.logout()
+
+
+class SMTP(smtplib.SMTP):
+    """smtplib to a lab address while TLS checks the service's name (no resolver involved)."""
+
+    def __init__(self, address: str, port: int = 25, name: str = f"mail.{ZONE}", timeout: float = 30):
+        self._address = address
+        super().__init__(name, port, timeout=timeout)
+
+    def _get_socket(self, host, port, timeout):
+        return socket.create_connection((self._address, port), timeout)
+
+
+def deliver(address: str, ca_pem: str, sender: str, uid: str, password: str, subjects: list[str], body: str,
+            seconds: float = 30) -> None:
+    """Mail from `sender` (outside the province) to `uid` on port 25 over STARTTLS, one message per
+    subject, then wait until the mailbox holds at least that many messages."""
+    with SMTP(address) as smtp:
+        smtp.ehlo()
+        smtp.starttls(context=ssl.create_default_context(cadata=ca_pem))
+        smtp.ehlo()
+        for subject in subjects:
+            msg = EmailMessage()
+            msg["From"], msg["To"], msg["Subject"] = sender, f"{uid}@{ZONE}", subject
+            msg.set_content(body)
+            assert smtp.send_message(msg) == {}
+    deadline = time.monotonic() + seconds
+    while len(imap_subjects(address, ca_pem, uid, password)) < len(subjects):
+        assert time.monotonic() < deadline, "the messages were not delivered"
+        time.sleep(0.5)

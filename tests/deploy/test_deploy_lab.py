@@ -1,74 +1,57 @@
-"""`provision deploy` on a fresh lab province (center + 2 unit servers), then the directory checked
-from this machine with ldap3, as Postfix, an official or an attacker would see it.
+"""`provision deploy` on the session's lab province (tests/deploy/conftest.py: center + 2 unit servers,
+checked while bare, then deployed twice), and the directory checked from this machine with ldap3, as
+Postfix, an official or an attacker would see it.
 
-One lab for the whole module (building and converging it is the expensive part); tests run in file
-order: full deploy, no-change run, check mode, LDAP behaviour, then a unit server taken down.
+Tests run in file order: the bare check and the deploys, check mode, LDAP behaviour, then faults (a
+package gone, a unit server down, a changed host key), each leaving the province as it found it.
 """
 from __future__ import annotations
 
 import json
-import shutil
 import ssl
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from ldap3 import BASE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
+from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
 
 from provisioning import secrets
 from provisioning.deploy.runner import deploy
-from provisioning.lab import Lab
 from provisioning.model import load_province
 from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
-LAB = "tdep"
 BASE_DN = "dc=bentre,dc=gov,dc=vn"
 SVC = f"ou=Services,{BASE_DN}"
 PEOPLE = f"ou=People,{BASE_DN}"
 
 
 @pytest.fixture(scope="module")
-def lab():
-    # Not under pytest's tmp dir: concurrent pytest runs rotate it away, and the run's artifacts
-    # (var/tdep/deploy/) are worth keeping after a failure. Cleaned when the next run starts.
-    root = Path("/var/tmp/provision-test-deploy")
-    shutil.rmtree(root, ignore_errors=True)
-    inv = root / "inventory" / LAB
-    lab = Lab(LAB, inventory_dir=inv)
-    lab.down()
-    lab.up(units=2, workstations=0, switches=0)
-    try:
-        yield lab
-    finally:
-        lab.down()
+def lab(deployed_lab):
+    return deployed_lab.lab
 
 
 @pytest.fixture(scope="module")
-def province(lab):
-    return load_province(lab.inventory_dir)
+def province(deployed_lab):
+    return deployed_lab.province
 
 
 @pytest.fixture(scope="module")
-def first(lab):
-    return deploy(lab.inventory_dir)
+def first(deployed_lab):
+    return deployed_lab.first
 
 
 @pytest.fixture(scope="module")
-def hosts(province):
-    center = next(h for h in province.hosts.values() if "center_servers" in h.groups)
-    units = sorted((h for h in province.hosts.values() if "unit_servers" in h.groups), key=lambda h: h.name)
-    return center, units
+def hosts(deployed_lab):
+    return deployed_lab.center, deployed_lab.units
 
 
 @pytest.fixture(scope="module")
-def ca_file(lab, first, hosts, tmp_path_factory):
-    center, _ = hosts
-    pem = lab.ssh(center.name, "cat /usr/local/share/ca-certificates/provision-ca.crt", check=True).stdout
+def ca_file(ca_pem, tmp_path_factory):
     f = tmp_path_factory.mktemp("ca") / "ca.crt"
-    f.write_text(pem)
+    f.write_text(ca_pem)
     return f
 
 
@@ -85,19 +68,17 @@ def connect(host, ca_file: Path, dn: str | None = None, password: str | None = N
     return conn
 
 
-def test_check_on_a_never_deployed_province_says_so_and_touches_nothing(lab, province):
-    # Runs before the first deploy (file order): `--check` cannot query services that are not
+def test_check_on_a_never_deployed_province_says_so_and_touches_nothing(deployed_lab, province):
+    # Run by the session fixture before the first deploy: `--check` cannot query services that are not
     # installed yet, so each server is reported as never deployed instead of failing.
-    r = run_cli("deploy", "-i", str(lab.inventory_dir), "--check", "--json")
-    assert r.returncode == 0, r.stdout + r.stderr
-    out = json.loads(r.stdout)
+    out = deployed_lab.bare_check
     assert out["ok"] and out["check"] and not out["no_changes"]
     servers = {h.name for h in province.hosts.values() if {"center_servers", "unit_servers"} & set(h.groups)}
     assert {h["host"] for h in out["hosts"]} == servers
     for h in out["hosts"]:
         assert h["note"].startswith("never deployed"), h
         assert h["failed"] == 0 and h["changed"] > 0
-        assert lab.ssh(h["host"], "test -e /etc/provision || test -e /etc/chrony/chrony.conf").returncode == 1
+    assert deployed_lab.bare_touched == []
 
 
 def test_full_deploy_converges_every_server(first, hosts, lab):
@@ -110,15 +91,16 @@ def test_full_deploy_converges_every_server(first, hosts, lab):
         assert lab.ssh(h.host, "test -f /etc/provision/deployed").returncode == 0, h.host
 
 
-@pytest.mark.parametrize("engine", ["--mitogen", "--no-mitogen"])
-def test_second_deploy_changes_nothing(lab, first, engine):
+def test_second_deploy_changes_nothing(deployed_lab, lab, first):
     # Both engines must see the converged province the same way: Mitogen (the default, which made
-    # the first deploy) and plain Ansible over SSH (the escape hatch).
-    assert first.engine == "mitogen"
-    r = run_cli("deploy", "-i", str(lab.inventory_dir), "--json", engine)
+    # the first deploy and the session's second one) and plain Ansible over SSH (the escape hatch).
+    assert first.engine == "mitogen" and deployed_lab.again.engine == "mitogen"
+    again = deployed_lab.again
+    assert again.ok and again.changed == 0, [(h.host, h.tasks_changed, h.error) for h in again.hosts]
+    r = run_cli("deploy", "-i", str(lab.inventory_dir), "--json", "--no-mitogen")
     assert r.returncode == 0, r.stdout + r.stderr
     out = json.loads(r.stdout)
-    assert out["engine"] == engine.removeprefix("--").replace("no-mitogen", "ansible")
+    assert out["engine"] == "ansible"
     assert out["ok"] and out["no_changes"], [(h["host"], h["changed"]) for h in out["hosts"]]
     assert all(h["changed"] is False and h["tasks_changed"] == 0 and h["failed"] == 0 for h in out["hosts"])
 
@@ -198,19 +180,24 @@ def _person(uid: str, unit: str, password: str | None = None) -> dict:
 
 @pytest.fixture(scope="module")
 def people(lab, first, hosts, ca_file, province):
-    """Two officials in two units and the first unit's administrator, written by the provisioner."""
+    """Two officials in two units and the first unit's administrator, written by the provisioner;
+    removed again afterwards (the lab is the session's)."""
     center, _ = hosts
     codes = sorted(c for c in province.units if c != province.center.code)
     pw = secrets.load_secrets(lab.inventory_dir)["ldap_provisioner"]
     conn = connect(center, ca_file, f"cn=provisioner,{SVC}", pw)
     assert conn.bound, conn.result
-    made = {"a": ("annv", codes[0]), "b": ("binhtt", codes[1]), "admin": ("quantri", codes[0])}
+    made = {"a": ("dlannv", codes[0]), "b": ("dlbinhtt", codes[1]), "admin": ("dlquantri", codes[0])}
     for key, (uid, unit) in made.items():
         assert conn.add(f"uid={uid},{PEOPLE}", attributes=_person(uid, unit, "Mật-khẩu-" + uid)), conn.result
     group = f"cn=admins-{codes[0]},ou=Groups,{BASE_DN}"
-    assert conn.modify(group, {"member": [(MODIFY_REPLACE, [f"cn=admin,{BASE_DN}", f"uid=quantri,{PEOPLE}"])]}), \
-        conn.result
-    return {k: (f"uid={uid},{PEOPLE}", "Mật-khẩu-" + uid) for k, (uid, unit) in made.items()}
+    admin_dn = f"uid={made['admin'][0]},{PEOPLE}"
+    assert conn.modify(group, {"member": [(MODIFY_ADD, [admin_dn])]}), conn.result
+    yield {k: (f"uid={uid},{PEOPLE}", "Mật-khẩu-" + uid) for k, (uid, unit) in made.items()}
+    conn = connect(center, ca_file, f"cn=provisioner,{SVC}", pw)
+    conn.modify(group, {"member": [(MODIFY_DELETE, [admin_dn])]})
+    for uid, _ in made.values():
+        conn.delete(f"uid={uid},{PEOPLE}")
 
 
 def test_anonymous_cannot_read_people(lab, hosts, ca_file, people):
@@ -218,7 +205,7 @@ def test_anonymous_cannot_read_people(lab, hosts, ca_file, people):
     conn = connect(center, ca_file)
     conn.search(PEOPLE, "(uid=*)", SUBTREE, attributes=["uid", "mail"])
     assert conn.entries == []
-    conn.search(BASE_DN, "(uid=annv)", SUBTREE, attributes=["*"])
+    conn.search(BASE_DN, "(uid=dlannv)", SUBTREE, attributes=["*"])
     assert conn.entries == []
 
 

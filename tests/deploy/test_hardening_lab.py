@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import smtplib
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -25,7 +24,7 @@ from ldap3 import MODIFY_ADD, MODIFY_DELETE
 from provisioning import paths, smb
 from provisioning import secrets
 from provisioning.verify.probes import smbclient
-from tests.deploy.labkit import ldap, wait_replicas
+from tests.deploy.labkit import SMTP, ldap, wait_replicas
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -104,17 +103,6 @@ def test_aide_database_copy_is_kept_on_the_control_machine(deployed_lab):
 
 
 # ---------------------------------------------------------------------------------------------- ClamAV
-
-class SMTP(smtplib.SMTP):
-    """smtplib to the lab address while TLS checks the service name (no resolver involved)."""
-
-    def __init__(self, address: str, port: int, name: str = f"mail.{ZONE}"):
-        self._address = address
-        super().__init__(name, port, timeout=30)
-
-    def _get_socket(self, host, port, timeout):
-        return socket.create_connection((self._address, port), timeout)
-
 
 def test_mail_carrying_the_eicar_file_is_refused(deployed_lab, ca_pem):
     msg = EmailMessage()

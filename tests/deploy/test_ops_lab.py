@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import os
 import smtplib
-import socket
 import ssl
 import subprocess
 import tempfile
 import time
 import unicodedata
-from email.message import EmailMessage
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,7 +25,7 @@ from provisioning import secrets, smb
 from provisioning.transport import ca as transport_ca
 from provisioning.verify.probes import Browser, smbclient
 from tests.conftest import run_cli
-from tests.deploy.labkit import imap_subjects, ldap, wait_replicas
+from tests.deploy.labkit import SMTP, deliver, imap_subjects, ldap, wait_replicas
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -330,11 +328,7 @@ def test_forced_password_change_in_webmail_reaches_the_directory_and_the_share(d
 
 def _submission_login(address: str, ca_pem: str, user: str, password: str) -> None:
     """SMTP AUTH on submission (587, STARTTLS checked against the provincial CA) from this machine."""
-    class Submission(smtplib.SMTP):
-        def _get_socket(self, host, port, timeout):
-            return socket.create_connection((address, port), timeout)
-
-    with Submission(f"smtp.{ZONE}", 587, timeout=10) as smtp:
+    with SMTP(address, 587, name=f"smtp.{ZONE}", timeout=10) as smtp:
         smtp.starttls(context=ssl.create_default_context(cadata=ca_pem))
         smtp.login(user, password)
 
@@ -447,33 +441,10 @@ def _all_dns(deployed_lab, ca_pem) -> set[str]:
     return dns
 
 
-class SMTP(smtplib.SMTP):
-    """smtplib to the lab address while TLS checks the service name (no resolver involved)."""
-
-    def __init__(self, address: str):
-        self._address = address
-        super().__init__(f"mail.{ZONE}", 25, timeout=10)
-
-    def _get_socket(self, host, port, timeout):
-        return socket.create_connection((self._address, port), timeout)
-
-
 def test_backup_then_restore_the_directory_and_a_destroyed_mailbox(deployed_lab, ca_pem, officials):
     center, an = deployed_lab.center, officials.people["anpv"]
     tokens = [f"Công văn số {i}/2026 – kiểm tra sao lưu" for i in (101, 102, 103)]
-    with SMTP(center.address) as smtp:
-        smtp.ehlo()
-        smtp.starttls(context=ssl.create_default_context(cadata=ca_pem))
-        smtp.ehlo()
-        for subject in tokens:
-            msg = EmailMessage()
-            msg["From"], msg["To"], msg["Subject"] = OUTSIDE, f"{an.uid}@{DOMAIN}", subject
-            msg.set_content("Kính gửi đồng chí Phạm Văn An.\n")
-            assert smtp.send_message(msg) == {}
-    deadline = time.monotonic() + 30
-    while len(imap_subjects(center.address, ca_pem, an.uid, an.password)) < 3:
-        assert time.monotonic() < deadline, "the three messages were not delivered"
-        time.sleep(0.5)
+    deliver(center.address, ca_pem, OUTSIDE, an.uid, an.password, tokens, "Kính gửi đồng chí Phạm Văn An.\n")
     entries = _all_dns(deployed_lab, ca_pem)
     assert f"uid={an.uid},{PEOPLE}".lower() in {d.lower() for d in entries}
 

@@ -23,6 +23,7 @@ from ldap3 import MODIFY_REPLACE, Connection, Server, Tls
 from provisioning import secrets
 from provisioning.verify import probes
 from tests.conftest import run_cli
+from tests.deploy.labkit import SMTP
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -39,17 +40,6 @@ BODY = "Kính gửi đồng chí Trần Thị Bình,\nĐề nghị đồng chí 
 def tls(ca_pem) -> ssl.SSLContext:
     """Only the provincial CA is trusted."""
     return ssl.create_default_context(cadata=ca_pem)
-
-
-class SMTP(smtplib.SMTP):
-    """smtplib to the lab address while TLS checks the service name (no resolver involved)."""
-
-    def __init__(self, address: str, port: int, name: str = f"mail.{ZONE}"):
-        self._address = address
-        super().__init__(name, port, timeout=10)
-
-    def _get_socket(self, host, port, timeout):
-        return socket.create_connection((self._address, port), timeout)
 
 
 class IMAPS(imaplib.IMAP4_SSL):

@@ -14,13 +14,9 @@ It takes well over 5 minutes (two deploys and a release upgrade), so it runs onl
 from __future__ import annotations
 
 import os
-import smtplib
-import socket
-import ssl
 import tempfile
 import time
 import unicodedata
-from email.message import EmailMessage
 
 import pytest
 from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE
@@ -32,7 +28,7 @@ from provisioning.verify.probes import smbclient
 from provisioning.lab import Lab
 from provisioning.model import load_province
 from tests.conftest import run_cli
-from tests.deploy.labkit import imap_subjects, ldap
+from tests.deploy.labkit import deliver, imap_subjects, ldap
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.upgrade]
 
@@ -51,15 +47,6 @@ UPGRADE = ("export DEBIAN_FRONTEND=noninteractive; "
            "apt-get -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "
            "upgrade --without-new-pkgs && "
            "apt-get -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold full-upgrade")
-
-
-class SMTP(smtplib.SMTP):
-    def __init__(self, address: str):
-        self._address = address
-        super().__init__(f"mail.{ZONE}", 25, timeout=10)
-
-    def _get_socket(self, host, port, timeout):
-        return socket.create_connection((self._address, port), timeout)
 
 
 def on_replica(unit, ca_pem, s, dn: str, attr_filter: str = "(objectClass=*)", seconds: float = 30) -> bool:
@@ -132,19 +119,7 @@ def test_a_unit_server_upgraded_from_12_to_13_converges_and_loses_nothing(provin
             fh.write(FILE_CONTENT)
         r = smbclient(unit.address, SHARE, uid, password, f'put "{src}" "{FILE_NAME}"', 5)
         assert r.returncode == 0, r.stdout + r.stderr
-    with SMTP(center.address) as smtp:
-        smtp.ehlo()
-        smtp.starttls(context=ssl.create_default_context(cadata=ca_pem))
-        smtp.ehlo()
-        for subject in SUBJECTS:
-            msg = EmailMessage()
-            msg["From"], msg["To"], msg["Subject"] = OUTSIDE, f"{uid}@{DOMAIN}", subject
-            msg.set_content("Kính gửi đồng chí Lê Văn Nâng.\n")
-            assert smtp.send_message(msg) == {}
-    deadline = time.monotonic() + 30
-    while len(imap_subjects(center.address, ca_pem, uid, password)) < len(SUBJECTS):
-        assert time.monotonic() < deadline, "the messages were not delivered"
-        time.sleep(0.5)
+    deliver(center.address, ca_pem, OUTSIDE, uid, password, SUBJECTS, "Kính gửi đồng chí Lê Văn Nâng.\n")
     replica_before = replica_dns(lab, unit)
     assert dn.lower() in replica_before
 
