@@ -40,7 +40,7 @@ PROBES: dict[str, str] = {
                      "ls -t /var/log/aide/ 2>/dev/null | head -1",
     "clamav": "pgrep -x clamd >/dev/null && echo running || echo stopped",
     "clamav_signatures": "ls /var/lib/clamav/ 2>/dev/null | grep -E '[.](cvd|cld|ndb|hdb)$'",
-    "clamav_mail": "postconf -h smtpd_milters 2>/dev/null; pgrep -x clamav-milter >/dev/null && echo milter running",
+    "clamav_mail": "postconf -xh smtpd_milters 2>/dev/null; pgrep -x clamav-milter >/dev/null && echo milter running",
     # "<shares> <shares scanned by virusfilter>" on a file server
     "clamav_share": "test -f /etc/samba/smb.conf && awk '/^\\[/ && !/^\\[global\\]/ {n++} "
                     "/^[ \\t]*vfs objects.*virusfilter/ {v++} END {print n+0, v+0}' /etc/samba/smb.conf",
@@ -284,7 +284,7 @@ def sessions(f: Facts, s: ComplianceSettings) -> Outcome:
 def mail_security(f: Facts, s: ComplianceSettings) -> Outcome:
     if not f.center:
         return Outcome(NA, "mail is delivered on the center")
-    return _verify_outcome(_verify(f, names=MAIL_CHECKS), "mail relay, sender authentication and DKIM")
+    return _verify_outcome(_verify(f, names=MAIL_CHECKS), "mail relay, sender authentication, DKIM and SPF/DKIM/DMARC of incoming mail")
 
 
 def _t(vi: str, en: str) -> dict[str, str]:
@@ -325,8 +325,9 @@ CONTROLS: list[Control] = [
             _t("Ứng dụng: {app_idle_minutes} phút, quản trị: {admin_idle_minutes} phút",
                "applications {app_idle_minutes} min idle, administrators {admin_idle_minutes} min"), sessions),
     Control("app-mail", "application", _t("An toàn thư điện tử", "Mail security"),
-            _t("Không chuyển tiếp mở, không giả mạo người gửi, ký DKIM",
-               "No open relay, no forged senders, DKIM signatures"), mail_security),
+            _t("Không chuyển tiếp mở, không giả mạo người gửi, ký DKIM; thư từ bên ngoài được kiểm tra SPF, DKIM, DMARC",
+               "No open relay, no forged senders, DKIM signatures; SPF, DKIM and DMARC checked on mail from outside"),
+            mail_security),
     Control("data-logs", "data", _t("Nhật ký tập trung", "Central logging"),
             _t("Gửi nhật ký về trung tâm qua TLS, lưu tối thiểu {log_retention_days} ngày",
                "Logs forwarded to the center over TLS, kept at least {log_retention_days} days"), central_logs),

@@ -81,7 +81,7 @@ def main() -> None:
         "mailQuotaMB": "50", "mailHomeDirectory": f"/var/vmail/{domain}/{UID}", "govAccountState": "active",
         "userPassword": secrets.sha512_crypt(PASSWORD)})
     me = f"{UID}@{domain}"
-    milters = lab.ssh(center.name, "postconf -h smtpd_milters", check=True).stdout.strip()
+    milters = lab.ssh(center.name, "postconf -xh smtpd_milters", check=True).stdout.strip()
     # the role's default ports: 8892 OpenDMARC, 8893 provision-sender-milter
     before = " ".join(t for t in milters.split() if t.startswith("inet:") and not t.rstrip(",").endswith((":8892", ":8893")))
     rows = []
@@ -90,7 +90,9 @@ def main() -> None:
     try:
         for label, setting in (("deployed", None), ("before (ClamAV, OpenDKIM only)", before)):
             if setting is not None:
-                lab.ssh(center.name, f"postconf -e 'smtpd_milters = {setting}' "
+                # submission takes provision_trusted_milters, port 25 smtpd_milters
+                lab.ssh(center.name, f"postconf -e 'provision_trusted_milters = {setting}' "
+                                     "'smtpd_milters = $provision_trusted_milters' "
                                      "'smtpd_recipient_restrictions = reject_non_fqdn_recipient' && postfix reload",
                         check=True)
                 time.sleep(2)

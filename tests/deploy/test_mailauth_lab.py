@@ -1,7 +1,8 @@
 """Mail authentication on a deployed lab province, each attack of a forger reproduced and refused:
 after login, From: another official, or MAIL FROM:<>; from outside, the province's domain as
 envelope sender or as From:. What must keep working does: an official's own alias, mail from outside
-(delivered with Authentication-Results: SPF, DKIM, DMARC), the unit servers' relaying.
+(delivered with Authentication-Results: SPF, DKIM, DMARC), the unit servers' relaying. The province's
+own mail (unit servers, logged-in officials, the center's local mail) is never judged by DMARC.
 
 "Outside" is this machine: its address on the lab's network is not one of the province's servers
 (Postfix mynetworks), exactly as another mail server on the Internet. The lab has no DNS for outside
@@ -188,6 +189,7 @@ def test_own_alias_is_accepted_and_signed(deployed_lab, tls, officials):
     got = email.message_from_bytes(raw, policy=default_policy)
     assert got["From"].addresses[0].addr_spec == lanh["alias"]
     assert probes.dkim_tags(raw).get("d") == DOMAIN
+    assert "dmarc" not in authentication_results(raw, AUTHSERV), "submission mail was judged by DMARC"
 
 
 def test_outside_sender_of_the_province_domain_is_refused(deployed_lab, tls, officials):
@@ -228,9 +230,14 @@ def test_outside_mail_is_delivered_with_authentication_results(deployed_lab, tls
     # the SPF policy service finds no record (OpenDMARC's own SPF check, whose result comes too where
     # it runs, may call the failed DNS lookup a fail); nothing passes
     assert set(results["spf"]) & {"none", "temperror"} and "pass" not in results["spf"], results
-    assert results["dkim"] == ["none"] and results.get("dmarc", ["none"]) == ["none"], results
+    assert results["dkim"] == ["none"], results
+    # OpenDMARC judged it (mail_dmarc is on by default): the outside domain publishes no DMARC record the
+    # lab can find, so no policy applies, and the header names the From: domain it looked up
+    assert results.get("dmarc") == ["none"], results
     got = email.message_from_bytes(raw, policy=default_policy)
     assert not [h for h in got.get_all("Authentication-Results") if f"header.d={DOMAIN}" in str(h)]
+    assert [h for h in got.get_all("Authentication-Results")
+            if "dmarc=none" in str(h) and f"header.from={OUTSIDE.split('@')[1]}" in str(h)], raw[:3000]
 
 
 def test_unit_server_mail_with_an_official_from_is_relayed(deployed_lab, tls, officials):
@@ -243,6 +250,37 @@ def test_unit_server_mail_with_an_official_from_is_relayed(deployed_lab, tls, of
     raw = _inbox(deployed_lab.center, tls, "dungnv", token)
     assert raw is not None, "the unit server's message was not delivered"
     assert probes.dkim_tags(raw).get("d") == DOMAIN
+    # DMARC does not see it (Postfix smtpd_milter_maps): the province's p=quarantine would hold it
+    assert "dmarc" not in authentication_results(raw, AUTHSERV), raw.decode(errors="replace")[:3000]
+    held = deployed_lab.lab.ssh(deployed_lab.center.name, "postqueue -j").stdout
+    assert token not in held and '"queue_name": "hold"' not in held, held
+
+
+def test_local_mail_of_the_center_is_delivered_without_dmarc(deployed_lab, tls, officials):
+    """The center's own programs (sendmail: cron, backups, the report) send with a province From:; the
+    message is signed and delivered, not judged by DMARC (non_smtpd_milters)."""
+    center, token = deployed_lab.center, f"local{time.monotonic_ns()}"
+    deployed_lab.lab.ssh(center.name, f"printf 'From: Trung tâm <baocao@{DOMAIN}>\nSubject: {token}\n\n"
+                                      f"bao cao thang\n' | /usr/sbin/sendmail -f baocao@{DOMAIN} "
+                                      f"{officials['dungnv']['mail']}", check=True)
+    raw = _inbox(center, tls, "dungnv", token)
+    assert raw is not None, "the center's local message was not delivered"
+    assert probes.dkim_tags(raw).get("d") == DOMAIN
+    assert "dmarc" not in authentication_results(raw, AUTHSERV), raw.decode(errors="replace")[:3000]
+
+
+def test_webmail_keeps_its_sqlite_database_next_to_opendmarc(deployed_lab):
+    """OpenDMARC's package brings dbconfig-mysql; Roundcube's dbconfig-common answer must still be SQLite
+    (a MySQL answer leaves the webmail without a database: HTTP 500). The login itself is
+    test_ops_lab.py's webmail tests and verify's webmail checks."""
+    lab, center = deployed_lab.lab, deployed_lab.center.name
+    assert lab.ssh(center, "dpkg-query -W -f='${Status}' opendmarc dbconfig-mysql").stdout.count("ok installed") == 2
+    assert lab.ssh(center, "service opendmarc status" + " </dev/null").returncode == 0
+    conf = lab.ssh(center, "cat /etc/dbconfig-common/roundcube.conf /etc/roundcube/debian-db.php", check=True).stdout
+    assert "dbc_dbtype='sqlite3'" in conf and "$dbtype='sqlite3';" in conf, conf
+    db = lab.ssh(center, "sqlite3 /var/lib/dbconfig-common/sqlite3/roundcube/roundcube "
+                         "'select count(*) from system'", check=True).stdout
+    assert int(db.strip()) >= 1, db
 
 
 def test_submission_defers_while_the_sender_milter_is_down(deployed_lab, tls, officials):
