@@ -359,12 +359,13 @@ class _Pipeline:
             f.add_done_callback(one)
 
     def _hash(self, chunk: list[int]) -> dict[int, tuple[str, dict]]:
-        # SHA-512-crypt in libcrypt releases the GIL; the NT hash (pure-Python MD4) is about 20 us
+        # SHA-512-crypt in libcrypt releases the GIL; the NT hash (pure-Python MD4) is about 20 us.
+        # First passwords (pwdReset=TRUE in the same request): 1000 rounds, see passwords.py
         out = {}
         for i in chunk:
             if i in self.secrets:
                 pw = self.secrets[i]
-                out[i] = (passwords.sha512_crypt(pw),
+                out[i] = (passwords.first_password_hash(pw),
                           smb.samba_attributes(self.target.base_dn, self.plan.changes[i].uid, pw.get_secret_value()))
         return out
 
