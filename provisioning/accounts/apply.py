@@ -7,8 +7,7 @@ without a mailbox:
   2. the official's first password is generated and hashed, with its NT hash (file shares);
   3. the official's mailbox is created (idempotent, "complete" marker written last);
   4. the official's person entry is added/modified, only after 2 and 3 are done for them;
-  5. unit groups are updated for the officials whose entry is now in place (new officials step by step
-     as their entries are confirmed, while the directory writes the next steps; the rest at the end);
+  5. unit groups are updated for the officials whose entry is now in place;
   6. the journal gets one record per change that succeeded (group records count the members really
      added and removed), and the password sheets are written for exactly the passwords that are now
      in the directory, even when some operations failed.
@@ -236,9 +235,8 @@ def run_batches(t: Target, batches: list[tuple[int, list[Op]]],
 
 
 def group_ops(plan: Plan, t: Target, failed_dns: set[str]) -> list[tuple[str, Op]]:
-    """Changes of the unit groups' members, leaving out `failed_dns`: members whose entry could not be
-    created, or whose addition was already sent (_GroupStream). The groups themselves belong to the
-    directory role: a missing one is not created here (see apply_plan)."""
+    """Changes of the unit groups' members, leaving out members whose entry could not be created. The
+    groups themselves belong to the directory role: a missing one is not created here (see apply_plan)."""
     ops = []
     for g in plan.groups:
         if g.missing:
@@ -384,70 +382,6 @@ def _split(batches: list, parts: int) -> list[list]:
     return [p for p in (batches[k::parts] for k in range(parts)) if p]
 
 
-class _GroupStream:
-    """Adds the new officials to their unit groups while the directory writes the next steps: as a
-    step's entries are confirmed, one thread sends one member addition per unit group (on its own
-    connection, one request at a time) instead of all of them after the last entry. Only confirmed
-    entries are added, so a group never holds a member that does not exist. The placeholder, the
-    other members and the removals stay for the end (group_ops), where they keep their order."""
-
-    def __init__(self, plan: Plan, target: Target, changes: list[Change], tick: Callable[[str, int, int], None]):
-        self.target, self.tick = target, tick
-        creates = {target.person_dn(c.uid): i for i, c in enumerate(changes) if c.action == "create"}
-        self.units_of: dict[int, list[str]] = {}
-        self.order = {g.unit: k for k, g in enumerate(plan.groups)}   # requests in the plan's order of groups
-        for g in plan.groups:
-            if not g.missing:
-                for m in g.add:
-                    if m in creates:
-                        self.units_of.setdefault(creates[m], []).append(g.unit)
-        self.sent: set[str] = set()               # member DNs handed to the thread (done or failed)
-        self.done: dict[str, list[int]] = {}      # unit -> [members added, members removed]
-        self.failed: dict[str, str] = {}          # unit -> first error
-        self.lost: str | None = None
-        self.ops_sent = self.ops_done = 0         # group requests, for the progress
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groups")
-        self.lock = threading.Lock()
-
-    def confirmed(self, idxs: list[int], changes: list[Change]) -> None:
-        """The entries of `idxs` are in the directory: queue their group memberships."""
-        by_unit: dict[str, list[str]] = {}
-        for i in idxs:
-            for unit in self.units_of.get(i, ()):
-                by_unit.setdefault(unit, []).append(self.target.person_dn(changes[i].uid))
-        if not by_unit or self.lost:
-            return
-        ops = [(unit, ("modify", self.target.unit_group_dn(unit), {"member": [(ldap3.MODIFY_ADD, members)]}))
-               for unit, members in sorted(by_unit.items(), key=lambda um: self.order[um[0]])]
-        for _, (_, _, payload) in ops:
-            self.sent.update(payload["member"][0][1])
-        with self.lock:
-            self.ops_sent += len(ops)
-        self.pool.submit(self._run, ops)
-
-    def _run(self, ops: list[tuple[str, Op]]) -> None:
-        if self.lost:
-            return
-
-        def one(n: int, err: str | None) -> None:
-            unit, op = ops[n]
-            with self.lock:
-                if err:
-                    self.failed.setdefault(unit, err)
-                    if is_lost(err) and self.lost is None:
-                        self.lost = err
-                else:
-                    d = self.done.setdefault(unit, [0, 0])
-                    d[0] += _member_counts(op, self.target.placeholder_member)[0]
-                self.ops_done += 1
-                done, sent = self.ops_done, self.ops_sent
-            self.tick("groups", done, sent)
-        run_batches(self.target, [(n, [op]) for n, (_, op) in enumerate(ops)], on_done=one, window=1)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True)
-
-
 def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, target: Target, store: MailStore, *,
                sheets_dir: Path, lang: str = "vi", workers: int | None = None,
                progress: OnProgress | None = None, operator: str | None = None,
@@ -481,12 +415,9 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
     inv = province.inventory_dir
     domain = province.info.mail_domain
     workers = workers or max(2, (os.cpu_count() or 1) * 2)
-    tick_lock = threading.Lock()   # the unit groups' thread reports too: one report at a time
-
     def tick(phase: str, done: int, total: int) -> None:
         if progress:
-            with tick_lock:
-                progress(ProgressStep("accounts", phase=phase, done=done, total=total))
+            progress(ProgressStep("accounts", phase=phase, done=done, total=total))
 
     changes = plan.changes
 
@@ -504,7 +435,6 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
     if pool:
         pool.submit(int).result()
     pipe = _Pipeline(plan, target, store, secrets_, os.cpu_count() or 1, overlap)
-    stream = _GroupStream(plan, target, changes, tick) if overlap else None
 
     hashes: dict[int, str] = {}
     samba: dict[int, dict] = {}
@@ -529,8 +459,6 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
                 results[i] = err
                 if is_lost(err) and lost is None:
                     lost = err
-            if stream:
-                stream.confirmed([i for i, err in part if err is None], changes)
             written += len(part)
             tick("directory", written, batches_total)
 
@@ -580,8 +508,6 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
         pipe.close()
         if pool:
             pool.shutdown(wait=True)
-        if stream:
-            stream.close()
     timings.update(pipe.finished)
     timings["directory"] = time.perf_counter() - (t_dir or time.perf_counter())
     timings["directory_end"] = time.perf_counter() - t_start
@@ -599,17 +525,11 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
     # unit groups, for the officials whose entry is now in place; what each operation really added
     # or removed is counted for the journal
     t0 = time.perf_counter()
+    gops = group_ops(plan, target, failed_dns)
     group_done: dict[str, list[int]] = {}
     group_failed: set[str] = set()
-    if stream:   # what the stream did during the directory phase; its members are not sent again
-        group_done.update(stream.done)
-        for unit, err in stream.failed.items():
-            failed.append(Failure("group", "", f"unit-{unit}", err))
-            group_failed.add(unit)
-    gops = group_ops(plan, target, failed_dns | (stream.sent if stream else set()))
-    base = stream.ops_done if stream else 0
     if gops and not lost:
-        tick("groups", base, base + len(gops))
+        tick("groups", 0, len(gops))
 
         def group_tick(n: int, err: str | None) -> None:
             unit, op = gops[n]
@@ -622,7 +542,7 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
                 d = group_done.setdefault(unit, [0, 0])
                 d[0] += a
                 d[1] += r
-            tick("groups", base + n + 1, base + len(gops))
+            tick("groups", n + 1, len(gops))
         # one at a time: a group's operations build on each other, and a lost connection must leave
         # exactly the groups reported done changed
         run_batches(target, [(n, [op]) for n, (_, op) in enumerate(gops)], on_done=group_tick, window=1)

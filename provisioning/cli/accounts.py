@@ -163,7 +163,7 @@ def apply_cmd(roster: Path = typer.Argument(..., help="HR roster: .csv or .xlsx"
         def progress(step: ProgressStep) -> None:
             if step.phase not in tasks:
                 tasks[step.phase] = bar.add_task(step.phase, total=step.total)
-            bar.update(tasks[step.phase], completed=step.done, total=step.total)   # groups: grows as steps end
+            bar.update(tasks[step.phase], completed=step.done)
 
         plan, result, rd = service.apply(ctx, r, yes=yes, max_disable=max_disable, out=out, lang=lang,
                                          progress=progress)
