@@ -65,14 +65,23 @@ def _crypt(phrase: bytes, setting: bytes) -> str:
     return out.decode("ascii")
 
 
-def sha512_crypt(password: str, salt: str | None = None) -> str:
-    """`{CRYPT}$6$<salt>$...` with the default 5000 rounds: verified by slapd (crypt(3)) and by
-    Dovecot alike. `salt` (16 characters of [./0-9A-Za-z]) only for reproducible tests."""
+def sha512_crypt(password: str, salt: str | None = None, rounds: int | None = None) -> str:
+    """`{CRYPT}$6$<salt>$...`: verified by slapd (crypt(3)) and by Dovecot (which binds as the user) alike.
+    `rounds`: None for the scheme's default 5000 (no `rounds=` in the hash, as slapd writes it for the
+    passwords people choose), or an explicit count (`$6$rounds=N$<salt>$...`, 1000 to 999999999; for
+    the accounts' random first passwords, see accounts/passwords.py). `salt` (16 characters of
+    [./0-9A-Za-z]) only for reproducible tests."""
     if salt is None:
         salt = "".join(_random.choice(SALT_CHARS) for _ in range(16))
     elif not 1 <= len(salt) <= 16 or any(c not in SALT_CHARS for c in salt):
         raise ValueError("a SHA-512-crypt salt is 1-16 characters of [./0-9A-Za-z]")
-    return "{CRYPT}" + _crypt(password.encode("utf-8"), f"$6${salt}".encode("ascii"))
+    if rounds is None:
+        setting = f"$6${salt}"
+    elif isinstance(rounds, int) and not isinstance(rounds, bool) and 1000 <= rounds <= 999_999_999:
+        setting = f"$6$rounds={rounds}${salt}"
+    else:  # libxcrypt would silently clamp an out-of-range count: say so instead
+        raise ValueError("SHA-512-crypt rounds are 1000 to 999999999")
+    return "{CRYPT}" + _crypt(password.encode("utf-8"), setting.encode("ascii"))
 
 
 def verify_crypt(password: str, hashed: str) -> bool:

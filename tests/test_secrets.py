@@ -14,6 +14,7 @@ BASE = "dc=bentre,dc=gov,dc=vn"
 
 
 def openssl_sha512_crypt(password: str, salt: str) -> str:
+    """`salt` may start with `rounds=N$` (OpenSSL reads the count from it, as crypt(3) does)."""
     r = subprocess.run(["openssl", "passwd", "-6", "-salt", salt, "-stdin"], input=password.encode() + b"\n",
                        capture_output=True, check=True)
     return r.stdout.decode().strip()
@@ -48,6 +49,31 @@ def test_accounts_hash_with_the_same_implementation():
         assert passwords.verify(pw.get_secret_value(), h)
 
 
+@pytest.mark.parametrize("rounds", [1000, 5000, 12345])
+def test_an_explicit_round_count_gives_the_same_hash_as_openssl(rounds):
+    ours = secrets.sha512_crypt("Mật khẩu đầu tiên", salt="./0123456789AbCd", rounds=rounds)
+    assert ours == "{CRYPT}" + openssl_sha512_crypt("Mật khẩu đầu tiên", f"rounds={rounds}$./0123456789AbCd")
+    assert ours.startswith(f"{{CRYPT}}$6$rounds={rounds}$")
+    assert secrets.verify_crypt("Mật khẩu đầu tiên", ours) and not secrets.verify_crypt("Mật khẩu đầu tiêN", ours)
+
+
+@pytest.mark.parametrize("rounds", [0, 999, 1_000_000_000, True, 1000.0])
+def test_a_round_count_crypt_would_clamp_is_refused(rounds):
+    with pytest.raises(ValueError, match="rounds"):
+        secrets.sha512_crypt("pw", rounds=rounds)
+
+
+def test_first_passwords_take_1000_rounds_and_everything_else_the_default():
+    pw = passwords.generate()
+    first = passwords.first_password_hash(pw)
+    assert first.startswith("{CRYPT}$6$rounds=1000$")
+    salt = first.split("$")[3]
+    assert len(salt) == 16 and first == "{CRYPT}" + openssl_sha512_crypt(pw.get_secret_value(), f"rounds=1000${salt}")
+    assert passwords.verify(pw.get_secret_value(), first)
+    for full in (passwords.sha512_crypt(pw), secrets.sha512_crypt("dịch vụ"), passwords.hash_many([pw])[0]):
+        assert full.startswith("{CRYPT}$6$") and "rounds=" not in full   # 5000, the scheme's default
+
+
 @pytest.mark.parametrize("salt", ["", "bad salt", "a$b", "ă"])
 def test_a_bad_salt_is_refused(salt):
     with pytest.raises(ValueError, match="salt"):
@@ -70,7 +96,8 @@ def test_real_slapd_binds_users_whose_hash_the_project_made(tmp_path):
     slapd = start_slapd(tmp_path / "slapd", BASE, ["000.01.01.H09"])
     try:
         people = {"vault-made": ("Mật-khẩu-dịch-vụ", secrets.sha512_crypt("Mật-khẩu-dịch-vụ")),
-                  "accounts-made": ("Ab3defGh7kMn", passwords.sha512_crypt(SecretStr("Ab3defGh7kMn")))}
+                  "accounts-made": ("Ab3defGh7kMn", passwords.sha512_crypt(SecretStr("Ab3defGh7kMn"))),
+                  "first-password": ("Xy7PqrStUv2w", passwords.first_password_hash(SecretStr("Xy7PqrStUv2w")))}
         slapd.ldapadd("\n".join(
             f"dn: uid={uid},ou=People,{BASE}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\nsn: {uid}\n"
             f"userPassword: {hashed}\n" for uid, (_, hashed) in people.items()))

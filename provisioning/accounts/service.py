@@ -189,7 +189,7 @@ def reset_password(ctx: AccountsContext, uid: str, out: Path | None = None, lang
         has_samba = "sambasamaccount" in {str(o).lower() for o in entry.get("objectClass", [])}
         samba = samba_mods(smb.samba_attributes(ctx.target.base_dn, uid, secret.get_secret_value()), has_samba)
         # the NT hash of the file shares changes in the same request as the password
-        ok = conn.modify(entry["dn"], {"userPassword": [(ldap3.MODIFY_REPLACE, [passwords.sha512_crypt(secret)])],
+        ok = conn.modify(entry["dn"], {"userPassword": [(ldap3.MODIFY_REPLACE, [passwords.first_password_hash(secret)])],
                                        "pwdReset": [(ldap3.MODIFY_REPLACE, ["TRUE"])],
                                        "pwdAccountLockedTime": [(ldap3.MODIFY_REPLACE, [])], **samba})
         if not ok:

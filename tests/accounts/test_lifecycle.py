@@ -129,6 +129,34 @@ def test_mover_and_name_change_keep_dn_username_and_mail(env):
     assert f"member: cn=admin,{BASE}" in env.stack.slapd.search(f"ou=Groups,{BASE}", f"(cn=unit-{VP})", "member")
 
 
+def test_a_new_mailbox_opens_in_dovecot_with_the_fewest_directories(env):
+    """The apply makes INBOX's cur/new/tmp and each folder's cur/ only; the real Dovecot lists the folders,
+    opens them, adds their new/ and tmp/ itself (as the mailbox's owner), and saves into them. The login
+    itself is slapd verifying the first password's 1000-round hash (Dovecot binds as the official)."""
+    plan, result = apply(env, BASIC[:1])
+    md = env.stack.mail_root / DOMAIN / "annv" / "Maildir"
+    made = sorted(str(p.relative_to(md)) for p in md.rglob("*"))
+    assert made == sorted(["cur", "new", "tmp", "subscriptions"]
+                          + [x for f in ("Sent", "Drafts", "Trash", "Junk") for x in (f".{f}", f".{f}/cur")])
+    assert people(env, "(uid=annv)", "userPassword")["annv"]["userPassword"][0].startswith("{CRYPT}$6$rounds=1000$")
+    imap = imap_login(env.stack.dovecot.imap_port, "annv", sheet_passwords(result.sheets)["annv"])
+    try:
+        names = {b.decode().rsplit(" ", 1)[-1].strip('"') for b in imap.list()[1]}
+        assert {"INBOX", "Sent", "Drafts", "Trash", "Junk"} <= names
+        for f in ("Sent", "Drafts", "Trash", "Junk"):
+            assert imap.select(f)[0] == "OK", f
+        assert imap.append("Sent", None, None, "From: annv@{0}\r\nSubject: Báo cáo\r\n\r\nXin chào.\r\n"
+                           .format(DOMAIN).encode())[0] == "OK"
+        imap.select("Sent")
+        assert imap.search(None, "ALL")[1][0] == b"1"
+    finally:
+        imap.logout()
+    for f in ("Sent", "Drafts", "Trash", "Junk"):
+        for sub in ("cur", "new", "tmp"):
+            assert (md / f".{f}" / sub).is_dir() and (md / f".{f}" / sub).stat().st_uid == 5000, (f, sub)
+    assert len(list((md / ".Sent" / "cur").iterdir())) == 1
+
+
 def test_new_account_logs_in_with_sheet_password_and_receives_mail(env):
     _, result = apply(env, BASIC)
     for f in result.sheets:  # owner-only sheets in an owner-only folder

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
+import json
 import os
 import re
 import shutil
@@ -42,16 +43,25 @@ def console_helpers():
     return importlib.import_module("console_env")
 
 
-def cpu(slapd=None) -> float:
-    """CPU seconds (user + system) so far of this process, its reaped children and `slapd`."""
+def cpu_parts(slapd=None) -> tuple[float, float, float]:
+    """CPU seconds (user + system) so far of this process, of its reaped children and of `slapd`."""
     import resource
 
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    s = 0.0
     if slapd is not None:
         fields = Path(f"/proc/{slapd.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime, s
+
+
+def cpu(slapd=None) -> float:
+    """CPU seconds (user + system) so far of this process, its reaped children and `slapd`."""
+    return sum(cpu_parts(slapd))
+
+
+def parts(a, b) -> str:
+    return "this process {:.1f}, its children {:.1f}, slapd {:.1f}".format(*(y - x for x, y in zip(a, b)))
 
 
 def province(h, work: Path, name: str):
@@ -148,7 +158,7 @@ def main() -> int:
         assert r.status_code == 200
 
         # (b) the console's apply vs the CLI's
-        t0, c0 = time.perf_counter(), cpu(web.stack.slapd)
+        t0, c0, p0 = time.perf_counter(), cpu(web.stack.slapd), cpu_parts(web.stack.slapd)
         r = h.post(hr, f"/accounts/plans/{plan_token}/apply", page=f"/accounts/plans/{plan_token}")
         assert r.status_code == 302, r.status_code
         polls = 0
@@ -160,22 +170,34 @@ def main() -> int:
             assert p.status_code == 200, p.status_code
             time.sleep(1.0)   # as the page polls (htmx, every 1 s)
         t_web, c_web = time.perf_counter() - t0, cpu(web.stack.slapd) - c0
+        print(f"  console apply CPU: {parts(p0, cpu_parts(web.stack.slapd))}")
         assert p["HX-Redirect"].startswith("/accounts/runs/"), p["HX-Redirect"]
         result = hr.get(p["HX-Redirect"])
         assert result.status_code == 200
-        t0, c0 = time.perf_counter(), cpu(cli.stack.slapd)
+        t0, c0, p0 = time.perf_counter(), cpu(cli.stack.slapd), cpu_parts(cli.stack.slapd)
         proc = subprocess.run([str(Path(sys.executable).with_name("provision")), "accounts", "apply",
                                str(roster_path), "-i", str(cli.inventory), "--json"],
                               capture_output=True, text=True, cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
         t_cli, c_cli = time.perf_counter() - t0, cpu(cli.stack.slapd) - c0
+        print(f"  CLI apply CPU: {parts(p0, cpu_parts(cli.stack.slapd))} (the CLI and its children are children here)")
         assert proc.returncode == 0, proc.stderr[-2000:]
         n_web = len(service.observe(service.load(web.inventory)).state.people)
         n_cli = len(service.observe(service.load(cli.inventory)).state.people)
         print(f"  entries afterwards: console {n_web}, CLI {n_cli}; {polls} progress polls")
+        # the apply's own phases (result.json of each run): what the same apply_plan took in each process
+        from provisioning.accounts.journal import accounts_dir
+
+        stamp = p["HX-Redirect"].rstrip("/").rsplit("/", 1)[1]
+        web_t = json.loads((accounts_dir(web.inventory) / "runs" / stamp / "result.json").read_text())["timings"]
+        cli_t = json.loads((Path(json.loads(proc.stdout)["run_dir"]) / "result.json").read_text())["timings"]
+        for k in ("hash", "mailbox", "directory_end", "groups", "total", "gc"):
+            print(f"    apply phase {k:<14} console {web_t.get(k, 0):6.2f} s   CLI {cli_t.get(k, 0):6.2f} s")
         report(f"(b) console initial apply ({plan.count('create')} joiners)", t_web, "CLI `accounts apply`",
                t_cli, "target <= 1.0x")
         report("    CPU seconds, console apply (with its slapd)", c_web, "CLI (with its slapd)", c_cli)
+        report("    apply_plan alone (result.json)", web_t["total"], "CLI's apply_plan", cli_t["total"])
+        report("    around it (plan check, polling / start-up)", t_web - web_t["total"], "CLI's", t_cli - cli_t["total"])
         print(f"\nsummary (load average {os.getloadavg()[0]:.1f} at the end)")
         print("\n".join(rows_out))
     finally:

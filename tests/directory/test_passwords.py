@@ -6,6 +6,7 @@ The attacks: an empty or policy-breaking NT hash written directly (the share the
 policy forbids), and a password changed over LDAP leaving the first password valid on the share."""
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import tempfile
@@ -17,7 +18,7 @@ import pytest
 from fixtures.directory import apply_role_acl, apply_role_overlays, ldapi_modify
 from fixtures.mailstack import start_slapd
 from provisioning import smb
-from provisioning.accounts.passwords import SecretStr, sha512_crypt
+from provisioning.accounts.passwords import SecretStr, first_password_hash, sha512_crypt
 
 BASE = "dc=pw,dc=gov,dc=vn"
 PEOPLE = f"ou=People,{BASE}"
@@ -34,6 +35,11 @@ def slapd():
     try:
         apply_role_acl(s, [UNIT])
         apply_role_overlays(s)
+        # how the role has slapd hash the passwords it is given (roles/directory: slapd-init.ldif.j2, config.yml)
+        ldapi_modify(s, "dn: olcDatabase={-1}frontend,cn=config\nchangetype: modify\nreplace: olcPasswordHash\n"
+                        "olcPasswordHash: {CRYPT}\n")
+        ldapi_modify(s, "dn: cn=config\nchangetype: modify\nreplace: olcPasswordCryptSaltFormat\n"
+                        "olcPasswordCryptSaltFormat: $6$%.16s\n")
         # the role's default policy: quality checked on the clear text the extended operation carries
         ldapi_modify(s, f"dn: cn=default,ou=Policies,{BASE}\nchangetype: modify\nreplace: pwdMinLength\n"
                         "pwdMinLength: 8\n-\nreplace: pwdCheckQuality\npwdCheckQuality: 1\n")
@@ -51,7 +57,7 @@ def official(slapd):
     c = ldap3.Connection(slapd.url, slapd.service_dn("provisioner"), slapd.passwords["provisioner"], auto_bind=True)
     assert c.add(dn, ["inetOrgPerson", *samba.pop("objectClass")], {
         "uid": uid, "cn": uid, "sn": uid, "departmentNumber": UNIT,
-        "userPassword": sha512_crypt(SecretStr(FIRST)), "pwdReset": "TRUE", **samba}), c.result
+        "userPassword": first_password_hash(SecretStr(FIRST)), "pwdReset": "TRUE", **samba}), c.result
     c.unbind()
     return dn
 
@@ -88,6 +94,21 @@ def test_the_extended_operation_changes_password_and_nt_hash_together(slapd, off
     assert state(slapd, official)[1] == smb.nt_hash(new)     # the first password no longer opens the share
     assert binds(slapd, official, new) and not binds(slapd, official, FIRST)
     assert "pwdReset" not in slapd.search(official, "(objectClass=*)", "pwdReset", scope="base")
+
+
+def test_the_password_an_official_chooses_is_stored_at_full_cost(slapd, official):
+    """First passwords are hashed with 1000 rounds (accounts/passwords.py); the one the official sets at
+    the first login is hashed by slapd at SHA-512-crypt's default 5000 (no rounds= in the hash)."""
+    def stored() -> str:   # slapcat-style output: userPassword:: <base64>
+        return base64.b64decode(state(slapd, official)[0].removeprefix(":").strip()).decode()
+    assert stored().startswith("{CRYPT}$6$rounds=1000$")
+    assert binds(slapd, official, FIRST)
+    new = "Mat-khau-rieng-2026!"
+    c = ldap3.Connection(slapd.url, official, FIRST, auto_bind=True)
+    assert c.extend.standard.modify_password(old_password=FIRST, new_password=new), c.result
+    c.unbind()
+    assert stored().startswith("{CRYPT}$6$") and "rounds=" not in stored() and len(stored().split("$")[2]) == 16
+    assert binds(slapd, official, new) and not binds(slapd, official, FIRST)
 
 
 @pytest.mark.parametrize("bad", ["ngan", "1234567"], ids=["too-short", "seven-digits"])
