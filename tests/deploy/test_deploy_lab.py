@@ -121,15 +121,17 @@ def test_check_then_deploy_on_a_server_deployed_before_a_role_gained_a_package(l
     quiet = " >/dev/null 2>&1 </dev/null"
     lab.ssh(center.name, "service opendkim stop" + quiet + "; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "
                          "opendkim" + quiet + " && rm -rf /etc/ssl/provision/dkim /etc/dkimkeys", check=True)
-    # the roles that make the key and run the service (pki, mail): the rest of the center is unchanged
-    r = run_cli("deploy", "-i", str(lab.inventory_dir), "--check", "--limit", center.name, "--tags", "pki,mail",
+    # the roles that make the key, run the service and publish the key (pki, mail, dns): the rest of the
+    # center is unchanged. The zone changes with the new key: every unit server is up to follow it.
+    r = run_cli("deploy", "-i", str(lab.inventory_dir), "--check", "--limit", center.name, "--tags", "pki,mail,dns",
                 "--json")
     out = json.loads(r.stdout)
     assert r.returncode == 0 and out["hosts"][0]["failed"] == 0, r.stdout + r.stderr
     assert out["hosts"][0]["changed"] > 0 and not out["hosts"][0]["note"]
     assert lab.ssh(center.name, "test -e /usr/sbin/opendkim || test -e /etc/ssl/provision/dkim").returncode == 1
     for expect_changes in (True, False):
-        r = run_cli("deploy", "-i", str(lab.inventory_dir), "--limit", center.name, "--tags", "pki,mail", "--json")
+        r = run_cli("deploy", "-i", str(lab.inventory_dir), "--limit", center.name, "--tags", "pki,mail,dns",
+                    "--json")
         assert r.returncode == 0 and json.loads(r.stdout)["no_changes"] is not expect_changes, r.stdout + r.stderr
     assert lab.ssh(center.name, "pgrep -x opendkim && test -s /etc/dkimkeys/mail.private").returncode == 0
 
