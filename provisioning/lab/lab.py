@@ -276,9 +276,13 @@ class Lab:
             (rw / "upper").mkdir()
             (rw / "work").mkdir()
         lower = image.rootfs(h.release) if h.release else image.LEGACY_ROOTFS
-        if not os.path.ismount(root):
+        fresh = not os.path.ismount(root)
+        if fresh:
             _sh(["mount", "-t", "overlay", f"plab-{h.name}", "-o",
                  f"lowerdir={lower},upperdir={rw}/upper,workdir={rw}/work", str(root)])
+        # A host whose first configuration was cut short (its last step writes /sbin/init) is
+        # configured again; a configured one keeps what deploys wrote since.
+        if fresh or not os.path.lexists(root / "usr" / "sbin" / "init"):
             self._configure(st, h, root)
         # Every release's repository, read-only; the host's apt uses its own release's only.
         repos = [image.repo(c) for c in image.RELEASES.values()] if h.release else [image.LEGACY_REPO]

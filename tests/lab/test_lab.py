@@ -120,6 +120,16 @@ def test_up_twice_is_safe_and_repairs_a_stopped_host(lab):
     assert lab.ssh(victim.name, "hostname").stdout.strip() == victim.name
 
 
+def test_up_repairs_a_host_whose_first_configuration_was_cut_short(lab):
+    # as a `lab up` killed between mounting a host's root and writing its init leaves it
+    victim = linux_hosts(lab)[0]
+    lab.stop_host(victim.name)
+    (lab.dir / "hosts" / victim.name / "root" / "usr" / "sbin" / "init").unlink()
+    lab.up(units=2, workstations=1, switches=1, debian="mixed")
+    assert lab.status().healthy
+    assert lab.ssh(victim.name, "hostname").stdout.strip() == victim.name
+
+
 def test_up_with_another_shape_is_refused(lab):
     r = run_cli("lab", "up", "--name", NAME, "--units", "3")
     assert r.returncode == 2 and "another shape" in r.stderr
@@ -194,6 +204,7 @@ def test_unknown_switch_vendor_is_bad_input_and_builds_nothing():
 
 def test_down_leaves_nothing(tmp_path):
     lab = Lab("tdown")
+    lab.down()            # whatever an interrupted earlier run left
     lab.up(units=1, workstations=0, switches=1, inventory_dir=tmp_path / "inv")
     pids = [h.pid for h in lab.hosts() if h.pid] + [lab.state()["switch_pid"]]
     index = lab.state()["index"]
