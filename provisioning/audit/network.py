@@ -399,7 +399,7 @@ def collect(host, deadline: Deadline, watchdog: Watchdog, policy: ssh.HostKeyPol
             key_file=str(host.key_file) if host.key_file else None, use_keys=bool(host.key_file),
             allow_agent=False, conn_timeout=deadline.remaining(), banner_timeout=deadline.remaining(),
             auth_timeout=deadline.remaining(), session_log=None, auto_connect=False)
-        client = ssh.guarded_client(policy)
+        client = ssh.GuardedClient(policy)
         conn._build_ssh_client = lambda: client   # netmiko's own client would accept any key
         try:
             conn._open()

@@ -230,7 +230,8 @@ class _Policy(paramiko.MissingHostKeyPolicy):
 class GuardedClient(paramiko.SSHClient):
     """A paramiko client that checks the host key under a HostKeyPolicy: the recorded keys loaded, an
     unknown key refused (or accepted and recorded under accept-new), a changed key refused, before
-    anything is sent. `first_contact`: the key was accepted now."""
+    anything is sent. `first_contact`: the key was accepted now. Also given, unconnected, to libraries
+    that take a paramiko client (netmiko)."""
 
     def __init__(self, p: HostKeyPolicy):
         super().__init__()
@@ -248,11 +249,6 @@ class GuardedClient(paramiko.SSHClient):
         except paramiko.BadHostKeyException:
             self.close()
             raise key_error(self.host_policy, "changed") from None
-
-
-def guarded_client(p: HostKeyPolicy) -> GuardedClient:
-    """A not yet connected client under `p` (for libraries that take a paramiko client, e.g. netmiko)."""
-    return GuardedClient(p)
 
 
 @dataclass
@@ -307,7 +303,7 @@ def open_session(province: Province | None, host: Host, *, timeout: float = 10.0
     refused, timeouts) are paramiko's and socket's exceptions, for the caller to classify. `province` may
     be None when `host_policy` is given."""
     p = host_policy or policy(province, host)
-    client = guarded_client(p)
+    client = GuardedClient(p)
     try:
         client.connect(
             host.address, port=host.port, username=host.user, sock=sock,
