@@ -135,10 +135,12 @@ def apply(ctx: AccountsContext, roster: Roster, *, yes: bool = False, max_disabl
           out: Path | None = None, lang: str = "vi", workers: int | None = None,
           progress: OnProgress | None = None, expect: str | None = None,
           operator: str | None = None, source: str | None = None,
-          holder: str | None = None, overlap: bool = True) -> tuple[Plan, ApplyResult | None, Path | None]:
+          holder: str | None = None, overlap: bool = True,
+          transactions: bool = True) -> tuple[Plan, ApplyResult | None, Path | None]:
     """`expect`: the `Observed.fingerprint()` of the plan that was shown (DirectoryChanged if the
     directory moved since); `operator`/`source`: for the journal; `holder`: shown to whoever finds
-    the lock taken; `overlap=False`: the phases one after another (the benchmark's reference)."""
+    the lock taken; `overlap=False`: the phases one after another, `transactions=False`: no LDAP
+    transactions (the benchmark's references)."""
     with apply_lock(ctx.inventory_dir, holder):
         observed = observe(ctx)
         if expect is not None and observed.fingerprint() != expect:
@@ -151,7 +153,8 @@ def apply(ctx: AccountsContext, roster: Roster, *, yes: bool = False, max_disabl
         rd = run_dir(ctx, out)
         write_json(rd / "plan.json", plan)
         result = apply_plan(plan, ctx.province, ctx.settings, ctx.target, ctx.store, sheets_dir=rd / "sheets",
-                            lang=lang, workers=workers, progress=progress, operator=operator, source=source, overlap=overlap)
+                            lang=lang, workers=workers, progress=progress, operator=operator, source=source,
+                            overlap=overlap, transactions=transactions)
         result.timings = {**observed.seconds, **result.timings}
         write_json(rd / "result.json", result)
         return plan, result, rd

@@ -169,3 +169,59 @@ def test_the_replica_of_each_release_follows_the_center(deployed_lab, ca_pem, of
         conn.modify(dn, {"title": [(MODIFY_REPLACE, ["x"])]})
         assert conn.result["description"] == "referral", (unit.name, release, conn.result)
         conn.unbind()
+
+
+def test_officials_written_in_transactions_reach_the_replicas_of_both_releases(deployed_lab, ca_pem, tmp_path):
+    """The accounts apply writes in LDAP transactions (accounts/apply.py run_batches), here on the
+    center's slapd 2.6 with the directory role's overlays (memberof, refint, unique, ppolicy, syncprov):
+    what a committed transaction wrote reaches the replica of each release, a transaction refused for
+    one official leaves that official out and the others in, and a unit group changed in a transaction
+    gives its members memberOf."""
+    from pydantic import SecretStr
+
+    from provisioning.accounts.apply import run_batches
+    from provisioning.accounts.directory import Target
+
+    s = secrets.load_secrets(deployed_lab.inventory)
+    (tmp_path / "ca.pem").write_text(ca_pem)
+    t = Target(url=f"ldap://{deployed_lab.center.address}", host=None, base_dn=BASE_DN,
+               bind_dn=f"cn=provisioner,ou=Services,{BASE_DN}", password=SecretStr(s["ldap_provisioner"]),
+               starttls=True, ca_file=tmp_path / "ca.pem", tls_names=(f"ldap.{ZONE}",))
+    unit = deployed_lab.units[0].unit
+    group = f"cn=unit-{unit},{GROUPS}"
+    suffix = str(int(time.time()) % 10000)
+    uids = [f"txn{k}x{suffix}" for k in range(30)]
+    dns = [f"uid={uid},{PEOPLE}" for uid in uids]
+
+    def add(uid: str) -> tuple:
+        return ("add", f"uid={uid},{PEOPLE}", {
+            "objectClass": ["inetOrgPerson", "govMailAccount"], "uid": [uid], "sn": ["Trần"],
+            "cn": [unicodedata.normalize("NFC", f"Trần Thị Giao Dịch {uid}")], "departmentNumber": [unit],
+            "mail": [f"{uid}@{DOMAIN}"], "mailEnabled": ["TRUE"], "govAccountState": ["active"],
+            "mailHomeDirectory": [f"/var/vmail/{DOMAIN}/{uid}"]})
+    try:
+        done = dict(run_batches(t, [(k, [add(uid)]) for k, uid in enumerate(uids)] + [(30, [add(uids[3])])]))
+        assert [k for k, err in done.items() if err] == [30] and done[30].startswith("entryAlreadyExists (68)"), done
+        members = [(0, [("modify", group, {"member": [(MODIFY_ADD, dns[:15])]})]),
+                   (1, [("modify", group, {"member": [(MODIFY_ADD, dns[15:])]})])]
+        assert dict(run_batches(t, members, window=1, per_transaction=1)) == {0: None, 1: None}
+        center = ldap(deployed_lab.center.address, ca_pem, t.bind_dn, s["ldap_provisioner"], f"ldap.{ZONE}")
+        center.search(PEOPLE, f"(uid=txn*x{suffix})", attributes=["uid", "memberOf"])
+        assert {str(e.uid): list(e.memberOf.values) for e in center.entries} == {uid: [group] for uid in uids}
+        center.unbind()
+        seen = wait_until_replicated(deployed_lab, ca_pem)
+        for server in deployed_lab.units:
+            release = deployed_lab.releases[server.name]
+            assert seen[server.name] == seen[deployed_lab.center.name], (server.name, release, seen)
+            conn = replicator(deployed_lab, ca_pem, server)
+            conn.search(PEOPLE, f"(uid=txn*x{suffix})", attributes=["uid"])
+            assert sorted(str(e.uid) for e in conn.entries) == sorted(uids), (server.name, release)
+            conn.search(group, "(objectClass=*)", BASE, attributes=["member"])
+            assert set(dns) <= set(conn.entries[0].member.values), (server.name, release)
+            conn.unbind()
+    finally:
+        cleanup = ldap(deployed_lab.center.address, ca_pem, t.bind_dn, s["ldap_provisioner"], f"ldap.{ZONE}")
+        cleanup.modify(group, {"member": [(MODIFY_DELETE, dns)]})
+        for dn in dns:
+            cleanup.delete(dn)
+        cleanup.unbind()
