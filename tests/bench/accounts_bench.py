@@ -17,7 +17,11 @@ Targets (2-core machine): (a) <= 1.5x ldapadd; (b) <= 0.1x and <= 0.15x; (c) <= 
 (d) also prints the CPU seconds of both runs (this process, its children, slapd: CPU / cores is the
 wall's floor when the machine is busy) and the overlapped apply against directory + groups: slapd writes
 both with its one back-mdb writer, so that sum is the floor when the directory's syncs are the limit.
-Prints a table; asserts nothing. `--phases-only` runs (d) alone.
+(e) the overlapped initial apply vs the same without LDAP transactions (a third fresh slapd and store).
+Prints a table; asserts nothing. `--phases-only` runs (d) and (e) alone.
+Mailbox creation is kernel time in mkdir, and ext4 makes it several times slower for a few minutes
+after a large tree was deleted on the same file system (its inode allocator passes over recently
+freed inodes): start the benchmark a few minutes after the last one's work directory was removed.
 """
 from __future__ import annotations
 
@@ -136,18 +140,23 @@ def cpu_seconds(slapd_proc) -> Cpu:
                (int(fields[11]) + int(fields[12])) / tick)
 
 
-def sequential_apply(work: Path, slapd, roster_path: Path):
-    """The same initial apply with its phases one after another, into its own fresh slapd and mail store."""
-    mail = work / "vmail-seq"
+def reference_apply(work: Path, slapd, roster_path: Path, name: str, **kw):
+    """The same initial apply into its own fresh slapd and mail store, with service.apply's `kw`."""
+    mail = work / f"vmail-{name}"
     mail.mkdir()
     os.chmod(mail, 0o755)
-    ctx = service.load(inventory(work / "inv-seq", slapd, mail, ROOT / "inventory" / "example"))
+    ctx = service.load(inventory(work / f"inv-{name}", slapd, mail, ROOT / "inventory" / "example"))
     roster = service.read(ctx, roster_path)
     c0 = cpu_seconds(slapd.proc)
-    t, (plan, res, _) = timed(service.apply, ctx, roster, overlap=False)
+    t, (plan, res, _) = timed(service.apply, ctx, roster, **kw)
     cpu = cpu_seconds(slapd.proc) - c0
     assert res and res.ok, res.failed[:3] if res else "nothing applied"
-    f = res.timings
+    return t, res.timings, cpu
+
+
+def sequential_apply(work: Path, slapd, roster_path: Path):
+    """The same initial apply with its phases one after another, into its own fresh slapd and mail store."""
+    t, f, cpu = reference_apply(work, slapd, roster_path, "seq", overlap=False)
     return t, {"hash": f["hash"], "mailbox": f["mailbox"] - f["hash"], "directory": f["directory"],
                "groups": f["groups"], "journal+sheets": f["journal_sheets"]}, f["total"], cpu
 
@@ -180,11 +189,24 @@ def phases_compare(work: Path, slapd_seq, roster_path: Path, res, t_init: float,
            seq[slowest])
 
 
+def transactions_compare(work: Path, slapd_plain, roster_path: Path, res, cpu: Cpu, report) -> None:
+    """(e) the overlapped initial apply `res` vs the same without LDAP transactions (one synced commit
+    per entry and per member's memberOf, as before them)."""
+    t, f, plain_cpu = reference_apply(work, slapd_plain, roster_path, "plain", transactions=False)
+    print("  (e) without LDAP transactions: " + ", ".join(
+        f"{k} {f[k]:.2f}s" for k in ("directory", "groups", "total") if k in f) + f"; CPU {plain_cpu}")
+    report("(e) initial apply (overlapped), transactions", res.timings["total"], "without transactions", f["total"])
+    report("    directory writes", res.timings["directory"], "without transactions", f["directory"])
+    report("    unit groups", res.timings["groups"], "without transactions", f["groups"])
+    report("    CPU seconds", cpu.total, "without transactions", plain_cpu.total)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--doveadm-sample", type=int, default=200)
-    ap.add_argument("--phases-only", action="store_true", help="only (d): sequential phases vs overlapped apply")
+    ap.add_argument("--phases-only", action="store_true",
+                    help="only (d) and (e): the overlapped apply vs its phases in sequence and without transactions")
     ap.add_argument("--nosync", action="store_true",
                     help="diagnosis only: slapd without fsync (olcDbNoSync), to see what the directory's fsyncs "
                          "cost while mailboxes are made on the same disk")
@@ -234,6 +256,11 @@ def main() -> int:
                 phases_compare(work, slapd_seq, roster_path, res, t_init, cpu, report)
             finally:
                 slapd_seq.stop()
+            slapd_plain = start_slapd(work / "ldap-plain", BASE, units, nosync=args.nosync)
+            try:
+                transactions_compare(work, slapd_plain, roster_path, res, cpu, report)
+            finally:
+                slapd_plain.stop()
             print(f"\nsummary (load average {os.getloadavg()[0]:.1f} at the end)")
             for r in rows_out:
                 print("  " + " | ".join(r))
@@ -285,6 +312,11 @@ def main() -> int:
             phases_compare(work, slapd_seq, roster_path, res, t_init, cpu, report)
         finally:
             slapd_seq.stop()
+        slapd_plain = start_slapd(work / "ldap-plain", BASE, units)
+        try:
+            transactions_compare(work, slapd_plain, roster_path, res, cpu, report)
+        finally:
+            slapd_plain.stop()
 
         # (b) no change, 1% change.
         t_none, (p2, r2, _) = timed(service.apply, ctx, service.read(ctx, roster_path))
