@@ -12,6 +12,7 @@ vault's service hashes and the officials' first passwords (accounts) are made by
 """
 from __future__ import annotations
 
+import base64
 import ctypes
 import ctypes.util
 import os
@@ -71,8 +72,8 @@ def sha512_crypt(password: str, salt: str | None = None, rounds: int | None = No
     passwords people choose), or an explicit count (`$6$rounds=N$<salt>$...`, 1000 to 999999999; for
     the accounts' random first passwords, see accounts/passwords.py). `salt` (16 characters of
     [./0-9A-Za-z]) only for reproducible tests."""
-    if salt is None:
-        salt = "".join(_random.choice(SALT_CHARS) for _ in range(16))
+    if salt is None:  # 96 random bits as 16 characters of the crypt alphabet (one read of the CSPRNG)
+        salt = base64.b64encode(_random.token_bytes(12), altchars=b"./").decode("ascii")
     elif not 1 <= len(salt) <= 16 or any(c not in SALT_CHARS for c in salt):
         raise ValueError("a SHA-512-crypt salt is 1-16 characters of [./0-9A-Za-z]")
     if rounds is None:
