@@ -14,10 +14,10 @@ without a mailbox:
 The phases overlap across officials: the plan is cut into steps (`_chunk_size`); threads hash the
 passwords of a step (libcrypt releases the GIL) and create its mailboxes (one store call per step)
 while the directory writes the steps before it over a few connections in worker processes (ldapwire:
-BER encoded by hand), each sending its officials in LDAP transactions of PER_TRANSACTION: slapd
-commits each transaction at once, one sync of its disk instead of one per official (without a
-transaction, or when one is refused, up to WINDOW requests are pipelined instead). Each official's
-operations run in order on one connection, and an official is either wholly in a transaction or not.
+BER encoded by hand), each pipelining up to WINDOW requests so that slapd's work and syncs overlap
+ours; or, with accounts.ldap.transactions, sending its officials in LDAP transactions of
+PER_TRANSACTION: one sync of slapd's disk per transaction instead of one per official (see
+run_batches). Each official's operations run in order on one connection.
 When the directory connection is lost, no further step is sent; when a mailbox step fails, nobody of
 that step or after it who needed a mailbox gets an entry.
 A created entry whose response was lost still gets a password on a sheet: the next plan sees an
@@ -184,16 +184,19 @@ def batch_shape(ops: list[Op]) -> tuple:
 
 def run_batches(t: Target, batches: list[tuple[int, list[Op]]],
                 on_done: Callable[[int, str | None], None] | None = None,
-                window: int = WINDOW, per_transaction: int = PER_TRANSACTION,
+                window: int = WINDOW, per_transaction: int = 0,
                 shape: Callable[[list[Op]], object] = batch_shape) -> list[tuple[int, str | None]]:
     """Run each batch's operations in order on one connection and report each batch's end through
     `on_done(index, error)` and the returned list; stop at the first lost connection and report every
     batch not done. Batches end in their order when window=1.
-    The batches go into LDAP transactions of up to `per_transaction` batches (0: none): one commit of
-    the directory for all of them (a commit costs the server a sync of its disk, which made up most
-    of the directory's time of an initial apply: tests/bench/accounts_bench.py). See _in_transactions
-    for when a batch goes without one. Without a transaction up to `window` batches are in flight
-    (ldapwire: one request of a batch in flight, the next sent when its answer is a success)."""
+    Without transactions (per_transaction=0, the default) up to `window` batches are in flight
+    (ldapwire: one request of a batch in flight, the next sent when its answer is a success).
+    Otherwise the batches go into LDAP transactions of up to `per_transaction` batches: one commit of
+    the directory for all of them (a commit costs the server a sync of its disk, most of the
+    directory's time of an initial apply: tests/bench/accounts_bench.py (e)); see _in_transactions for
+    when a batch goes without one. Off unless the province turns accounts.ldap.transactions on: slapd
+    2.6.10 (Debian 13) crashed (SIGSEGV at TXN END) twice on the lab committing transactions of
+    account disables, under conditions not yet narrowed down (provisioning/accounts/README.md)."""
     out: list[tuple[int, str | None]] = []
     finished = [False] * len(batches)
 
@@ -492,11 +495,12 @@ def _split(batches: list, parts: int) -> list[list]:
 def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, target: Target, store: MailStore, *,
                sheets_dir: Path, lang: str = "vi", workers: int | None = None,
                progress: OnProgress | None = None, operator: str | None = None,
-               source: str | None = None, overlap: bool = True, transactions: bool = True) -> ApplyResult:
+               source: str | None = None, overlap: bool = True, transactions: bool | None = None) -> ApplyResult:
     """Carry out `plan`. Raises nothing for per-official failures: they are in the result.
     `operator`/`source`: who asked and from where, for the journal (default: this machine's user).
-    `overlap=False` runs the phases one after another, `transactions=False` writes the directory without
-    LDAP transactions (references for the benchmark)."""
+    `overlap=False` runs the phases one after another (a reference for the benchmark); `transactions`:
+    whether the directory is written in LDAP transactions (None: as `target.transactions`, i.e. the
+    province's accounts.ldap.transactions)."""
     # Everything this process holds already (the plan, the roster; in the console, Django and the pages'
     # data too) is left out of the cycle collector until the end: a full collection walks every object
     # while all of the apply's threads wait: 1.3 s (CLI) to 1.8 s (console) of a 10,000-official apply,
@@ -517,7 +521,7 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
 
 def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: Target, store: MailStore, *,
            sheets_dir: Path, lang: str, workers: int | None, progress: OnProgress | None, operator: str | None,
-           source: str | None, overlap: bool, transactions: bool) -> ApplyResult:
+           source: str | None, overlap: bool, transactions: bool | None) -> ApplyResult:
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     now = dt.datetime.now(ZoneInfo(province.info.timezone))  # the journal reads in the province's time
@@ -529,6 +533,8 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
             progress(ProgressStep("accounts", phase=phase, done=done, total=total))
 
     changes = plan.changes
+    if transactions is None:
+        transactions = target.transactions
     per_txn = PER_TRANSACTION if transactions else 0
 
     # usernames are reserved before any entry exists

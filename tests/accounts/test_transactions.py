@@ -69,7 +69,7 @@ def test_each_official_of_a_refused_transaction_gets_its_own_answer(env):
     batches = [(i, [person(f"p{i}"), title(i)]) for i in range(n)]
     batches[20] = (20, [person("dup0")])
     batches[30] = (30, [("delete", dn("gone30"), {}), person("gone30")])
-    done = dict(run_batches(target(env), batches))
+    done = dict(run_batches(target(env), batches, per_transaction=PER_TRANSACTION))
     assert sorted(i for i, err in done.items() if err) == [20], done
     assert done[20].startswith("entryAlreadyExists (68)")
     assert uids(env) == {"dup0", "gone30"} | {f"p{i}" for i in range(n) if i not in (20, 30)}
@@ -82,7 +82,7 @@ def test_each_official_of_a_refused_transaction_gets_its_own_answer(env):
 
 
 def test_without_transactions_the_same_batches_give_the_same_answers(env):
-    """per_transaction=0 (what a directory without transactions gets): pipelined requests."""
+    """per_transaction=0 (the default, and what a directory without transactions gets): pipelined."""
     assert run_batches(target(env), [(0, [person("dup0")])], per_transaction=0) == [(0, None)]
     batches = [(i, [person(f"q{i}")]) for i in range(40)] + [(40, [person("dup0")])]
     done = dict(run_batches(target(env), batches, per_transaction=0))
@@ -109,7 +109,7 @@ def test_a_type_is_first_stored_outside_a_transaction(tmp_path):
                    (3, [person("dup0")]),                                  # refused
                    (4, [person("a4", carLicense=["51A-000.04"])]),
                    (5, [person("dup0", roomNumber=["P.205"])])]           # refused
-        done = dict(run_batches(t, batches))
+        done = dict(run_batches(t, batches, per_transaction=PER_TRANSACTION))
         assert sorted(i for i, err in done.items() if err) == [3, 5], done
         out = s.search(f"ou=People,{BASE}", "(uid=*)", "uid", "carLicense", "roomNumber", scope="one")
         assert "carLicense: 51A-000.01" in out and "carLicense: 51A-000.04" in out and "roomNumber: P.202" in out
@@ -117,3 +117,38 @@ def test_a_type_is_first_stored_outside_a_transaction(tmp_path):
             ["a0", "a1", "a2", "a4", "dup0"]
     finally:
         s.stop()
+
+
+def test_a_province_that_turns_transactions_on_gets_them_in_its_apply(env, monkeypatch):
+    """accounts.ldap.transactions: true in province.yml: the apply writes its officials and their unit
+    groups in transactions, with the same outcome as without (every entry, its mailbox, memberOf); a
+    leaver is then disabled and the next apply changes nothing."""
+    from acct_helpers import person as row
+    from acct_helpers import write_roster
+    from conftest import PAH, SNV, STC, VP
+
+    from provisioning.accounts import service
+
+    pf = env.inventory / "province.yml"
+    pf.write_text(pf.read_text(encoding="utf-8").replace("password_file: provisioner.pw}",
+                                                         "password_file: provisioner.pw, transactions: true}"),
+                  encoding="utf-8")
+    ctx = service.load(env.inventory)
+    assert ctx.target.transactions
+    begun = []
+    begin = ldapwire.Wire.begin
+    monkeypatch.setattr(ldapwire.Wire, "begin", lambda self: begun.append(1) or begin(self))
+    units = (VP, SNV, STC, PAH)
+    given = ("An", "Bình", "Hà", "Lan", "Tâm", "Vy", "Sơn", "Đức", "Hùng", "Ngọc", "Khoa", "Yến")
+    rows = [row(f"TX{i:04d}", "Phạm", m, g, units[i % 4]) for i, (m, g) in
+            enumerate((m, g) for m in ("Văn", "Thị", "Minh", "Quốc", "Thu") for g in given)]
+    plan, result, _ = service.apply(ctx, service.read(ctx, write_roster(env.tmp / "tx.csv", rows)))
+    assert result.ok and result.done == {"create": 60} and len(begun) >= 2, (result.failed, begun)
+    got = env.stack.slapd.search(f"ou=People,{BASE}", "(memberOf=*)", "uid", scope="one")
+    assert got.count("uid: ") == 60
+    assert all((env.stack.mail_root / ctx.province.info.mail_domain / u / "Maildir" / "subscriptions").exists()
+               for u in uids(env))
+    rows[0][-1] = "Nghỉ hưu"                                   # a leaver
+    plan, result, _ = service.apply(ctx, service.read(ctx, write_roster(env.tmp / "tx2.csv", rows)))
+    assert result.ok and result.done == {"disable": 1}, result.failed
+    assert service.make_plan(ctx, service.read(ctx, env.tmp / "tx2.csv")).empty

@@ -7,7 +7,8 @@ $PROVISION_TEST_LAB names the lab instead (two sessions on one machine must not 
 The province runs two Debian releases, as a province upgrading its servers one by one does: the
 center on 13, the first unit server on 12, the second on 13 (`provision lab up --debian mixed`), so
 every module that uses it checks the roles on both releases at no extra cost.
-$PROVISION_TEST_DEBIAN (12, 13 or mixed) builds a single-release province instead."""
+$PROVISION_TEST_DEBIAN (12, 13 or mixed) builds a single-release province instead.
+PROVISION_TEST_KEEP_LAB=1 leaves the lab up at the end (to look into a failure; `provision lab down -n NAME`)."""
 from __future__ import annotations
 
 import json
@@ -67,7 +68,8 @@ def deployed_lab(tmp_path_factory) -> DeployedLab:
                     for h in servers}
         yield DeployedLab(lab, inv, province, bare_check, bare_touched, first, again, center, units, DEBIAN, releases)
     finally:
-        lab.down()
+        if os.environ.get("PROVISION_TEST_KEEP_LAB") != "1":   # 1: left up to look into a failure
+            lab.down()
 
 
 @pytest.fixture(scope="session")

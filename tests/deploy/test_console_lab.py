@@ -123,7 +123,7 @@ def test_hr_official_uploads_applies_and_a_new_official_logs_in(deployed_lab, na
     status, location = c.post(f"/accounts/plans/{token}/apply", {}, token_from=f"/accounts/plans/{token}")
     assert status == 302
     run = _wait_applied(c, token)
-    assert run.startswith("/accounts/runs/"), run
+    assert run.startswith("/accounts/runs/"), (run, re.sub(r"\s+", " ", c.get(run)[1])[-2000:])
     status, run_page = c.get(run)
     assert status == 200
 
