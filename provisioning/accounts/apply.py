@@ -662,9 +662,9 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
                 d[1] += r
             tick("groups", n + 1, len(gops))
         # one at a time: a group's operations build on each other, and a lost connection must leave
-        # exactly the groups reported done changed. Each in a transaction of its own: the memberof
-        # overlay's update of every member then goes into the group's one commit instead of a commit
-        # per member (10,000 members: 2.3 s -> 0.1 s, tests/bench/accounts_bench.py)
+        # exactly the groups reported done changed. With accounts.ldap.transactions each goes in a
+        # transaction of its own: the memberof overlay's update of every member then joins the group's
+        # one commit instead of a commit per member (10,000 members: 2.5 s -> 0.2-0.5 s, accounts_bench (e))
         run_batches(target, [(n, [op]) for n, (_, op) in enumerate(gops)], on_done=group_tick, window=1,
                     per_transaction=1 if transactions else 0,
                     shape=lambda ops: _group_shape(ops[0], target.placeholder_member))
