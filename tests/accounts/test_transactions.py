@@ -4,10 +4,12 @@ official its own answer when one of a transaction's officials is refused."""
 from __future__ import annotations
 
 import ldap3
-from conftest import BASE
+from acct_helpers import person as row
+from acct_helpers import write_roster
+from conftest import BASE, PAH, SNV, STC, VP
 from pydantic import SecretStr
 
-from provisioning.accounts import ldapwire
+from provisioning.accounts import ldapwire, service
 from provisioning.accounts.apply import PER_TRANSACTION, run_batches
 from provisioning.accounts.directory import Target, connect
 
@@ -123,12 +125,6 @@ def test_a_province_that_turns_transactions_on_gets_them_in_its_apply(env, monke
     """accounts.ldap.transactions: true in province.yml: the apply writes its officials and their unit
     groups in transactions, with the same outcome as without (every entry, its mailbox, memberOf); a
     leaver is then disabled and the next apply changes nothing."""
-    from acct_helpers import person as row
-    from acct_helpers import write_roster
-    from conftest import PAH, SNV, STC, VP
-
-    from provisioning.accounts import service
-
     pf = env.inventory / "province.yml"
     pf.write_text(pf.read_text(encoding="utf-8").replace("password_file: provisioner.pw}",
                                                          "password_file: provisioner.pw, transactions: true}"),
