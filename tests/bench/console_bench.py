@@ -34,6 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from fixtures.mailstack import MailStack, start_slapd  # noqa: E402
 
 from provisioning.accounts import sample, service  # noqa: E402
+from accounts_bench import cpu_seconds  # noqa: E402  (this process, its children, slapd: CPU seconds)
 
 
 def console_helpers():
@@ -41,27 +42,6 @@ def console_helpers():
     fixtures module tests/console/console_env.py, which the console tests' conftest re-exports."""
     sys.path.insert(0, str(ROOT / "tests" / "console"))
     return importlib.import_module("console_env")
-
-
-def cpu_parts(slapd=None) -> tuple[float, float, float]:
-    """CPU seconds (user + system) so far of this process, of its reaped children and of `slapd`."""
-    import resource
-
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    s = 0.0
-    if slapd is not None:
-        fields = Path(f"/proc/{slapd.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime, s
-
-
-def cpu(slapd=None) -> float:
-    """CPU seconds (user + system) so far of this process, its reaped children and `slapd`."""
-    return sum(cpu_parts(slapd))
-
-
-def parts(a, b) -> str:
-    return "this process {:.1f}, its children {:.1f}, slapd {:.1f}".format(*(y - x for x, y in zip(a, b)))
 
 
 def province(h, work: Path, name: str):
@@ -134,9 +114,9 @@ def main() -> int:
             prof.runcall(hr.post, "/accounts/plan", {"roster": f, "csrfmiddlewaretoken": token})
             pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
             return 0
-        t0, c0 = time.perf_counter(), cpu(web.stack.slapd)
+        t0, c0 = time.perf_counter(), cpu_seconds(web.stack.slapd.proc)
         r = hr.post("/accounts/plan", {"roster": f, "csrfmiddlewaretoken": token})
-        t_plan, c_plan = time.perf_counter() - t0, cpu(web.stack.slapd) - c0
+        t_plan, c_plan = time.perf_counter() - t0, (cpu_seconds(web.stack.slapd.proc) - c0).total
         page = r.content.decode()
         m = re.search(r'action="/accounts/plans/([A-Za-z0-9_-]+)/apply"', page)
         assert r.status_code == 200 and m, (r.status_code, page[:1000])
@@ -158,7 +138,7 @@ def main() -> int:
         assert r.status_code == 200
 
         # (b) the console's apply vs the CLI's
-        t0, c0, p0 = time.perf_counter(), cpu(web.stack.slapd), cpu_parts(web.stack.slapd)
+        t0, c0 = time.perf_counter(), cpu_seconds(web.stack.slapd.proc)
         r = h.post(hr, f"/accounts/plans/{plan_token}/apply", page=f"/accounts/plans/{plan_token}")
         assert r.status_code == 302, r.status_code
         polls = 0
@@ -169,18 +149,18 @@ def main() -> int:
                 break
             assert p.status_code == 200, p.status_code
             time.sleep(1.0)   # as the page polls (htmx, every 1 s)
-        t_web, c_web = time.perf_counter() - t0, cpu(web.stack.slapd) - c0
-        print(f"  console apply CPU: {parts(p0, cpu_parts(web.stack.slapd))}")
+        t_web, c_web = time.perf_counter() - t0, cpu_seconds(web.stack.slapd.proc) - c0
+        print(f"  console apply CPU: {c_web}")
         assert p["HX-Redirect"].startswith("/accounts/runs/"), p["HX-Redirect"]
         result = hr.get(p["HX-Redirect"])
         assert result.status_code == 200
-        t0, c0, p0 = time.perf_counter(), cpu(cli.stack.slapd), cpu_parts(cli.stack.slapd)
+        t0, c0 = time.perf_counter(), cpu_seconds(cli.stack.slapd.proc)
         proc = subprocess.run([str(Path(sys.executable).with_name("provision")), "accounts", "apply",
                                str(roster_path), "-i", str(cli.inventory), "--json"],
                               capture_output=True, text=True, cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-        t_cli, c_cli = time.perf_counter() - t0, cpu(cli.stack.slapd) - c0
-        print(f"  CLI apply CPU: {parts(p0, cpu_parts(cli.stack.slapd))} (the CLI and its children are children here)")
+        t_cli, c_cli = time.perf_counter() - t0, cpu_seconds(cli.stack.slapd.proc) - c0
+        print(f"  CLI apply CPU: {c_cli} (the CLI and its children are children here)")
         assert proc.returncode == 0, proc.stderr[-2000:]
         n_web = len(service.observe(service.load(web.inventory)).state.people)
         n_cli = len(service.observe(service.load(cli.inventory)).state.people)
@@ -195,7 +175,7 @@ def main() -> int:
             print(f"    apply phase {k:<14} console {web_t.get(k, 0):6.2f} s   CLI {cli_t.get(k, 0):6.2f} s")
         report(f"(b) console initial apply ({plan.count('create')} joiners)", t_web, "CLI `accounts apply`",
                t_cli, "target <= 1.0x")
-        report("    CPU seconds, console apply (with its slapd)", c_web, "CLI (with its slapd)", c_cli)
+        report("    CPU seconds, console apply (with its slapd)", c_web.total, "CLI (with its slapd)", c_cli.total)
         report("    apply_plan alone (result.json)", web_t["total"], "CLI's apply_plan", cli_t["total"])
         report("    around it (plan check, polling / start-up)", t_web - web_t["total"], "CLI's", t_cli - cli_t["total"])
         print(f"\nsummary (load average {os.getloadavg()[0]:.1f} at the end)")
