@@ -287,13 +287,7 @@ def _in_transactions(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], t
         kind = shape(ops)
         if kind not in known:
             flush()
-            answer: dict[int, str | None] = {}
-
-            def note(i: int, err: str | None) -> None:
-                answer[i] = err
-                put(i, err)
-            _pipelined(wire, batches, [n], window, note)
-            if answer.get(n, "") is None:
+            if _pipelined(wire, batches, [n], window, put)[n] is None:
                 known.add(kind)
             continue
         part.append(n)
@@ -303,12 +297,18 @@ def _in_transactions(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], t
 
 
 def _pipelined(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], todo: list[int], window: int,
-               put: Callable[[int, str | None], None]) -> None:
-    """Run the batches `todo` without a transaction, up to `window` of them in flight."""
+               put: Callable[[int, str | None], None]) -> dict[int, str | None]:
+    """Run the batches `todo` without a transaction, up to `window` of them in flight; each batch's
+    error (None: done) goes to `put` as it ends, and all of them are returned."""
     step = {n: 0 for n in todo}        # the next operation of each batch
     in_flight: dict[int, int] = {}     # message ID -> batch
+    ended: dict[int, str | None] = {}
     queue = iter(todo)
     more = True
+
+    def end(n: int, err: str | None) -> None:
+        ended[n] = err
+        put(n, err)
     while more or in_flight:
         while more and len(in_flight) < window:
             n = next(queue, None)
@@ -317,7 +317,7 @@ def _pipelined(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], todo: l
             elif batches[n][1]:
                 in_flight[wire.send(*batches[n][1][0])] = n
             else:
-                put(n, None)
+                end(n, None)
         if not in_flight:
             continue
         for a in wire.answers():
@@ -329,11 +329,12 @@ def _pipelined(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], todo: l
             ok = a.code == 0 or (kind == "delete" and a.code == 32)  # already gone: that is what we wanted
             step[n] += 1
             if not ok:
-                put(n, ldapwire.describe(a.code, a.message))
+                end(n, ldapwire.describe(a.code, a.message))
             elif step[n] == len(ops):
-                put(n, None)
+                end(n, None)
             else:
                 in_flight[wire.send(*ops[step[n]])] = n
+    return ended
 
 
 def group_ops(plan: Plan, t: Target, failed_dns: set[str]) -> list[tuple[str, Op]]:

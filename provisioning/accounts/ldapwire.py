@@ -149,11 +149,10 @@ class Wire:
 
     def call(self, msg_id: int) -> Answer:
         """The answer to `msg_id`, the one request in flight."""
-        for a in self.answers():
-            if a.msg_id != msg_id:
-                raise Lost("an answer to no request")
-            return a
-        raise Lost("no answer")
+        got = self.answers()
+        if len(got) != 1 or got[0].msg_id != msg_id:
+            raise Lost("an answer to no request")
+        return got[0]
 
     def begin(self) -> bytes | None:
         """Start a transaction: its identifier, or None when the server has no transactions."""
