@@ -4,7 +4,8 @@ Standard library only: this file runs in-process when the mail store is local, a
 to `python3 -` over SSH when it is on the mail server (see mailbox.py). Input and output are JSON.
 
 A mailbox is `<home>/Maildir` with INBOX (cur/new/tmp) and the folders .Sent .Drafts .Trash .Junk
-(each with cur/; Dovecot adds a folder's new/ and tmp/ when it first opens it), owned by vmail. The `subscriptions` file is written last: it is Dovecot's own list of subscribed
+(each with cur/; Dovecot adds a folder's new/ and tmp/ when it first opens it), owned by vmail. The
+`subscriptions` file is written last: it is Dovecot's own list of subscribed
 folders and doubles as the "mailbox complete" marker, so a crash in the middle leaves a mailbox
 that `existing` does not count and the next apply completes.
 """

@@ -74,13 +74,11 @@ def verify(password: str, hashed: str) -> bool:
 
 
 def hash_many(passwords: Sequence[SecretStr], workers: int | None = None,
-              progress: Callable[[int], None] | None = None,
-              hasher: Callable[[SecretStr], str] = sha512_crypt) -> list[str]:
-    """Hash in parallel threads (one per core); `progress(n)` is called as chunks complete.
-    `hasher`: `sha512_crypt` (full cost) or `first_password_hash`."""
+              progress: Callable[[int], None] | None = None) -> list[str]:
+    """Hash at full cost in parallel threads (one per core); `progress(n)` is called as chunks complete."""
     workers = workers or os.cpu_count() or 1
     if len(passwords) < 64 or workers == 1:
-        out = [hasher(p) for p in passwords]
+        out = [sha512_crypt(p) for p in passwords]
         if progress:
             progress(len(out))
         return out
@@ -88,7 +86,7 @@ def hash_many(passwords: Sequence[SecretStr], workers: int | None = None,
     parts = [passwords[i:i + chunk] for i in range(0, len(passwords), chunk)]
 
     def work(part: Sequence[SecretStr]) -> list[str]:
-        return [hasher(p) for p in part]
+        return [sha512_crypt(p) for p in part]
 
     out: list[str] = []
     with ThreadPoolExecutor(max_workers=workers) as ex:
