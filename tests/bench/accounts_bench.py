@@ -193,13 +193,25 @@ def phases_compare(work: Path, slapd_seq, roster_path: Path, res, t_init: float,
 def transactions_compare(work: Path, slapd_txn, roster_path: Path, res, cpu: Cpu, report) -> None:
     """(e) the same overlapped initial apply with LDAP transactions (accounts.ldap.transactions: one
     commit per 200 officials and per unit group) vs `res`, the default without them."""
-    t, f, txn_cpu = reference_apply(work, slapd_txn, roster_path, "txn", transactions=True)
+    _, f, txn_cpu = reference_apply(work, slapd_txn, roster_path, "txn", transactions=True)
     print("  (e) with LDAP transactions: " + ", ".join(
         f"{k} {f[k]:.2f}s" for k in ("directory", "groups", "total") if k in f) + f"; CPU {txn_cpu}")
     report("(e) initial apply with LDAP transactions", f["total"], "default, without", res.timings["total"])
     report("    directory writes", f["directory"], "default, without", res.timings["directory"])
     report("    unit groups", f["groups"], "default, without", res.timings["groups"])
     report("    CPU seconds", txn_cpu.total, "default, without", cpu.total)
+
+
+def compare_with_references(work: Path, units: list[str], roster_path: Path, res, t_init: float, cpu: Cpu,
+                            report, nosync: bool = False) -> None:
+    """(d) and (e), each reference apply into its own fresh slapd."""
+    for name, compare in (("seq", lambda sl: phases_compare(work, sl, roster_path, res, t_init, cpu, report)),
+                          ("txn", lambda sl: transactions_compare(work, sl, roster_path, res, cpu, report))):
+        slapd = start_slapd(work / f"ldap-{name}", BASE, units, nosync=nosync)
+        try:
+            compare(slapd)
+        finally:
+            slapd.stop()
 
 
 def main() -> int:
@@ -252,16 +264,7 @@ def main() -> int:
             print(f"  initial apply: {plan.count('create')} accounts, phases "
                   + ", ".join(f"{k} {v:.2f}s" for k, v in res.timings.items()))
             slapd_ref.stop()
-            slapd_seq = start_slapd(work / "ldap-seq", BASE, units, nosync=args.nosync)
-            try:
-                phases_compare(work, slapd_seq, roster_path, res, t_init, cpu, report)
-            finally:
-                slapd_seq.stop()
-            slapd_txn = start_slapd(work / "ldap-txn", BASE, units, nosync=args.nosync)
-            try:
-                transactions_compare(work, slapd_txn, roster_path, res, cpu, report)
-            finally:
-                slapd_txn.stop()
+            compare_with_references(work, units, roster_path, res, t_init, cpu, report, args.nosync)
             print(f"\nsummary (load average {os.getloadavg()[0]:.1f} at the end)")
             for r in rows_out:
                 print("  " + " | ".join(r))
@@ -308,16 +311,7 @@ def main() -> int:
         report("    same, vs ldapadd as the rootDN (no ACLs)", ident, "ldapadd rootDN", t_rootdn)
         report("    person entries only, ours", res.timings["directory"])
         report("    initial apply, everything", t_init)
-        slapd_seq = start_slapd(work / "ldap-seq", BASE, units)
-        try:
-            phases_compare(work, slapd_seq, roster_path, res, t_init, cpu, report)
-        finally:
-            slapd_seq.stop()
-        slapd_txn = start_slapd(work / "ldap-txn", BASE, units)
-        try:
-            transactions_compare(work, slapd_txn, roster_path, res, cpu, report)
-        finally:
-            slapd_txn.stop()
+        compare_with_references(work, units, roster_path, res, t_init, cpu, report)
 
         # (b) no change, 1% change.
         t_none, (p2, r2, _) = timed(service.apply, ctx, service.read(ctx, roster_path))
