@@ -420,8 +420,8 @@ def _member_counts(op: Op, placeholder: str) -> tuple[int, int]:
 
 
 def _group_shape(op: Op, placeholder: str) -> tuple:
-    """A group operation's shape for run_batches: whether it adds or removes members that exist (the
-    memberof overlay then writes memberOf on them) or only the placeholder."""
+    """A group operation's shape for run_batches: whether it adds or removes members that exist (on a
+    directory that still has the memberof overlay, it then writes memberOf on them) or only the placeholder."""
     kind, _, payload = op
     (how, values), = payload["member"]
     return kind, how, any(v != placeholder for v in values)
@@ -663,9 +663,11 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
                 d[1] += r
             tick("groups", n + 1, len(gops))
         # one at a time: a group's operations build on each other, and a lost connection must leave
-        # exactly the groups reported done changed. With accounts.ldap.transactions each goes in a
-        # transaction of its own: the memberof overlay's update of every member then joins the group's
-        # one commit instead of a commit per member (10,000 members: 2.5 s -> 0.2-0.5 s, accounts_bench (e))
+        # exactly the groups reported done changed. The directory role computes memberOf (dynlist): one
+        # group change is one commit. A directory configured before that keeps the memberof overlay, which
+        # writes memberOf into every member with a commit each; with accounts.ldap.transactions each group
+        # change goes in a transaction of its own, and those updates join its one commit
+        # (10,000 members: 2.5 s -> 0.2-0.5 s)
         run_batches(target, [(n, [op]) for n, (_, op) in enumerate(gops)], on_done=group_tick, window=1,
                     per_transaction=1 if transactions else 0,
                     shape=lambda ops: _group_shape(ops[0], target.placeholder_member))

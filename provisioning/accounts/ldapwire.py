@@ -14,8 +14,8 @@ ldap3's own, so the unbind it sends afterwards cannot collide with one of ours.
 
 Transactions (RFC 5805; slapd 2.5 and 2.6 support them on back-mdb): `begin`, the updates sent with the
 transaction's control, `end`. slapd answers each update at once ("queued") and carries them all out
-at the end in one database transaction: one commit, one fsync, instead of one per request, and the
-memberof overlay's updates of the members go into the same commit. slapd 2.5.13 crashes (SIGSEGV)
+at the end in one database transaction: one commit, one fsync, instead of one per request (and a
+memberof overlay's updates of the members go into the same commit). slapd 2.5.13 crashes (SIGSEGV)
 when updates of a transaction are pipelined, so inside a transaction exactly one request is in
 flight (`call`): the caller waits for each answer before the next request. The apply uses them only
 when the province turns accounts.ldap.transactions on (slapd 2.6.10 crashed committing some: README.md).

@@ -77,7 +77,8 @@ def test_create_then_second_apply_changes_nothing(env):
     assert an["mail"] == [f"annv@{DOMAIN}"] and an["mailEnabled"] == ["TRUE"] and an["govAccountState"] == ["active"]
     assert an["mailQuotaMB"] == ["4096"] and got["hattt"]["mailQuotaMB"] == ["1024"]  # quota by position
     assert an["pwdReset"] == ["TRUE"]
-    assert an["memberOf"] == [f"cn=unit-{VP},ou=Groups,{BASE}"]
+    # slapd 2.5's dynlist gives memberOf normalized (lower case), 2.6 as the group's DN is written
+    assert [v.lower() for v in an["memberOf"]] == [f"cn=unit-{VP},ou=Groups,{BASE}".lower()]
     assert mailbox_complete(env, "annv") and mailbox_complete(env, "hattt")
     userdb = subprocess.run(["doveadm", "-c", str(env.stack.dovecot.config), "user", "annv"],
                             capture_output=True, text=True, check=True).stdout
@@ -118,7 +119,7 @@ def test_mover_and_name_change_keep_dn_username_and_mail(env):
     assert kinds == {"annv": ("update", ["move"]), "hattt": ("update", ["rename"])}
     got = people(env, "(objectClass=inetOrgPerson)", "departmentNumber", "mail", "sn", "memberOf")
     assert got["annv"]["departmentNumber"] == [STC] and got["annv"]["mail"] == [f"annv@{DOMAIN}"]
-    assert got["annv"]["memberOf"] == [f"cn=unit-{STC},ou=Groups,{BASE}"]
+    assert [v.lower() for v in got["annv"]["memberOf"]] == [f"cn=unit-{STC},ou=Groups,{BASE}".lower()]
     assert "annv" in group_members(env, STC)
     assert "hattt" in got  # username unchanged although the initials would now be "hatlt"
     c = ldap3.Connection(env.stack.slapd.url, env.stack.slapd.admin_dn, env.stack.slapd.admin_password, auto_bind=True)

@@ -140,8 +140,10 @@ def test_a_province_that_turns_transactions_on_gets_them_in_its_apply(env, monke
             enumerate((m, g) for m in ("Văn", "Thị", "Minh", "Quốc", "Thu") for g in given)]
     plan, result, _ = service.apply(ctx, service.read(ctx, write_roster(env.tmp / "tx.csv", rows)))
     assert result.ok and result.done == {"create": 60} and len(begun) >= 2, (result.failed, begun)
-    got = env.stack.slapd.search(f"ou=People,{BASE}", "(memberOf=*)", "uid", scope="one")
-    assert got.count("uid: ") == 60
+    for u in units:  # every official in their unit's group (memberOf: dynlist takes equality filters)
+        got = env.stack.slapd.search(f"ou=People,{BASE}", f"(memberOf=cn=unit-{u},ou=Groups,{BASE})", "uid",
+                                     scope="one")
+        assert got.count("uid: ") == 15, (u, got)
     assert all((env.stack.mail_root / ctx.province.info.mail_domain / u / "Maildir" / "subscriptions").exists()
                for u in uids(env))
     rows[0][-1] = "Nghỉ hưu"                                   # a leaver

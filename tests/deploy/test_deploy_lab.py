@@ -254,6 +254,42 @@ def test_replicas_catch_up_with_the_center(lab, hosts, ca_file, people):
         assert conn.result["description"] == "referral"
 
 
+def _member_of(host, ca_file, pw, dn) -> set[str]:
+    conn = connect(host, ca_file, f"cn=replicator,{SVC}", pw)
+    assert conn.bound, (host.name, conn.result)
+    assert conn.search(dn, "(objectClass=*)", BASE, attributes=["memberOf"]), (host.name, conn.result)
+    return {v.lower() for v in conn.entries[0].entry_attributes_as_dict.get("memberOf", [])}
+
+
+def test_memberof_is_computed_everywhere_and_a_deploy_brings_it_to_a_directory_without_it(lab, hosts, ca_file,
+                                                                                          people, province):
+    """memberOf comes from the dynlist overlay on the center and on each replica (no stored value
+    replicates it). A directory configured before that (here: the overlay taken out of the center's and a
+    replica's cn=config) gets it back from the next `deploy --tags directory`, and the one after changes
+    nothing."""
+    center, units = hosts
+    pw = secrets.load_secrets(lab.inventory_dir)["ldap_replicator"]
+    admin_dn = people["admin"][0]
+    unit = sorted(c for c in province.units if c != province.center.code)[0]   # as the people fixture
+    want = {f"cn=admins-{unit},ou=Groups,{BASE_DN}".lower()}   # the only group the fixture puts him in
+    for h in (center, *units):
+        deadline = time.monotonic() + 30
+        while (got := _member_of(h, ca_file, pw, admin_dn)) != want and time.monotonic() < deadline:
+            time.sleep(0.5)  # the replica may not have the group change yet
+        assert got == want, (h.name, got)
+    old = (center, units[0])
+    for h in old:
+        lab.ssh(h.name, "ldapdelete -Q -Y EXTERNAL -H ldapi:/// 'olcOverlay={0}dynlist,olcDatabase={1}mdb,cn=config'",
+                check=True)
+        assert _member_of(h, ca_file, pw, admin_dn) == set(), h.name
+    limit = ",".join(h.name for h in old)
+    for expect_changes in (True, False):
+        r = run_cli("deploy", "-i", str(lab.inventory_dir), "--limit", limit, "--tags", "directory", "--json")
+        assert r.returncode == 0 and json.loads(r.stdout)["no_changes"] is not expect_changes, r.stdout + r.stderr
+    for h in old:
+        assert _member_of(h, ca_file, pw, admin_dn) == want, h.name
+
+
 def test_leaver_cannot_bind_anywhere(lab, hosts, ca_file, people):
     center, units = hosts
     dn, upw = people["b"]
