@@ -55,7 +55,7 @@ def group_members(env, unit):
 
 def mailbox_complete(env, uid):
     md = env.stack.mail_root / DOMAIN / uid / "Maildir"
-    return (md / "subscriptions").exists() and all((md / f".{f}" / "cur").is_dir() for f in ("Sent", "Drafts", "Trash", "Junk"))
+    return (md / "subscriptions").exists() and all((md / d).is_dir() for d in ("cur", "new", "tmp"))
 
 
 BASIC = [
@@ -131,19 +131,21 @@ def test_mover_and_name_change_keep_dn_username_and_mail(env):
 
 
 def test_a_new_mailbox_opens_in_dovecot_with_the_fewest_directories(env):
-    """The apply makes INBOX's cur/new/tmp and each folder's cur/ only; the real Dovecot lists the folders,
-    opens them, adds their new/ and tmp/ itself (as the mailbox's owner), and saves into them. The login
-    itself is slapd verifying the first password's 1000-round hash (Dovecot binds as the official)."""
+    """The apply makes INBOX's cur/new/tmp only; at the first login the real Dovecot (configured as the
+    mail role configures it) makes the folders itself, as the mailbox's owner, lists them subscribed,
+    opens them and saves into them. The login itself is slapd verifying the first password's 1000-round
+    hash (Dovecot binds as the official)."""
     plan, result = apply(env, BASIC[:1])
     md = env.stack.mail_root / DOMAIN / "annv" / "Maildir"
     made = sorted(str(p.relative_to(md)) for p in md.rglob("*"))
-    assert made == sorted(["cur", "new", "tmp", "subscriptions"]
-                          + [x for f in ("Sent", "Drafts", "Trash", "Junk") for x in (f".{f}", f".{f}/cur")])
+    assert made == ["cur", "new", "subscriptions", "tmp"]
     assert people(env, "(uid=annv)", "userPassword")["annv"]["userPassword"][0].startswith("{CRYPT}$6$rounds=1000$")
     imap = imap_login(env.stack.dovecot.imap_port, "annv", sheet_passwords(result.sheets)["annv"])
     try:
         names = {b.decode().rsplit(" ", 1)[-1].strip('"') for b in imap.list()[1]}
         assert {"INBOX", "Sent", "Drafts", "Trash", "Junk"} <= names
+        subscribed = {b.decode().rsplit(" ", 1)[-1].strip('"') for b in imap.lsub()[1]}
+        assert {"Sent", "Drafts", "Trash", "Junk"} <= subscribed
         for f in ("Sent", "Drafts", "Trash", "Junk"):
             assert imap.select(f)[0] == "OK", f
         assert imap.append("Sent", None, None, "From: annv@{0}\r\nSubject: Báo cáo\r\n\r\nXin chào.\r\n"

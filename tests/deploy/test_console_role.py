@@ -79,7 +79,7 @@ def test_the_mail_store_behind_a_command_creates_lists_and_removes(tmp_path):
     # as root the operations would switch to the given uid; here the test's own user owns them
     assert store.create(["annv", "binhpv"]) == 2
     assert store.existing() == {"annv", "binhpv"}
-    assert (root / "bentre.gov.vn" / "annv" / "Maildir" / ".Sent" / "cur").is_dir()
+    assert (root / "bentre.gov.vn" / "annv" / "Maildir" / "subscriptions").is_file()
     assert store.remove(["binhpv"]) == 1 and store.existing() == {"annv"}
 
 
