@@ -3,12 +3,13 @@
 Standard library only: this file runs in-process when the mail store is local, and is sent as-is
 to `python3 -` over SSH when it is on the mail server (see mailbox.py). Input and output are JSON.
 
-A mailbox is `<home>/Maildir` with INBOX (cur/new/tmp), owned by vmail: mail can be delivered into it
-before its owner first logs in. The folders Sent, Drafts, Trash and Junk are Dovecot's to make: the
-mail role declares them `auto = subscribe`, and Dovecot creates them (as the mailbox's owner) the first
-time the mailbox is opened. The `subscriptions` file is written last: it is Dovecot's own list of
-subscribed folders and doubles as the "mailbox complete" marker, so a crash in the middle leaves a
-mailbox that `existing` does not count and the next apply completes.
+A mailbox is `<home>/Maildir`, owned by vmail, holding the `subscriptions` file. Everything else is
+Dovecot's to make, as the mailbox's owner, when it is first used: INBOX's cur/, new/ and tmp/ at the
+first delivery or login (INBOX always exists for Dovecot), and the folders Sent, Drafts, Trash and Junk,
+which the mail role declares `auto = subscribe`, when the mailbox is first opened. `subscriptions` is
+written last: it is Dovecot's own list of subscribed folders and doubles as the "mailbox complete"
+marker, so a crash in the middle leaves a mailbox that `existing` does not count and the next apply
+completes.
 """
 import json
 import os
@@ -28,13 +29,13 @@ def _mkdir(path):
 
 def _build(home):
     """One mailbox; runs as its owner, so everything belongs to vmail without a chown per entry.
-    Five directories: the home, Maildir and INBOX's cur/new/tmp. Making directories is nearly all the
-    cost of a mailbox (kernel time in mkdir, 25-120 us each on a 2-core machine whose disk other jobs
-    share), and it competes with the directory's synced writes on the same disk during an initial
-    apply. The folders (eight more directories) are made by Dovecot at each official's first login,
-    one mailbox at a time instead of thousands at once (tests/accounts/test_lifecycle.py)."""
+    Two directories, the home and Maildir. Making directories is nearly all the cost of a mailbox
+    (kernel time in mkdir, 25-120 us each on a 2-core machine whose disk other jobs share), and on the
+    mail store's disk it competes with the directory's synced writes during an initial apply
+    (tests/bench/accounts_bench.py); Dovecot makes the other eleven of a used mailbox one mailbox at a
+    time, at its first delivery or login (tests/accounts/test_lifecycle.py)."""
     md = os.path.join(home, "Maildir")
-    for d in (home, md, os.path.join(md, "cur"), os.path.join(md, "new"), os.path.join(md, "tmp")):
+    for d in (home, md):
         _mkdir(d)
     try:  # last: the "complete" marker, and the folders mail clients show (subscribed)
         fh = os.open(os.path.join(md, "subscriptions"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
