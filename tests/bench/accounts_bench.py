@@ -8,7 +8,7 @@ store, each figure printed next to its reference measured in the same run (the a
 (b) a no-change apply and a 1%-changed apply, as ratios to the initial apply;
 (c) mailbox creation vs the same directories made directly with os.mkdir in one process on the same
     disk, and vs one `doveadm mailbox create` process per user (timed on a sample, extrapolated; it
-    makes the folders too, which Dovecot otherwise makes at the first login);
+    makes INBOX and the folders too, which Dovecot otherwise makes at the first delivery or login);
     hashing (SHA-512-crypt) is reported on its own, one thread vs all cores.
 (d) the initial apply's phases: the same initial apply run with its phases one after another
     (`overlap=False`, into a second identical fresh slapd and mail store) gives each phase's time;
@@ -23,7 +23,8 @@ both with its one back-mdb writer, so that sum is the floor when the directory's
 Prints a table; asserts nothing. `--phases-only` runs (d) and (e) alone.
 Mailbox creation is kernel time in mkdir, and ext4 makes it several times slower for a few minutes
 after a large tree was deleted on the same file system (its inode allocator passes over recently
-freed inodes): start the benchmark a few minutes after the last one's work directory was removed.
+freed inodes): start the benchmark a few minutes after the last one's work directory was removed, or
+run them back to back with --keep and remove the work directories afterwards.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from fixtures.mailstack import ldif_line, start_dovecot, start_slapd  # noqa: E402
 
 from provisioning import smb  # noqa: E402
-from provisioning.accounts import maildir_ops, passwords, sample, service  # noqa: E402
+from provisioning.accounts import passwords, sample, service  # noqa: E402
 from provisioning.accounts.apply import person_ops  # noqa: E402
 from provisioning.accounts.mailbox import LocalStore  # noqa: E402
 
@@ -225,6 +226,9 @@ def main() -> int:
                     help="diagnosis only: slapd without fsync (olcDbNoSync), to see what the directory's fsyncs "
                          "cost while mailboxes are made on the same disk")
     ap.add_argument("--workdir", type=Path, default=None, help="on the disk to measure (default: a dir in /var/tmp)")
+    ap.add_argument("--keep", action="store_true",
+                    help="leave the work directory (remove it later: see the ext4 note above), so that runs "
+                         "back to back do not slow each other down")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="acct-bench-", dir=args.workdir or "/var/tmp"))
     os.chmod(work, 0o755)
@@ -328,12 +332,9 @@ def main() -> int:
         # file system's speed drifts with load and with create/delete churn: medians of 3 rounds).
         n_boxes = plan.count("create")
 
-        def direct_mkdirs(root: Path) -> None:  # the file system's own speed: the same 5 directories
+        def direct_mkdirs(root: Path) -> None:  # the file system's own speed: the same 2 directories
             for i in range(n_boxes):
-                h = os.path.join(root, f"u{i}")
-                os.makedirs(os.path.join(h, "Maildir", "cur"))
-                os.mkdir(os.path.join(h, "Maildir", "new"))
-                os.mkdir(os.path.join(h, "Maildir", "tmp"))
+                os.makedirs(os.path.join(root, f"u{i}", "Maildir"))
 
         ours_t, direct_t = [], []
         for rnd in range(3):
@@ -361,7 +362,10 @@ def main() -> int:
         for svc in (dovecot, slapd, slapd_ref):
             if svc:
                 svc.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
