@@ -15,9 +15,7 @@ The phases overlap across officials: the plan is cut into steps (`_chunk_size`);
 passwords of a step (libcrypt releases the GIL) and create its mailboxes (one store call per step)
 while the directory writes the steps before it over a few connections in worker processes (ldapwire:
 BER encoded by hand), each pipelining up to WINDOW requests so that slapd's work and syncs overlap
-ours; or, with accounts.ldap.transactions, sending its officials in LDAP transactions of
-PER_TRANSACTION: one sync of slapd's disk per transaction instead of one per official (see
-run_batches). Each official's operations run in order on one connection.
+ours. Each official's operations run in order on one connection.
 When the directory connection is lost, no further step is sent; when a mailbox step fails, nobody of
 that step or after it who needed a mailbox gets an entry.
 A created entry whose response was lost still gets a password on a sheet: the next plan sees an
@@ -169,7 +167,6 @@ def person_ops(c: Change, t: Target, store: MailStore, domain: str, pw_hash: str
 
 LOST = "connection to the directory lost"
 WINDOW = 32          # requests in flight per connection (slapd's olcConnMaxPendingAuth is 1000)
-PER_TRANSACTION = 200  # batches (officials) per LDAP transaction
 
 
 def is_lost(err: str | None) -> bool:
@@ -177,26 +174,13 @@ def is_lost(err: str | None) -> bool:
     return bool(err) and (LOST in err or "cannot reach the directory" in err)
 
 
-def batch_shape(ops: list[Op]) -> tuple:
-    """What a batch makes the directory store: each operation's kind and attribute types."""
-    return tuple((kind, tuple(sorted(a.lower() for a in payload))) for kind, _, payload in ops)
-
-
 def run_batches(t: Target, batches: list[tuple[int, list[Op]]],
                 on_done: Callable[[int, str | None], None] | None = None,
-                window: int = WINDOW, per_transaction: int = 0,
-                shape: Callable[[list[Op]], object] = batch_shape) -> list[tuple[int, str | None]]:
+                window: int = WINDOW) -> list[tuple[int, str | None]]:
     """Run each batch's operations in order on one connection and report each batch's end through
     `on_done(index, error)` and the returned list; stop at the first lost connection and report every
-    batch not done. Batches end in their order when window=1.
-    Without transactions (per_transaction=0, the default) up to `window` batches are in flight
-    (ldapwire: one request of a batch in flight, the next sent when its answer is a success).
-    Otherwise the batches go into LDAP transactions of up to `per_transaction` batches: one commit of
-    the directory for all of them (a commit costs the server a sync of its disk, most of the
-    directory's time of an initial apply: tests/bench/accounts_bench.py (e)); see _in_transactions for
-    when a batch goes without one. Off unless the province turns accounts.ldap.transactions on: slapd
-    2.6.10 (Debian 13) crashed (SIGSEGV at TXN END) twice on the lab committing transactions of
-    account disables, under conditions not yet narrowed down (provisioning/accounts/README.md)."""
+    batch not done. Up to `window` batches are in flight (one request of a batch in flight, the next
+    sent when its answer is a success); batches end in their order when window=1."""
     out: list[tuple[int, str | None]] = []
     finished = [False] * len(batches)
 
@@ -213,11 +197,7 @@ def run_batches(t: Target, batches: list[tuple[int, list[Op]]],
         return out
     wire = ldapwire.Wire(conn)
     try:
-        todo = list(range(len(batches)))
-        if per_transaction > 0:
-            _in_transactions(wire, batches, todo, per_transaction, window, put, shape)
-        else:
-            _pipelined(wire, batches, todo, window, put)
+        _pipelined(wire, batches, list(range(len(batches))), window, put)
     except ldapwire.Lost as e:
         for n in range(len(batches)):
             if not finished[n]:
@@ -230,76 +210,10 @@ def run_batches(t: Target, batches: list[tuple[int, list[Op]]],
     return out
 
 
-def _in_transactions(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], todo: list[int], size: int,
-                     window: int, put: Callable[[int, str | None], None], shape: Callable[[list[Op]], object]) -> None:
-    """Run the batches `todo` in order, in transactions of up to `size` batches.
-
-    A transaction is all or nothing: when the server refuses it (one of its batches failed), nothing of
-    it was written, and its batches run again at once without a transaction, where each gets its own
-    answer. A server without transactions gets every batch that way.
-
-    The first batch of each shape (batch_shape: the attribute types it writes) runs without a
-    transaction. slapd's back-mdb numbers each attribute type the first time an entry holding it is
-    stored, and a rolled-back transaction leaves the number of a type it stored first behind in memory
-    only (mdb_txn(SLAP_TXN_ABORT) in 2.5 and 2.6 resets mi_numads, not mi_adxs): every later entry
-    with that type is then stored with a number the database does not have, and reading it fails with
-    "internal error in mdb_entry_decode" (tests/accounts/test_transactions.py shows it). Once a batch of
-    a shape was committed on its own, every type it makes slapd store (its attributes and what the
-    overlays add: pwdChangedTime, memberOf...) is numbered on disk, and a transaction of such batches
-    can be rolled back safely."""
-    known: set = set()
-    part: list[int] = []
-    supported = True
-
-    def flush() -> None:
-        nonlocal supported
-        batch_ns = part[:]
-        part.clear()
-        if not batch_ns:
-            return
-        txn = wire.begin() if supported else None
-        if txn is None:
-            supported = False
-            _pipelined(wire, batches, batch_ns, window, put)
-            return
-        queued = True
-        for n in batch_ns:
-            for op in batches[n][1]:
-                queued = wire.call(wire.send(*op, txn=txn)).code == 0
-                if not queued:
-                    break
-            if not queued:
-                break
-        if queued and wire.end(txn).code == 0:
-            for n in batch_ns:
-                put(n, None)
-            return
-        if not queued:
-            wire.end(txn, commit=False)
-        _pipelined(wire, batches, batch_ns, window, put)
-
-    for n in todo:
-        ops = batches[n][1]
-        if not ops:
-            flush()
-            put(n, None)
-            continue
-        kind = shape(ops)
-        if kind not in known:
-            flush()
-            if _pipelined(wire, batches, [n], window, put)[n] is None:
-                known.add(kind)
-            continue
-        part.append(n)
-        if len(part) >= size:
-            flush()
-    flush()
-
-
 def _pipelined(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], todo: list[int], window: int,
                put: Callable[[int, str | None], None]) -> dict[int, str | None]:
-    """Run the batches `todo` without a transaction, up to `window` of them in flight; each batch's
-    error (None: done) goes to `put` as it ends, and all of them are returned."""
+    """Run the batches `todo`, up to `window` of them in flight; each batch's error (None: done) goes to
+    `put` as it ends, and all of them are returned."""
     step = {n: 0 for n in todo}        # the next operation of each batch
     in_flight: dict[int, int] = {}     # message ID -> batch
     ended: dict[int, str | None] = {}
@@ -419,14 +333,6 @@ def _member_counts(op: Op, placeholder: str) -> tuple[int, int]:
     return (n, 0) if how == ldap3.MODIFY_ADD else (0, n)
 
 
-def _group_shape(op: Op, placeholder: str) -> tuple:
-    """A group operation's shape for run_batches: whether it adds or removes members that exist (on a
-    directory that still has the memberof overlay, it then writes memberOf on them) or only the placeholder."""
-    kind, _, payload = op
-    (how, values), = payload["member"]
-    return kind, how, any(v != placeholder for v in values)
-
-
 def _chunk_size(n: int) -> int:
     """Officials per pipeline step: small enough that the directory starts early and the workers
     finish together, large enough that a remote mail store gets few SSH sessions (one per step)."""
@@ -496,12 +402,10 @@ def _split(batches: list, parts: int) -> list[list]:
 def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, target: Target, store: MailStore, *,
                sheets_dir: Path, lang: str = "vi", workers: int | None = None,
                progress: OnProgress | None = None, operator: str | None = None,
-               source: str | None = None, overlap: bool = True, transactions: bool | None = None) -> ApplyResult:
+               source: str | None = None, overlap: bool = True) -> ApplyResult:
     """Carry out `plan`. Raises nothing for per-official failures: they are in the result.
     `operator`/`source`: who asked and from where, for the journal (default: this machine's user).
-    `overlap=False` runs the phases one after another (a reference for the benchmark); `transactions`:
-    whether the directory is written in LDAP transactions (None: as `target.transactions`, i.e. the
-    province's accounts.ldap.transactions)."""
+    `overlap=False` runs the phases one after another (a reference for the benchmark)."""
     # Everything this process holds already (the plan, the roster; in the console, Django and the pages'
     # data too) is left out of the cycle collector until the end: a full collection walks every object
     # while all of the apply's threads wait: 1.3 s (CLI) to 1.8 s (console) of a 10,000-official apply,
@@ -511,8 +415,7 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
     gc.freeze()
     try:
         result = _apply(plan, province, settings, target, store, sheets_dir=sheets_dir, lang=lang, workers=workers,
-                        progress=progress, operator=operator, source=source, overlap=overlap,
-                        transactions=transactions)
+                        progress=progress, operator=operator, source=source, overlap=overlap)
     finally:
         gc.unfreeze()
         gc_clock.stop()
@@ -522,7 +425,7 @@ def apply_plan(plan: Plan, province: Province, settings: AccountsSettings, targe
 
 def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: Target, store: MailStore, *,
            sheets_dir: Path, lang: str, workers: int | None, progress: OnProgress | None, operator: str | None,
-           source: str | None, overlap: bool, transactions: bool | None) -> ApplyResult:
+           source: str | None, overlap: bool) -> ApplyResult:
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     now = dt.datetime.now(ZoneInfo(province.info.timezone))  # the journal reads in the province's time
@@ -534,9 +437,6 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
             progress(ProgressStep("accounts", phase=phase, done=done, total=total))
 
     changes = plan.changes
-    if transactions is None:
-        transactions = target.transactions
-    per_txn = PER_TRANSACTION if transactions else 0
 
     # usernames are reserved before any entry exists
     journal.register_issued(inv, [(c.uid, c.hr_id) for c in changes if c.action == "create"])
@@ -617,10 +517,10 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
                 t_dir = time.perf_counter()
             if pool:
                 for part in _split(batches, workers):
-                    in_flight.append((pool.submit(run_batches, target, part, per_transaction=per_txn),
+                    in_flight.append((pool.submit(run_batches, target, part),
                                       [i for i, _ in part]))
             else:
-                in_flight.append((_done(run_batches(target, batches, per_transaction=per_txn)),
+                in_flight.append((_done(run_batches(target, batches)),
                                   [i for i, _ in batches]))
         collect(block=True)
     finally:
@@ -663,14 +563,10 @@ def _apply(plan: Plan, province: Province, settings: AccountsSettings, target: T
                 d[1] += r
             tick("groups", n + 1, len(gops))
         # one at a time: a group's operations build on each other, and a lost connection must leave
-        # exactly the groups reported done changed. The directory role computes memberOf (dynlist): one
-        # group change is one commit. A directory configured before that keeps the memberof overlay, which
-        # writes memberOf into every member with a commit each; with accounts.ldap.transactions each group
-        # change goes in a transaction of its own, and those updates join its one commit
-        # (10,000 members: 2.5 s -> 0.2-0.5 s)
-        run_batches(target, [(n, [op]) for n, (_, op) in enumerate(gops)], on_done=group_tick, window=1,
-                    per_transaction=1 if transactions else 0,
-                    shape=lambda ops: _group_shape(ops[0], target.placeholder_member))
+        # exactly the groups reported done changed. The directory role computes memberOf (dynlist): a
+        # group change is one write (a directory configured before that keeps the memberof overlay,
+        # which also writes memberOf into every member added or removed)
+        run_batches(target, [(n, [op]) for n, (_, op) in enumerate(gops)], on_done=group_tick, window=1)
     elif gops:
         failed.append(Failure("group", "", "*", "unit groups not updated: the directory connection was lost"))
     for g in plan.groups:

@@ -39,7 +39,6 @@ class Target(LdapTarget):
     password: SecretStr = field(default=SecretStr(""), repr=False)
     starttls: bool = False
     ca_file: Path | None = None
-    transactions: bool = False     # accounts.ldap.transactions: the apply's writes in LDAP transactions
 
     @property
     def placeholder_member(self) -> str:
@@ -74,8 +73,7 @@ def resolve_target(province: Province, settings: AccountsSettings) -> Target:
     if cfg.starttls:
         ca = cfg.ca_file or _center_ca(province)
     return Target(url=where.url, host=where.host, base_dn=where.base_dn, bind_dn=where.bind_dn,
-                  tls_names=where.tls_names, password=SecretStr(password), starttls=cfg.starttls, ca_file=ca,
-                  transactions=cfg.transactions)
+                  tls_names=where.tls_names, password=SecretStr(password), starttls=cfg.starttls, ca_file=ca)
 
 
 def _center_ca(province: Province) -> Path:

@@ -12,13 +12,8 @@ ldap3 still opens the connection (StartTLS with the provincial CA and the server
 bind): `Wire` writes to and reads from the socket it leaves bound and idle; message IDs start far above
 ldap3's own, so the unbind it sends afterwards cannot collide with one of ours.
 
-Transactions (RFC 5805; slapd 2.5 and 2.6 support them on back-mdb): `begin`, the updates sent with the
-transaction's control, `end`. slapd answers each update at once ("queued") and carries them all out
-at the end in one database transaction: one commit, one fsync, instead of one per request (and a
-memberof overlay's updates of the members go into the same commit). slapd 2.5.13 crashes (SIGSEGV)
-when updates of a transaction are pipelined, so inside a transaction exactly one request is in
-flight (`call`): the caller waits for each answer before the next request. The apply uses them only
-when the province turns accounts.ldap.transactions on (slapd 2.6.10 crashed committing some: README.md).
+No LDAP transactions (RFC 5805), though one commit per 200 officials halved the initial apply on
+the benchmark: the slapd of both Debian releases crashes with them (provisioning/accounts/README.md).
 """
 from __future__ import annotations
 
@@ -29,17 +24,14 @@ import ldap3
 from ldap3.core.results import RESULT_CODES
 
 MODIFY = {ldap3.MODIFY_ADD: 0, ldap3.MODIFY_DELETE: 1, ldap3.MODIFY_REPLACE: 2, ldap3.MODIFY_INCREMENT: 3}
-ANSWERS = {0x69: "add", 0x67: "modify", 0x6B: "delete",   # AddResponse, ModifyResponse, DelResponse
-           0x78: "extended"}                               # ExtendedResponse
+ANSWERS = {0x69: "add", 0x67: "modify", 0x6B: "delete"}   # AddResponse, ModifyResponse, DelResponse
 FIRST_ID = 1 << 24
-TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"   # RFC 5805
 
 
 class Answer(NamedTuple):
     msg_id: int
     code: int
     message: str
-    value: bytes = b""     # an extended response's responseValue
 
 
 class Lost(Exception):
@@ -90,15 +82,6 @@ def delete_request(dn: str) -> bytes:
     return b"\x4a" + _len(len(b)) + b
 
 
-def extended_request(oid: str, value: bytes | None = None) -> bytes:
-    return _tlv(0x77, _tlv(0x80, oid.encode()) + (_tlv(0x81, value) if value is not None else b""))
-
-
-def txn_control(txn_id: bytes) -> bytes:
-    """Controls [0] holding the critical transaction specification control."""
-    return _tlv(0xA0, _tlv(0x30, _octets(TXN_SPEC) + b"\x01\x01\xff" + _octets(txn_id)))
-
-
 def encode(kind: str, dn: str, payload: dict) -> bytes:
     if kind == "add":
         return add_request(dn, payload)
@@ -134,36 +117,15 @@ class Wire:
         self.next_id = FIRST_ID
         self.buf = bytearray()
 
-    def send(self, kind: str, dn: str, payload: dict, txn: bytes | None = None) -> int:
-        """Send an update (as part of transaction `txn` when given); its message ID."""
-        return self._send(encode(kind, dn, payload) + (txn_control(txn) if txn is not None else b""))
-
-    def _send(self, op_and_controls: bytes) -> int:
+    def send(self, kind: str, dn: str, payload: dict) -> int:
+        """Send an update; its message ID."""
         msg_id = self.next_id
         self.next_id += 1
         try:
-            self.sock.sendall(_tlv(0x30, _int(0x02, msg_id) + op_and_controls))
+            self.sock.sendall(_tlv(0x30, _int(0x02, msg_id) + encode(kind, dn, payload)))
         except OSError as e:
             raise Lost(type(e).__name__) from None
         return msg_id
-
-    def call(self, msg_id: int) -> Answer:
-        """The answer to `msg_id`, the one request in flight."""
-        got = self.answers()
-        if len(got) != 1 or got[0].msg_id != msg_id:
-            raise Lost("an answer to no request")
-        return got[0]
-
-    def begin(self) -> bytes | None:
-        """Start a transaction: its identifier, or None when the server has no transactions."""
-        a = self.call(self._send(extended_request(TXN_START)))
-        return a.value if a.code == 0 else None
-
-    def end(self, txn_id: bytes, commit: bool = True) -> Answer:
-        """Commit (or abandon) the transaction. A failed commit changed nothing: its code is the
-        failed update's, and the server rolled back every update of the transaction."""
-        value = _tlv(0x30, (b"" if commit else b"\x01\x01\x00") + _octets(txn_id))
-        return self.call(self._send(extended_request(TXN_END, value)))
 
     def answers(self) -> list[Answer]:
         """The answers that arrive next (at least one)."""
@@ -195,15 +157,7 @@ class Wire:
         t_matched = _read_tlv(content, t_code[2])
         t_msg = _read_tlv(content, t_matched[2])
         code = int.from_bytes(content[t_code[1]:t_code[2]], "big")
-        value, pos = b"", t_msg[2]
-        while pos < t_op[2]:       # an extended response's optional referral, responseName, responseValue
-            t = _read_tlv(content, pos)
-            if t is None:
-                break
-            if t[0] == 0x8B:
-                value = content[t[1]:t[2]]
-            pos = t[2]
-        return Answer(msg_id, code, content[t_msg[1]:t_msg[2]].decode("utf-8", "replace"), value)
+        return Answer(msg_id, code, content[t_msg[1]:t_msg[2]].decode("utf-8", "replace"))
 
 
 def describe(code: int, message: str) -> str:

@@ -18,7 +18,7 @@ from ..paths import new_run_dir
 from ..results import OnProgress
 from ..render.console import to_plain
 from . import journal, passwords
-from .apply import PER_TRANSACTION, ApplyResult, apply_lock, apply_plan, run_batches, samba_mods
+from .apply import ApplyResult, apply_lock, apply_plan, run_batches, samba_mods
 from ..model import AccountsSettings
 from .directory import DISABLED, DirectoryState, Target, connect, find, read_state, resolve_target
 from .mailbox import MailStore, open_store
@@ -135,12 +135,10 @@ def apply(ctx: AccountsContext, roster: Roster, *, yes: bool = False, max_disabl
           out: Path | None = None, lang: str = "vi", workers: int | None = None,
           progress: OnProgress | None = None, expect: str | None = None,
           operator: str | None = None, source: str | None = None,
-          holder: str | None = None, overlap: bool = True,
-          transactions: bool | None = None) -> tuple[Plan, ApplyResult | None, Path | None]:
+          holder: str | None = None, overlap: bool = True) -> tuple[Plan, ApplyResult | None, Path | None]:
     """`expect`: the `Observed.fingerprint()` of the plan that was shown (DirectoryChanged if the
     directory moved since); `operator`/`source`: for the journal; `holder`: shown to whoever finds
-    the lock taken; `overlap=False`: the phases one after another (the benchmark's reference);
-    `transactions`: LDAP transactions or not (None: accounts.ldap.transactions)."""
+    the lock taken; `overlap=False`: the phases one after another (the benchmark's reference)."""
     with apply_lock(ctx.inventory_dir, holder):
         observed = observe(ctx)
         if expect is not None and observed.fingerprint() != expect:
@@ -154,7 +152,7 @@ def apply(ctx: AccountsContext, roster: Roster, *, yes: bool = False, max_disabl
         write_json(rd / "plan.json", plan)
         result = apply_plan(plan, ctx.province, ctx.settings, ctx.target, ctx.store, sheets_dir=rd / "sheets",
                             lang=lang, workers=workers, progress=progress, operator=operator, source=source,
-                            overlap=overlap, transactions=transactions)
+                            overlap=overlap)
         result.timings = {**observed.seconds, **result.timings}
         write_json(rd / "result.json", result)
         return plan, result, rd
@@ -394,8 +392,7 @@ def purge(ctx: AccountsContext, older_than_days: int | None = None, now: dt.date
                         ("add", p.dn, {"objectClass": ["account"], "uid": [p.uid],
                                        "description": [f"purged hr_id={p.hr_id}; {now.date().isoformat()}"]})])
                    for i, p in enumerate(victims)]
-        results = dict(run_batches(t, batches, per_transaction=PER_TRANSACTION if t.transactions else 0)) \
-            if batches else {}
+        results = dict(run_batches(t, batches)) if batches else {}
         purged = [p.uid for i, p in enumerate(victims) if not results.get(i)]
         failed = [f"{p.uid}: {results[i]}" for i, p in enumerate(victims) if results.get(i)]
         ctx.store.remove(purged)  # mail goes only with an identity that is gone

@@ -12,8 +12,7 @@ checked and with relative paths resolved against the inventory directory.
       inactive_days: 45                      # `accounts inactive` lists accounts not signed in for this long
       mail_store: {host: tthdl-srv01, root: /var/vmail}   # host: an inventory host, or "local"
                                              # (+ command: [sudo, -n, -u, vmail, HELPER, ...])
-      ldap: {url: ldap://..., starttls: true, ca_file: ..., bind_dn: ..., password_file: ...,
-             transactions: false}
+      ldap: {url: ldap://..., starttls: true, ca_file: ..., bind_dn: ..., password_file: ...}
     audit:
       baseline: baseline.yml                 # relative to the inventory; default: the shipped baseline
       workers: 50                            # hosts audited at the same time
@@ -124,9 +123,6 @@ class LdapCfg(_StrictSettings):
     ca_file: Path | None = None      # default: the provincial CA read from the center (var/<inventory>/ca.crt)
     bind_dn: str | None = None       # default cn=provisioner,ou=Services,<base_dn>
     password_file: Path | None = None  # default: load_secrets()["ldap_provisioner"]
-    # the apply's writes in LDAP transactions (RFC 5805): twice as fast, but slapd 2.6.10 was seen to
-    # crash committing some; see provisioning/accounts/README.md before turning it on
-    transactions: bool = False
 
 
 class AccountsSettings(_StrictSettings):

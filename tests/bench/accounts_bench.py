@@ -18,9 +18,7 @@ Targets (2-core machine): (a) <= 1.5x ldapadd; (b) <= 0.1x and <= 0.15x; (c) <= 
 (d) also prints the CPU seconds of both runs (this process, its children, slapd: CPU / cores is the
 wall's floor when the machine is busy) and the overlapped apply against directory + groups: slapd writes
 both with its one back-mdb writer, so that sum is the floor when the directory's syncs are the limit.
-(e) the overlapped initial apply with LDAP transactions (accounts.ldap.transactions, off by default) vs
-    the default without them (a third fresh slapd and store).
-Prints a table; asserts nothing. `--phases-only` runs (d) and (e) alone.
+Prints a table; asserts nothing. `--phases-only` runs (d) alone.
 Mailbox creation is kernel time in mkdir, and ext4 makes it several times slower for a few minutes
 after a large tree was deleted on the same file system (its inode allocator passes over recently
 freed inodes): start the benchmark a few minutes after the last one's work directory was removed, or
@@ -192,28 +190,14 @@ def phases_compare(work: Path, slapd_seq, roster_path: Path, res, t_init: float,
            seq[slowest])
 
 
-def transactions_compare(work: Path, slapd_txn, roster_path: Path, res, cpu: Cpu, report) -> None:
-    """(e) the same overlapped initial apply with LDAP transactions (accounts.ldap.transactions: one
-    commit per 200 officials and per unit group) vs `res`, the default without them."""
-    _, f, txn_cpu = reference_apply(work, slapd_txn, roster_path, "txn", transactions=True)
-    print("  (e) with LDAP transactions: " + ", ".join(
-        f"{k} {f[k]:.2f}s" for k in ("directory", "groups", "total") if k in f) + f"; CPU {txn_cpu}")
-    report("(e) initial apply with LDAP transactions", f["total"], "default, without", res.timings["total"])
-    report("    directory writes", f["directory"], "default, without", res.timings["directory"])
-    report("    unit groups", f["groups"], "default, without", res.timings["groups"])
-    report("    CPU seconds", txn_cpu.total, "default, without", cpu.total)
-
-
 def compare_with_references(work: Path, units: list[str], roster_path: Path, res, t_init: float, cpu: Cpu,
                             report, nosync: bool = False) -> None:
-    """(d) and (e), each reference apply into its own fresh slapd."""
-    for name, compare in (("seq", lambda sl: phases_compare(work, sl, roster_path, res, t_init, cpu, report)),
-                          ("txn", lambda sl: transactions_compare(work, sl, roster_path, res, cpu, report))):
-        slapd = start_slapd(work / f"ldap-{name}", BASE, units, nosync=nosync)
-        try:
-            compare(slapd)
-        finally:
-            slapd.stop()
+    """(d), its reference apply into its own fresh slapd."""
+    slapd = start_slapd(work / "ldap-seq", BASE, units, nosync=nosync)
+    try:
+        phases_compare(work, slapd, roster_path, res, t_init, cpu, report)
+    finally:
+        slapd.stop()
 
 
 def main() -> int:
@@ -221,7 +205,7 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--doveadm-sample", type=int, default=200)
     ap.add_argument("--phases-only", action="store_true",
-                    help="only (d) and (e): the overlapped apply vs its phases in sequence and with transactions")
+                    help="only (d): the overlapped apply vs its phases in sequence")
     ap.add_argument("--nosync", action="store_true",
                     help="diagnosis only: slapd without fsync (olcDbNoSync), to see what the directory's fsyncs "
                          "cost while mailboxes are made on the same disk")
