@@ -211,18 +211,13 @@ def run_batches(t: Target, batches: list[tuple[int, list[Op]]],
 
 
 def _pipelined(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], todo: list[int], window: int,
-               put: Callable[[int, str | None], None]) -> dict[int, str | None]:
+               put: Callable[[int, str | None], None]) -> None:
     """Run the batches `todo`, up to `window` of them in flight; each batch's error (None: done) goes to
-    `put` as it ends, and all of them are returned."""
+    `put` as it ends."""
     step = {n: 0 for n in todo}        # the next operation of each batch
     in_flight: dict[int, int] = {}     # message ID -> batch
-    ended: dict[int, str | None] = {}
     queue = iter(todo)
     more = True
-
-    def end(n: int, err: str | None) -> None:
-        ended[n] = err
-        put(n, err)
     while more or in_flight:
         while more and len(in_flight) < window:
             n = next(queue, None)
@@ -231,7 +226,7 @@ def _pipelined(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], todo: l
             elif batches[n][1]:
                 in_flight[wire.send(*batches[n][1][0])] = n
             else:
-                end(n, None)
+                put(n, None)
         if not in_flight:
             continue
         for a in wire.answers():
@@ -243,12 +238,11 @@ def _pipelined(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], todo: l
             ok = a.code == 0 or (kind == "delete" and a.code == 32)  # already gone: that is what we wanted
             step[n] += 1
             if not ok:
-                end(n, ldapwire.describe(a.code, a.message))
+                put(n, ldapwire.describe(a.code, a.message))
             elif step[n] == len(ops):
-                end(n, None)
+                put(n, None)
             else:
                 in_flight[wire.send(*ops[step[n]])] = n
-    return ended
 
 
 def group_ops(plan: Plan, t: Target, failed_dns: set[str]) -> list[tuple[str, Op]]:

@@ -27,6 +27,8 @@ from typing import Iterable, Iterator, NamedTuple
 
 import ldap3
 from ldap3.core.results import RESULT_CODES
+from ldap3.operation.search import search_operation
+from ldap3.utils.asn1 import encode as ber
 from ldap3.utils.ciDict import CaseInsensitiveDict
 
 MODIFY = {ldap3.MODIFY_ADD: 0, ldap3.MODIFY_DELETE: 1, ldap3.MODIFY_REPLACE: 2, ldap3.MODIFY_INCREMENT: 3}
@@ -100,9 +102,6 @@ def delete_request(dn: str) -> bytes:
 
 def search_request(base: str, filt: str, attrs: list[str], scope: str = ldap3.LEVEL) -> bytes:
     """A SearchRequest (no size or time limit, aliases not dereferenced), encoded by ldap3."""
-    from ldap3.operation.search import search_operation
-    from ldap3.utils.asn1 import encode as ber
-
     return ber(search_operation(base, filt, scope, ldap3.DEREF_NEVER, attrs, 0, 0, False, False, True))
 
 
@@ -171,9 +170,8 @@ class Wire:
             done = None
             while done is None:
                 for content in self._messages():
-                    t_id = _read_tlv(content, 0)
-                    t_op = _read_tlv(content, t_id[2])
-                    if int.from_bytes(content[t_id[1]:t_id[2]], "big") != msg_id:
+                    got_id, t_op = _header(content)
+                    if got_id != msg_id:
                         raise Lost("an answer to no request")
                     if t_op[0] == 0x64:                                   # SearchResultEntry
                         yield _entry(content, t_op)
@@ -212,20 +210,28 @@ class Wire:
 
     @staticmethod
     def _answer(content: bytes) -> Answer:
-        t_id = _read_tlv(content, 0)
-        t_op = _read_tlv(content, t_id[2])
-        msg_id = int.from_bytes(content[t_id[1]:t_id[2]], "big")
+        msg_id, t_op = _header(content)
         if msg_id == 0 or t_op[0] not in ANSWERS:   # notice of disconnection, or nothing we asked for
             raise Lost("the server ended the connection")
-        t_code = _read_tlv(content, t_op[1])
-        t_matched = _read_tlv(content, t_code[2])
-        t_msg = _read_tlv(content, t_matched[2])
-        code = int.from_bytes(content[t_code[1]:t_code[2]], "big")
-        return Answer(msg_id, code, content[t_msg[1]:t_msg[2]].decode("utf-8", "replace"))
+        return Answer(msg_id, *_result(content, t_op[1]))
 
 
 def _text(b: bytes) -> str:
     return b.decode("utf-8", "replace")
+
+
+def _header(content: bytes) -> tuple[int, tuple[int, int, int]]:
+    """A message's ID and where its protocol operation is (tag, start, end)."""
+    t_id = _read_tlv(content, 0)
+    return int.from_bytes(content[t_id[1]:t_id[2]], "big"), _read_tlv(content, t_id[2])
+
+
+def _result(content: bytes, pos: int) -> tuple[int, str]:
+    """The LDAPResult at `pos` (resultCode, matchedDN, diagnosticMessage): its code and message."""
+    t_code = _read_tlv(content, pos)
+    t_matched = _read_tlv(content, t_code[2])
+    t_msg = _read_tlv(content, t_matched[2])
+    return int.from_bytes(content[t_code[1]:t_code[2]], "big"), _text(content[t_msg[1]:t_msg[2]])
 
 
 def _entry(content: bytes, t_op: tuple[int, int, int]) -> tuple[str, CaseInsensitiveDict]:
@@ -250,10 +256,7 @@ def _entry(content: bytes, t_op: tuple[int, int, int]) -> tuple[str, CaseInsensi
 
 def _done(content: bytes, t_op: tuple[int, int, int]) -> tuple[int, str, bytes]:
     """A SearchResultDone: (result code, diagnostic message, the paged results cookie or b"")."""
-    t_code = _read_tlv(content, t_op[1])
-    t_matched = _read_tlv(content, t_code[2])
-    t_msg = _read_tlv(content, t_matched[2])
-    code = int.from_bytes(content[t_code[1]:t_code[2]], "big")
+    code, message = _result(content, t_op[1])
     cookie, pos = b"", t_op[2]
     if pos < len(content) and content[pos] == 0xA0:                  # controls
         t_ctrls = _read_tlv(content, pos)
@@ -272,7 +275,7 @@ def _done(content: bytes, t_op: tuple[int, int, int]) -> tuple[int, str, bytes]:
                         cookie = content[t_cookie[1]:t_cookie[2]]
                     k = t[2]
             c = t_ctrl[2]
-    return code, _text(content[t_msg[1]:t_msg[2]]), cookie
+    return code, message, cookie
 
 
 def describe(code: int, message: str) -> str:
