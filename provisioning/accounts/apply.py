@@ -197,7 +197,7 @@ def run_batches(t: Target, batches: list[tuple[int, list[Op]]],
         return out
     wire = ldapwire.Wire(conn)
     try:
-        _pipelined(wire, batches, list(range(len(batches))), window, put)
+        _pipelined(wire, batches, window, put)
     except ldapwire.Lost as e:
         for n in range(len(batches)):
             if not finished[n]:
@@ -210,13 +210,13 @@ def run_batches(t: Target, batches: list[tuple[int, list[Op]]],
     return out
 
 
-def _pipelined(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], todo: list[int], window: int,
+def _pipelined(wire: ldapwire.Wire, batches: list[tuple[int, list[Op]]], window: int,
                put: Callable[[int, str | None], None]) -> None:
-    """Run the batches `todo`, up to `window` of them in flight; each batch's error (None: done) goes to
-    `put` as it ends."""
-    step = {n: 0 for n in todo}        # the next operation of each batch
+    """Run the batches in order, up to `window` of them in flight; each batch's error (None: done) goes
+    to `put` (by its position in `batches`) as it ends."""
+    step = [0] * len(batches)          # the next operation of each batch
     in_flight: dict[int, int] = {}     # message ID -> batch
-    queue = iter(todo)
+    queue = iter(range(len(batches)))
     more = True
     while more or in_flight:
         while more and len(in_flight) < window:
