@@ -150,13 +150,12 @@ def _first(attrs: dict, name: str, default=None):
     return default if v in (None, "") else v
 
 
-def _paged(conn: ldap3.Connection, base: str, filt: str, attrs: list[str]):
-    """Every entry one level below `base` matching `filt`, as ldap3 gives search results ({"type", "dn",
-    "attributes"}), read by ldapwire on the connection's socket (entries decoded by hand: ldap3's
-    decoding was 1 ms of Python per official)."""
+def entries(conn: ldap3.Connection, base: str, filt: str, attrs: list[str]):
+    """Every entry one level below `base` matching `filt`, as (DN, attributes: names in any case),
+    read by ldapwire on the connection's socket in pages (entries decoded by hand: ldap3's decoding
+    was 1 ms of Python per official)."""
     try:
-        for dn, attributes in ldapwire.Wire(conn).search(base, filt, attrs, page=PAGE):
-            yield {"type": "searchResEntry", "dn": dn, "attributes": attributes}
+        yield from ldapwire.Wire(conn).search(base, filt, attrs, page=PAGE)
     except ldapwire.SearchFailed as e:
         if e.code == 4:
             # Never diff against a truncated list: everyone missing would look like a leaver.
@@ -177,8 +176,7 @@ def parse_hr_tombstone(description: str | None) -> str | None:
 def _read_people(conn: ldap3.Connection, t: Target) -> tuple[dict[str, Person], set[str]]:
     people: dict[str, Person] = {}
     foreign: set[str] = set()
-    for e in _paged(conn, t.people, "(uid=*)", PERSON_ATTRS):
-        a = e["attributes"]
+    for dn, a in entries(conn, t.people, "(uid=*)", PERSON_ATTRS):
         uid = _first(a, "uid")
         if not uid:
             continue
@@ -186,14 +184,14 @@ def _read_people(conn: ldap3.Connection, t: Target) -> tuple[dict[str, Person], 
         if "govmailaccount" in ocs and _first(a, "employeeNumber"):
             quota = _first(a, "mailQuotaMB")
             people[uid] = Person(
-                dn=e["dn"], uid=uid, hr_id=_first(a, "employeeNumber"), unit=_first(a, "departmentNumber"),
+                dn=dn, uid=uid, hr_id=_first(a, "employeeNumber"), unit=_first(a, "departmentNumber"),
                 title=_first(a, "title", ""), cn=_first(a, "cn", ""), sn=_first(a, "sn", ""),
                 given_name=_first(a, "givenName", ""), display_name=_first(a, "displayName", ""),
                 mail_enabled=_bool(_first(a, "mailEnabled")), state=_first(a, "govAccountState", ACTIVE),
                 disabled_at=_gt(_first(a, "govDisabledAt")), quota_mb=int(quota) if quota is not None else None,
                 pwd_reset=_bool(_first(a, "pwdReset")), samba_account="sambasamaccount" in ocs)
         elif "account" in ocs and (hr := parse_hr_tombstone(_first(a, "description"))):
-            people[uid] = Person(dn=e["dn"], uid=uid, hr_id=hr, unit=None, title="", cn="", sn="",
+            people[uid] = Person(dn=dn, uid=uid, hr_id=hr, unit=None, title="", cn="", sn="",
                                  given_name="", display_name="", mail_enabled=False, state=DISABLED,
                                  disabled_at=None, quota_mb=None, pwd_reset=False, tombstone=True)
         else:
@@ -208,9 +206,8 @@ def read_state(t: Target) -> DirectoryState:
     try:
         people, foreign = _read_people(conn, t)
         groups: dict[str, set[str]] = {}
-        for e in _paged(conn, t.groups, "(&(objectClass=groupOfNames)(cn=unit-*))", ["cn", "member"]):
-            cn = _first(e["attributes"], "cn", "")
-            groups[cn.removeprefix("unit-")] = set(e["attributes"].get("member", []))
+        for _, a in entries(conn, t.groups, "(&(objectClass=groupOfNames)(cn=unit-*))", ["cn", "member"]):
+            groups[_first(a, "cn", "").removeprefix("unit-")] = set(a.get("member", []))
     finally:
         conn.unbind()
     return DirectoryState(people=people, groups=groups, foreign_uids=foreign)

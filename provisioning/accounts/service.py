@@ -20,7 +20,7 @@ from ..render.console import to_plain
 from . import journal, passwords
 from .apply import ApplyResult, apply_lock, apply_plan, run_batches, samba_mods
 from ..model import AccountsSettings
-from .directory import DISABLED, DirectoryState, Target, connect, find, read_state, resolve_target
+from .directory import DISABLED, DirectoryState, Target, connect, entries, find, read_state, resolve_target
 from .mailbox import MailStore, open_store
 from .plan import Plan, compute, guard_limit
 from ..roster import Roster, read_roster
@@ -241,8 +241,6 @@ def fold(text: str) -> str:
 def search(ctx: AccountsContext, query: str, unit: str | None = None, limit: int = 50) -> list[Hit]:
     """Officials whose name (with or without diacritics), username or HR id contains `query`;
     `unit` limits the search to one unit (a unit administrator's view). Tombstones are left out."""
-    from .directory import _paged
-
     q = fold(query)
     if not q:
         return []
@@ -251,9 +249,8 @@ def search(ctx: AccountsContext, query: str, unit: str | None = None, limit: int
     conn = connect(ctx.target)
     hits = []
     try:
-        for e in _paged(conn, ctx.target.people, filt, ["uid", "employeeNumber", "cn", "departmentNumber",
-                                                          "govAccountState", "mailEnabled", "mail"]):
-            a = e["attributes"]
+        for _, a in entries(conn, ctx.target.people, filt, ["uid", "employeeNumber", "cn", "departmentNumber",
+                                                            "govAccountState", "mailEnabled", "mail"]):
             uid, hr, cn = _first(a, "uid") or "", _first(a, "employeeNumber") or "", _first(a, "cn") or ""
             if q in fold(cn) or q in uid.lower() or q in hr.lower():
                 active = str(_first(a, "mailEnabled")).upper() == "TRUE" and _first(a, "govAccountState") != DISABLED

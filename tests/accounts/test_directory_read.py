@@ -1,4 +1,4 @@
-"""Reading the directory as every plan does (directory._paged: a paged search whose entries ldapwire
+"""Reading the directory as every plan does (directory.entries: a paged search whose entries ldapwire
 decodes by hand), against a real slapd holding more officials than one page."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import ldap3
 import pytest
 
 from fixtures.mailstack import start_slapd
-from provisioning.accounts.directory import _paged
+from provisioning.accounts.directory import entries
 from provisioning.accounts.passwords import SecretStr, sha512_crypt
 from provisioning.errors import OperationFailed
 
@@ -45,7 +45,7 @@ def _conn(s, dn: str, pw: str) -> ldap3.Connection:
 def test_every_official_across_pages_with_their_vietnamese_names(slapd):
     conn = _conn(slapd, slapd.service_dn("provisioner"), slapd.passwords["provisioner"])
     try:
-        got = {e["dn"]: e["attributes"] for e in _paged(conn, PEOPLE, "(uid=p*)", ["uid", "cn", "objectClass", "title"])}
+        got = dict(entries(conn, PEOPLE, "(uid=p*)", ["uid", "cn", "objectClass", "title"]))
     finally:
         conn.unbind()
     assert len(got) == N
@@ -62,7 +62,7 @@ def test_a_list_cut_short_by_the_size_limit_is_refused(slapd):
     conn = _conn(slapd, f"uid=reader,{PEOPLE}", "Mat-khau-2026")
     try:
         with pytest.raises(OperationFailed, match="size limit cut the list short"):
-            list(_paged(conn, PEOPLE, "(uid=*)", ["uid"]))
+            list(entries(conn, PEOPLE, "(uid=*)", ["uid"]))
     finally:
         conn.unbind()
 
@@ -70,8 +70,8 @@ def test_a_list_cut_short_by_the_size_limit_is_refused(slapd):
 def test_a_missing_base_reads_as_empty_and_a_refused_search_is_an_error(slapd):
     conn = _conn(slapd, slapd.service_dn("provisioner"), slapd.passwords["provisioner"])
     try:
-        assert list(_paged(conn, f"ou=Nowhere,{BASE}", "(uid=*)", ["uid"])) == []
+        assert list(entries(conn, f"ou=Nowhere,{BASE}", "(uid=*)", ["uid"])) == []
         with pytest.raises(OperationFailed, match=r"reading ou=People,=bad failed: invalidDNSyntax \(34\)"):
-            list(_paged(conn, "ou=People,=bad", "(uid=*)", ["uid"]))
+            list(entries(conn, "ou=People,=bad", "(uid=*)", ["uid"]))
     finally:
         conn.unbind()
